@@ -1,0 +1,1 @@
+"""Conversation layer: CLI, answer composition, grounding."""

@@ -1,0 +1,1 @@
+"""What the agent can do: retrieval over the records, SwinIR denoising, degradation analysis."""

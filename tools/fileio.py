@@ -1,0 +1,49 @@
+"""Atomic output: write to a temporary file beside the target, then rename over it."""
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from tools.errors import UserError
+
+
+def check_output_path(output: Path, *inputs: Path, force: bool = True) -> Path:
+    """Validate an output path before any work: its folder exists and is writable, it is no input."""
+    output = Path(output)
+    folder = output.resolve().parent
+    if not folder.is_dir():
+        raise UserError(f"output folder does not exist: {folder}")
+    if not os.access(folder, os.W_OK):
+        raise UserError(f"output folder is not writable: {folder}")
+    for src in inputs:
+        if output.resolve() == Path(src).resolve():
+            raise UserError(f"output path is the input file: {output} (inputs are never overwritten)")
+    if output.exists() and not force:
+        raise UserError(f"output exists: {output} (use --force to replace it)")
+    return output
+
+
+def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp_path)`` then move the temporary file onto ``path`` in one rename."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.resolve().parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write UTF-8 text atomically."""
+    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> Path:
+    """Write bytes atomically."""
+    return write_atomic(path, lambda tmp: tmp.write_bytes(data))

@@ -1,0 +1,1 @@
+"""Retrieval store restricted to the loaded records."""

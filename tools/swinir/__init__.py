@@ -1,0 +1,1 @@
+"""SwinIR denoising: the network, checkpoint loading, fast tiled inference, weights management."""
