@@ -1,0 +1,40 @@
+"""Keyword rules that map free text (a card summary, a question) onto the degradation vocabulary."""
+from __future__ import annotations
+
+import re
+
+from tools.records import DEGRADATIONS
+
+# Most specific situation first: the first match of a record's text is its main situation.
+PRIORITY = (
+    "gaussian-noise",
+    "unknown",
+    "real-world-mixed",
+    "noise",
+    "rain",
+    "haze",
+    "blur",
+    "low-light",
+    "jpeg",
+    "low-resolution",
+)
+assert set(PRIORITY) == set(DEGRADATIONS), "PRIORITY must list the whole vocabulary"
+
+_RULES: dict[str, re.Pattern[str]] = {
+    "gaussian-noise": re.compile(r"gaussian|noise[- ]level|\bsigma\b|σ|fixed[- ]level|known (noise )?level"),
+    "noise": re.compile(r"nois|\bgrain"),
+    "rain": re.compile(r"\b(de)?rain"),
+    "haze": re.compile(r"\b(de)?haz|\bfog|\bmist|\bsmog"),
+    "blur": re.compile(r"blur|defocus|out[- ]of[- ]focus|camera shake"),
+    "low-light": re.compile(r"low[- ]light|\bdark|under[- ]?expos|\bnight"),
+    "jpeg": re.compile(r"\bjpe?g\b|compression artifact|block(ing|y)? artifact"),
+    "low-resolution": re.compile(r"super[- ]resolution|low[- ]resolution|upscal|upsampl|pixelat"),
+    "real-world-mixed": re.compile(r"real[- ]world|\bsevere|heavily degraded|extreme|\bold photo|damaged"),
+    "unknown": re.compile(r"all[- ]in[- ]one|\bunknown|\bmixed|multiple (types of )?degradation|various (unknown )?degradation"),
+}
+
+
+def degradations_in(text: str) -> tuple[str, ...]:
+    """Degradation keys whose keywords occur in ``text``, most specific first."""
+    lowered = text.lower()
+    return tuple(key for key in PRIORITY if _RULES[key].search(lowered))
