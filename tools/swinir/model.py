@@ -1,0 +1,332 @@
+"""SwinIR for image denoising, in one readable file.
+
+SwinIR (Liang et al., ICCV 2021 Workshops) restores an image in three stages:
+
+1. shallow features: one 3x3 convolution;
+2. deep features: residual Swin Transformer blocks (RSTB), each a stack of Swin Transformer
+   layers (window self-attention with a learned relative position bias, every second layer on
+   windows shifted by half a window) closed by a 3x3 convolution and a residual connection;
+3. reconstruction: a convolution after the body, a long skip from the shallow features, and a
+   last convolution whose output is *added to the input* (the network predicts the residual).
+
+Parameter and buffer names follow the official implementation, so official denoising
+checkpoints load with ``strict=True``, and checkpoints saved from here load in the official code.
+
+Attention runs in one of two formulations, with the same weights and the same output:
+
+* ``"fast"`` (default): ``scaled_dot_product_attention`` with the relative position bias as an
+  additive mask computed once per block and cached while the weights do not change. The shift
+  mask of a shifted layer only differs between three kinds of border windows (last window row,
+  last window column, the corner): interior windows share the bias alone, and the border windows
+  are recomputed with bias + their mask, so no (windows x heads x N x N) tensor is ever built.
+* ``"reference"``: the straightforward per-window formulation (explicit q @ k^T, + bias,
+  + shift mask, softmax, @ v), kept as the test reference.
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+ATTENTION_MODES = ("fast", "reference")
+SHIFT_MASK_VALUE = -100.0  # what the official implementation adds between unrelated regions
+RGB_MEAN = (0.4488, 0.4371, 0.4040)
+
+
+def window_partition(x: torch.Tensor, ws: int) -> torch.Tensor:
+    """(B, H, W, C) -> (B * windows, ws * ws, C), windows in row-major order."""
+    b, h, w, c = x.shape
+    x = x.view(b, h // ws, ws, w // ws, ws, c)
+    return x.permute(0, 1, 3, 2, 4, 5).reshape(-1, ws * ws, c)
+
+
+def window_reverse(windows: torch.Tensor, ws: int, h: int, w: int) -> torch.Tensor:
+    """(B * windows, ws * ws, C) -> (B, H, W, C); inverse of :func:`window_partition`."""
+    c = windows.shape[-1]
+    x = windows.view(-1, h // ws, w // ws, ws, ws, c)
+    return x.permute(0, 1, 3, 2, 4, 5).reshape(-1, h, w, c)
+
+
+def relative_position_index(ws: int) -> torch.Tensor:
+    """(N, N) index into the (2ws-1)^2 bias table for every pair of positions in a window."""
+    coords = torch.stack(torch.meshgrid(torch.arange(ws), torch.arange(ws), indexing="ij")).flatten(1)
+    rel = (coords[:, :, None] - coords[:, None, :]).permute(1, 2, 0) + (ws - 1)
+    return rel[:, :, 0] * (2 * ws - 1) + rel[:, :, 1]
+
+
+def shift_window_mask(h: int, w: int, ws: int, shift: int) -> torch.Tensor:
+    """(windows, N, N) additive mask of a shifted layer: 0 within a region, -100 across regions.
+
+    After the cyclic shift, windows on the bottom and right borders hold pixels from parts of
+    the image that are not neighbours; the mask stops them attending to each other.
+    """
+    labels = torch.zeros(1, h, w, 1)
+    bands = (slice(0, -ws), slice(-ws, -shift), slice(-shift, None))
+    for i, (hs, wsl) in enumerate((a, b) for a in bands for b in bands):
+        labels[:, hs, wsl, :] = i
+    windows = window_partition(labels, ws).squeeze(-1)
+    diff = windows[:, None, :] - windows[:, :, None]
+    return torch.zeros_like(diff).masked_fill(diff != 0, SHIFT_MASK_VALUE)
+
+
+@functools.lru_cache(maxsize=16)
+def cached_shift_mask(h: int, w: int, ws: int, shift: int) -> torch.Tensor:
+    """:func:`shift_window_mask`, cached per size (a border window's mask is the same at every size)."""
+    return shift_window_mask(h, w, ws, shift)
+
+
+class WindowAttention(nn.Module):
+    """Multi-head self-attention inside each window, with a learned relative position bias."""
+
+    def __init__(self, dim: int, window_size: int, num_heads: int) -> None:
+        super().__init__()
+        self.dim, self.window_size, self.num_heads = dim, window_size, num_heads
+        self.scale = (dim // num_heads) ** -0.5
+        self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * window_size - 1) ** 2, num_heads))
+        self.register_buffer("relative_position_index", relative_position_index(window_size))
+        self.qkv = nn.Linear(dim, dim * 3)
+        self.proj = nn.Linear(dim, dim)
+        nn.init.trunc_normal_(self.relative_position_bias_table, std=0.02)
+        self._bias_cache: tuple[tuple, torch.Tensor] | None = None
+
+    def relative_position_bias(self) -> torch.Tensor:
+        """(heads, N, N) bias; cached between calls while the table is unchanged and not training."""
+        table = self.relative_position_bias_table
+        key = (table._version, table.data_ptr(), table.dtype, table.device)
+        if torch.is_grad_enabled() and table.requires_grad:
+            return self._gather_bias()
+        if self._bias_cache is None or self._bias_cache[0] != key:
+            self._bias_cache = (key, self._gather_bias())
+        return self._bias_cache[1]
+
+    def _gather_bias(self) -> torch.Tensor:
+        n = self.window_size**2
+        bias = self.relative_position_bias_table[self.relative_position_index.view(-1)]
+        return bias.view(n, n, -1).permute(2, 0, 1).contiguous()
+
+    def split_heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(windows, N, C) -> q, k, v of shape (windows, heads, N, C / heads)."""
+        b, n, c = x.shape
+        qkv = self.qkv(x).view(b, n, 3, self.num_heads, c // self.num_heads).permute(2, 0, 3, 1, 4)
+        return qkv[0], qkv[1], qkv[2]
+
+    def merge_heads(self, out: torch.Tensor) -> torch.Tensor:
+        """(windows, heads, N, C / heads) -> projected (windows, N, C)."""
+        b, _, n, _ = out.shape
+        return self.proj(out.transpose(1, 2).reshape(b, n, self.dim))
+
+    def forward_reference(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """Straightforward formulation; ``mask`` is (windows per image, N, N) or None."""
+        q, k, v = self.split_heads(x)
+        attn = (q * self.scale) @ k.transpose(-2, -1) + self._gather_bias().unsqueeze(0)
+        if mask is not None:
+            nw, n = mask.shape[0], mask.shape[1]
+            attn = attn.view(-1, nw, self.num_heads, n, n) + mask.unsqueeze(1).unsqueeze(0)
+            attn = attn.view(-1, self.num_heads, n, n)
+        return self.merge_heads(attn.softmax(dim=-1) @ v)
+
+
+class Mlp(nn.Module):
+    """Two linear layers with a GELU between them."""
+
+    def __init__(self, dim: int, hidden: int) -> None:
+        super().__init__()
+        self.fc1, self.act, self.fc2 = nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class SwinTransformerBlock(nn.Module):
+    """Pre-norm transformer layer on (shifted) windows: x + attn(norm(x)), then x + mlp(norm(x))."""
+
+    def __init__(self, dim: int, num_heads: int, window_size: int, shift_size: int,
+                 mlp_ratio: float, img_size: int) -> None:
+        super().__init__()
+        self.window_size, self.shift_size = window_size, shift_size
+        self.attention = "fast"
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = WindowAttention(dim, window_size, num_heads)
+        self.norm2 = nn.LayerNorm(dim)
+        self.mlp = Mlp(dim, int(dim * mlp_ratio))
+        # Kept for state-dict compatibility with the official code (which precomputes the mask for
+        # its training size); masks for the actual input size are computed here on demand.
+        mask = shift_window_mask(img_size, img_size, window_size, shift_size) if shift_size else None
+        self.register_buffer("attn_mask", mask)
+
+    def attend(self, x: torch.Tensor) -> torch.Tensor:
+        """Window attention over an already shifted (B, H, W, C) tensor; returns (B, H, W, C)."""
+        b, h, w, _ = x.shape
+        ws, attn = self.window_size, self.attn
+        windows = window_partition(x, ws)
+        if self.attention == "reference":
+            mask = cached_shift_mask(h, w, ws, self.shift_size).to(x.device) if self.shift_size else None
+            return window_reverse(attn.forward_reference(windows, mask), ws, h, w)
+        grid = (b, h // ws, w // ws, attn.num_heads, ws * ws, -1)
+        q, k, v = (t.reshape(grid) for t in attn.split_heads(windows))
+        bias = attn.relative_position_bias().to(q.dtype)
+        if not self.shift_size:
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+        elif torch.is_grad_enabled():
+            # Training: one full (windows, heads, N, N) mask; small at training patch sizes.
+            shift = cached_shift_mask(h, w, ws, self.shift_size).to(x.device, q.dtype).view(h // ws, w // ws, 1, ws * ws, ws * ws)
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias + shift)
+        else:
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+            m = cached_shift_mask(2 * ws, 2 * ws, ws, self.shift_size).to(x.device, q.dtype)
+            masks = {"col": m[1], "row": m[2], "corner": m[3]}  # windows of a 2 x 2 window image
+            last = slice(-1, None)
+            # Overwrite the last window column, the last window row, then their shared corner.
+            for rows, cols, kind in ((slice(None), last, "col"), (last, slice(None), "row"), (last, last, "corner")):
+                region = (slice(None), rows, cols)
+                out[region] = F.scaled_dot_product_attention(
+                    q[region], k[region], v[region], attn_mask=bias + masks[kind])
+        out = out.reshape(-1, attn.num_heads, ws * ws, out.shape[-1])
+        return window_reverse(attn.merge_heads(out), ws, h, w)
+
+    def forward(self, x: torch.Tensor, x_size: tuple[int, int]) -> torch.Tensor:
+        h, w = x_size
+        b, _, c = x.shape
+        y = self.norm1(x).view(b, h, w, c)
+        if self.shift_size:
+            y = torch.roll(y, shifts=(-self.shift_size, -self.shift_size), dims=(1, 2))
+        y = self.attend(y)
+        if self.shift_size:
+            y = torch.roll(y, shifts=(self.shift_size, self.shift_size), dims=(1, 2))
+        x = x + y.reshape(b, h * w, c)
+        return x + self.mlp(self.norm2(x))
+
+
+class BasicLayer(nn.Module):
+    """A stack of Swin Transformer layers, alternating plain and shifted windows."""
+
+    def __init__(self, dim: int, depth: int, num_heads: int, window_size: int, mlp_ratio: float,
+                 img_size: int) -> None:
+        super().__init__()
+        shift = 0 if img_size <= window_size else window_size // 2
+        ws = min(window_size, img_size)
+        self.blocks = nn.ModuleList(
+            SwinTransformerBlock(dim, num_heads, ws, 0 if i % 2 == 0 else shift, mlp_ratio, img_size)
+            for i in range(depth))
+
+    def forward(self, x: torch.Tensor, x_size: tuple[int, int]) -> torch.Tensor:
+        for block in self.blocks:
+            x = block(x, x_size)
+        return x
+
+
+def make_body_conv(dim: int, resi_connection: str) -> nn.Module:
+    """The convolution that closes an RSTB (and follows the body): '1conv' or the lighter '3conv'."""
+    if resi_connection == "1conv":
+        return nn.Conv2d(dim, dim, 3, 1, 1)
+    if resi_connection == "3conv":
+        return nn.Sequential(
+            nn.Conv2d(dim, dim // 4, 3, 1, 1), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(dim // 4, dim // 4, 1, 1, 0), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(dim // 4, dim, 3, 1, 1))
+    raise ValueError(f"unknown resi_connection {resi_connection!r}")
+
+
+def tokens_to_image(x: torch.Tensor, x_size: tuple[int, int]) -> torch.Tensor:
+    """(B, H*W, C) -> (B, C, H, W)."""
+    return x.transpose(1, 2).reshape(x.shape[0], x.shape[2], *x_size)
+
+
+class RSTB(nn.Module):
+    """Residual Swin Transformer Block: transformer layers, a convolution, and a skip connection."""
+
+    def __init__(self, dim: int, depth: int, num_heads: int, window_size: int, mlp_ratio: float,
+                 img_size: int, resi_connection: str) -> None:
+        super().__init__()
+        self.residual_group = BasicLayer(dim, depth, num_heads, window_size, mlp_ratio, img_size)
+        self.conv = make_body_conv(dim, resi_connection)
+
+    def forward(self, x: torch.Tensor, x_size: tuple[int, int]) -> torch.Tensor:
+        y = self.conv(tokens_to_image(self.residual_group(x, x_size), x_size))
+        return y.flatten(2).transpose(1, 2) + x
+
+
+class PatchEmbed(nn.Module):
+    """Image to tokens (1x1 patches) followed by LayerNorm."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(x.flatten(2).transpose(1, 2))
+
+
+class SwinIR(nn.Module):
+    """SwinIR configured for denoising (upscale 1, no upsampler, img_range 1).
+
+    ``forward`` takes N x C x H x W float32 in [0, 1] of any size (reflect-padded inside to a
+    multiple of the window) and returns the restored image of the same shape.
+    """
+
+    def __init__(self, in_chans: int = 3, embed_dim: int = 180, depths: tuple[int, ...] = (6,) * 6,
+                 num_heads: tuple[int, ...] = (6,) * 6, window_size: int = 8, mlp_ratio: float = 2.0,
+                 img_size: int = 128, resi_connection: str = "1conv") -> None:
+        super().__init__()
+        self.config = dict(in_chans=in_chans, embed_dim=embed_dim, depths=tuple(depths),
+                           num_heads=tuple(num_heads), window_size=window_size, mlp_ratio=mlp_ratio,
+                           img_size=img_size, resi_connection=resi_connection)
+        self.window_size = window_size
+        mean = RGB_MEAN if in_chans == 3 else (0.0,) * in_chans
+        self.register_buffer("mean", torch.tensor(mean).view(1, in_chans, 1, 1), persistent=False)
+        self.conv_first = nn.Conv2d(in_chans, embed_dim, 3, 1, 1)
+        self.patch_embed = PatchEmbed(embed_dim)
+        self.layers = nn.ModuleList(
+            RSTB(embed_dim, d, h, window_size, mlp_ratio, img_size, resi_connection)
+            for d, h in zip(depths, num_heads))
+        self.norm = nn.LayerNorm(embed_dim)
+        self.conv_after_body = make_body_conv(embed_dim, resi_connection)
+        self.conv_last = nn.Conv2d(embed_dim, in_chans, 3, 1, 1)
+        self.apply(self._init_weights)
+
+    @staticmethod
+    def _init_weights(m: nn.Module) -> None:
+        if isinstance(m, nn.Linear):
+            nn.init.trunc_normal_(m.weight, std=0.02)
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.LayerNorm):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+
+    def set_attention(self, mode: str) -> "SwinIR":
+        """Switch every layer to the ``"fast"`` or ``"reference"`` attention formulation."""
+        if mode not in ATTENTION_MODES:
+            raise ValueError(f"attention mode must be one of {ATTENTION_MODES}, not {mode!r}")
+        for m in self.modules():
+            if isinstance(m, SwinTransformerBlock):
+                m.attention = mode
+        return self
+
+    @property
+    def num_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        x_size = (x.shape[2], x.shape[3])
+        tokens = self.patch_embed(x)
+        for layer in self.layers:
+            tokens = layer(tokens, x_size)
+        return tokens_to_image(self.norm(tokens), x_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[2:]
+        ws = self.window_size
+        x = F.pad(x, (0, (ws - w % ws) % ws, 0, (ws - h % ws) % ws), mode="reflect")
+        x = x - self.mean.to(x.dtype)
+        first = self.conv_first(x)
+        residual = self.conv_after_body(self.forward_features(first)) + first
+        x = x + self.conv_last(residual) + self.mean.to(x.dtype)
+        return x[:, :, :h, :w]
+
+
+def padded_size(n: int, ws: int) -> int:
+    """Size after the reflect padding to a multiple of the window."""
+    return int(math.ceil(n / ws) * ws)
