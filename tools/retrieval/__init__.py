@@ -1,1 +1,5 @@
 """Retrieval store restricted to the loaded records."""
+from tools.retrieval.scope import Scope, judge_scope
+from tools.retrieval.store import Hit, Passage, RecordStore, SearchResult
+
+__all__ = ["Hit", "Passage", "RecordStore", "Scope", "SearchResult", "judge_scope"]

@@ -1,0 +1,41 @@
+"""Tokenizer shared by the index and the queries: lowercase words, English stop words out, Snowball stems,
+and a few restoration-specific merges (``deraining`` and ``rainy`` both count as ``rain``)."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+STOP_WORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers him his how i if in into is it its itself just me more most my no nor not now
+    of off on once only or other our out over own same she should so some such than that the their them
+    then there these they this those through to too under until up very was we were what when where which
+    while who whom why will with would you your yours""".split()
+)
+
+# Stems merged into the stem of the degradation they name.
+_MERGE = {
+    "denois": "nois", "noisi": "nois",
+    "derain": "rain", "raini": "rain",
+    "dehaz": "haze", "hazi": "haze", "fog": "haze", "foggi": "haze",
+    "deblur": "blur", "blurri": "blur",
+    "dark": "light", "lowlight": "light", "underexpos": "light", "night": "light",
+    "jpg": "jpeg",
+}
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(text: str, merge: bool = True) -> list[str]:
+    """Index/query tokens of ``text``; ``merge=False`` keeps ``denois`` apart from ``nois``."""
+    words = [word for word in _WORD.findall(text.lower()) if word not in STOP_WORDS]
+    stems = _stemmer().stemWords(words)
+    return [_MERGE.get(stem, stem) for stem in stems] if merge else stems
