@@ -1,0 +1,209 @@
+"""Tiled, batched, memory-bounded inference of an image-to-image network on uint8 photos.
+
+Large photos are cut into equal-size overlapping tiles; the tiles run through the network in
+bounded-size batches and are blended back with cosine-ramp weights, so tile seams do not show
+and the peak memory depends on the tile size, not on the photo size.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+DEFAULT_TILE = 256
+DEFAULT_OVERLAP = 32
+# Working memory per batch of tiles, as a number of pixels of the network's input; the batch
+# size follows from it (e.g. 4 tiles of 256 x 256).
+BATCH_PIXELS = 4 * 256 * 256
+# Share of the overlap discarded at a tile edge, and share over which neighbours blend.
+EDGE_DISCARD = 3 / 8
+BLEND = 1 / 4
+
+Progress = Callable[[int, int], None]
+"""``progress(done, total)``: called after each batch with the number of tiles finished."""
+
+
+@dataclass(frozen=True)
+class TilePlan:
+    """Where the tiles of an H x W image lie: equal-size tiles, the last ones flush with the edges."""
+
+    height: int
+    width: int
+    tile_h: int
+    tile_w: int
+    ys: tuple[int, ...]
+    xs: tuple[int, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.ys) * len(self.xs)
+
+    def boxes(self) -> list[tuple[int, int]]:
+        """Top-left corners of every tile, row by row."""
+        return [(y, x) for y in self.ys for x in self.xs]
+
+
+def tile_starts(length: int, tile: int, overlap: int) -> tuple[int, ...]:
+    """Start offsets of tiles of size ``tile`` covering ``length`` with at least ``overlap`` shared."""
+    if tile >= length:
+        return (0,)
+    stride = tile - overlap
+    starts = list(range(0, length - tile, stride))
+    starts.append(length - tile)
+    return tuple(starts)
+
+
+def plan_tiles(height: int, width: int, tile: int | None = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP) -> TilePlan:
+    """Plan the tiles of an image; ``tile=None`` or 0 means one tile, the whole image."""
+    if tile is not None and tile < 0:
+        raise ValueError(f"tile size must be positive, got {tile}")
+    if overlap < 0:
+        raise ValueError(f"overlap must not be negative, got {overlap}")
+    tile_h = height if not tile else min(tile, height)
+    tile_w = width if not tile else min(tile, width)
+    if tile and overlap >= tile:
+        raise ValueError(f"overlap ({overlap}) must be smaller than the tile size ({tile})")
+    return TilePlan(height, width, tile_h, tile_w,
+                    tile_starts(height, tile_h, overlap), tile_starts(width, tile_w, overlap))
+
+
+def ramp(length: int, overlap: int, fade_start: bool, fade_end: bool) -> np.ndarray:
+    """1-D blending weights of a tile along one axis, 1 inside.
+
+    At each faded end the outer 3/8 of the overlap gets weight 0 (pixels near a tile edge lack
+    context, so the neighbour's output is used there), then a raised cosine rises over the next
+    1/4 of the overlap, where the two neighbours blend.
+    """
+    weights = np.ones(length, dtype=np.float32)
+    if overlap <= 0:
+        return weights
+    pos = np.arange(length, dtype=np.float32) + 0.5
+    rise = 0.5 - 0.5 * np.cos(np.pi * np.clip((pos - EDGE_DISCARD * overlap) / (BLEND * overlap), 0.0, 1.0))
+    if fade_start:
+        weights *= rise
+    if fade_end:
+        weights *= rise[::-1]
+    return weights
+
+
+def tile_weights(plan: TilePlan, y: int, x: int, overlap: int) -> np.ndarray:
+    """tile_h x tile_w weights of one tile: faded towards neighbouring tiles, flat at the image edges."""
+    rows = ramp(plan.tile_h, overlap, y > 0, y + plan.tile_h < plan.height)
+    cols = ramp(plan.tile_w, overlap, x > 0, x + plan.tile_w < plan.width)
+    return np.outer(rows, cols)
+
+
+def set_threads() -> int:
+    """Use every CPU this process may run on; returns the thread count."""
+    import torch
+
+    try:
+        count = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        count = os.cpu_count() or 1
+    torch.set_num_threads(max(1, count))
+    return torch.get_num_threads()
+
+
+def model_channels(model) -> int:
+    """Number of input channels the network expects (read from its first convolution)."""
+    import torch
+
+    for module in model.modules():
+        if isinstance(module, torch.nn.Conv2d):
+            return int(module.in_channels)
+    raise ValueError("the network has no convolution to read its input channels from")
+
+
+def _planes(pixels: np.ndarray, channels: int) -> list[np.ndarray]:
+    """Split an H x W (x 3) uint8 image into the H x W x ``channels`` arrays the network takes."""
+    image = pixels[..., None] if pixels.ndim == 2 else pixels
+    have = image.shape[2]
+    if have == channels:
+        return [image]
+    if channels == 1:  # a gray network on a color photo: one channel at a time
+        return [image[..., c:c + 1] for c in range(have)]
+    if have == 1:  # a color network on a gray photo: the gray plane replicated
+        return [np.repeat(image, channels, axis=2)]
+    raise ValueError(f"cannot feed a {have}-channel image to a {channels}-channel network")
+
+
+def _merge(outputs: list[np.ndarray], gray: bool) -> np.ndarray:
+    """Assemble float H x W x C network outputs back into the image's own layout."""
+    merged = np.concatenate(outputs, axis=2) if len(outputs) > 1 else outputs[0]
+    if gray and merged.shape[2] > 1:
+        merged = merged.mean(axis=2, keepdims=True)
+    return merged[..., 0] if gray else merged
+
+
+def run_tiled(model, image: np.ndarray, plan: TilePlan, overlap: int, batch: int,
+              on_batch: Callable[[int], None], bf16: bool = False) -> np.ndarray:
+    """Run the network on every tile of one H x W x C uint8 image; blended float32 result in [0, 1]."""
+    import torch
+
+    height, width, channels = image.shape
+    total = np.zeros((height, width, channels), dtype=np.float32)
+    weight_sum = np.zeros((height, width, 1), dtype=np.float32)
+    boxes = plan.boxes()
+    for first in range(0, len(boxes), batch):
+        chunk = boxes[first:first + batch]
+        tiles = np.stack([image[y:y + plan.tile_h, x:x + plan.tile_w] for y, x in chunk])
+        inputs = torch.from_numpy(tiles).permute(0, 3, 1, 2).float().div_(255.0)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            outputs = model(inputs)
+        outputs = outputs.float().clamp_(0.0, 1.0).permute(0, 2, 3, 1).numpy()
+        for (y, x), out in zip(chunk, outputs):
+            w = tile_weights(plan, y, x, overlap)[..., None]
+            total[y:y + plan.tile_h, x:x + plan.tile_w] += out * w
+            weight_sum[y:y + plan.tile_h, x:x + plan.tile_w] += w
+        on_batch(len(chunk))
+    total /= weight_sum
+    return total
+
+
+def denoise_float(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
+                  progress: Progress | None = None, bf16: bool = False,
+                  batch_pixels: int = BATCH_PIXELS) -> np.ndarray:
+    """Like :func:`denoise_array` but returns float32 in [0, 1] (for exact comparisons)."""
+    import torch
+
+    if pixels.dtype != np.uint8 or pixels.ndim not in (2, 3) or (pixels.ndim == 3 and pixels.shape[2] not in (1, 3)):
+        raise ValueError(f"expected uint8 H x W or H x W x 3 pixels, got {pixels.dtype} {pixels.shape}")
+    gray = pixels.ndim == 2 or pixels.shape[2] == 1
+    planes = _planes(pixels, model_channels(model))
+    plan = plan_tiles(pixels.shape[0], pixels.shape[1], tile, overlap)
+    batch = max(1, batch_pixels // (plan.tile_h * plan.tile_w))
+    total = plan.count * len(planes)
+    done = 0
+
+    def on_batch(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress is not None:
+            progress(done, total)
+
+    set_threads()
+    model.eval()
+    with torch.inference_mode():
+        outputs = [run_tiled(model, plane, plan, overlap, batch, on_batch, bf16) for plane in planes]
+    result = _merge(outputs, gray)
+    return result if pixels.ndim == 2 or not gray else result[..., None]
+
+
+def to_uint8(values: np.ndarray) -> np.ndarray:
+    """float in [0, 1] -> uint8, rounded."""
+    return np.clip(np.rint(values * 255.0), 0, 255).astype(np.uint8)
+
+
+def denoise_array(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
+                  progress: Progress | None = None, bf16: bool = False) -> np.ndarray:
+    """Denoise uint8 gray (H x W) or color (H x W x 3) pixels with a SwinIR-style network.
+
+    The image is processed in ``tile`` x ``tile`` tiles overlapping by ``overlap`` pixels
+    (``tile=None`` runs the whole image at once); a gray network on a color photo runs once per
+    channel, a color network on a gray photo sees the gray plane replicated. ``bf16`` turns on
+    bfloat16 autocast. Alpha channels are not handled here: the caller keeps and re-attaches them.
+    """
+    return to_uint8(denoise_float(model, pixels, tile, overlap, progress, bf16))

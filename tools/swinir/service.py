@@ -1,0 +1,120 @@
+"""Denoise one photo file end to end: checks, weights, tiled inference, atomic output, metrics.
+
+The CLI command and the agent both call :func:`denoise_file`.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from tools.errors import UserError
+from tools.fileio import check_output_path
+from tools.imageio import SAVE_FORMATS, LoadedImage, load_image, save_image
+from tools.swinir import weights as registry
+from tools.swinir.inference import DEFAULT_OVERLAP, DEFAULT_TILE, Progress, denoise_array, model_channels, plan_tiles
+
+
+@dataclass
+class DenoiseResult:
+    """What a denoise run did; :meth:`to_json` is the ``--json`` object."""
+
+    input: str
+    output: str
+    model: str
+    noise_level: int | None
+    seconds: float
+    megapixels: float
+    tiles: int
+    psnr: float | None = None
+    ssim: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def seconds_per_megapixel(self) -> float:
+        return self.seconds / self.megapixels if self.megapixels else 0.0
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data.pop("notes")
+        return data
+
+
+@lru_cache(maxsize=2)
+def _cached_model(path: str, mtime_ns: int, size: int):
+    return registry.load_checked(Path(path))
+
+
+def load_model(path: Path):
+    """Load (and keep the last two loaded) checkpoints, keyed by path and modification time."""
+    stat = Path(path).stat()
+    return _cached_model(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+def _check_tiling(tile: int | None, overlap: int | None) -> tuple[int | None, int]:
+    tile = DEFAULT_TILE if tile is None else tile
+    overlap = DEFAULT_OVERLAP if overlap is None else overlap
+    if tile < 0 or (0 < tile < 16):
+        raise UserError(f"--tile must be 0 (whole image) or at least 16 pixels, got {tile}")
+    if overlap < 0 or (tile and overlap >= tile):
+        raise UserError(f"--overlap must be between 0 and the tile size minus one, got {overlap}")
+    return (tile or None), overlap
+
+
+def _channel_note(channels: int, gray: bool) -> list[str]:
+    if channels == 1 and not gray:
+        return ["gray checkpoint on a color photo: each color channel denoised separately"]
+    if channels == 3 and gray:
+        return ["color checkpoint on a gray photo: run on the gray plane replicated to three channels"]
+    return []
+
+
+def _load_reference(reference: Path, image: LoadedImage) -> np.ndarray:
+    clean = load_image(reference).pixels
+    if clean.shape != image.pixels.shape:
+        raise UserError(f"reference {reference} is {'x'.join(map(str, clean.shape))} but the input is "
+                        f"{'x'.join(map(str, image.pixels.shape))}; they must match")
+    return clean
+
+
+def quality(clean: np.ndarray, restored: np.ndarray) -> tuple[float, float]:
+    """PSNR (dB) and SSIM of uint8 ``restored`` against ``clean`` (scikit-image)."""
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+    psnr = peak_signal_noise_ratio(clean, restored, data_range=255)
+    ssim = structural_similarity(clean, restored, data_range=255, channel_axis=2 if clean.ndim == 3 else None)
+    return float(psnr), float(ssim)
+
+
+def denoise_file(input: str | Path, output: str | Path, noise_level: int | None = None, weights: str | None = None,
+                 tile: int | None = None, overlap: int | None = None, reference: str | Path | None = None,
+                 progress: Progress | None = None, bf16: bool = False) -> DenoiseResult:
+    """Denoise ``input`` into ``output`` (format from its extension); PSNR/SSIM against ``reference``.
+
+    Every check (paths, image, reference, weights, checkpoint) happens before any output is
+    written; the output appears in one rename, and the input is never modified.
+    """
+    source, target = Path(input), Path(output)
+    if target.suffix.lower() not in SAVE_FORMATS:
+        raise UserError(f"unsupported output extension {target.suffix!r}: use one of {', '.join(sorted(SAVE_FORMATS))}")
+    check_output_path(target, source, *([Path(reference)] if reference else []))
+    tile, overlap = _check_tiling(tile, overlap)
+    image = load_image(source)
+    clean = _load_reference(Path(reference), image) if reference else None
+    chosen = registry.resolve(noise_level, gray=image.is_gray, weights=weights)
+    model = load_model(chosen.path)
+    notes = list(image.notes) + _channel_note(model_channels(model), image.is_gray)
+
+    started = time.perf_counter()
+    restored = denoise_array(model, image.pixels, tile=tile, overlap=overlap, progress=progress, bf16=bf16)
+    seconds = time.perf_counter() - started
+    save_image(restored, target, alpha=image.alpha)
+
+    plan = plan_tiles(image.height, image.width, tile, overlap)
+    psnr, ssim = quality(clean, restored) if clean is not None else (None, None)
+    return DenoiseResult(input=str(source), output=str(target), model=chosen.id, noise_level=chosen.noise_level,
+                         seconds=round(seconds, 3), megapixels=round(image.height * image.width / 1e6, 4),
+                         tiles=plan.count, psnr=psnr, ssim=ssim, notes=notes)
