@@ -25,6 +25,11 @@ def _register() -> None:
     app.command("ask")(ask.ask)
     app.command("records")(records.records)
 
+    from agent.commands import denoise, weights
+
+    app.command("denoise")(denoise.denoise)
+    app.add_typer(weights.app, name="weights")
+
 
 def main() -> None:
     """Console entry point: one-line error and exit code 2 for bad input, never a traceback."""
