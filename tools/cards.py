@@ -30,6 +30,7 @@ _QUESTION = re.compile(r'^\s*"(.+)"\s*$')
 _URL = re.compile(r"^https?://\S+$")
 _SECTION_KINDS = {"recommended": RECOMMENDED_MODEL, "related": RELATED_PAPER, "papers": RELATED_PAPER}
 _RECORD_KEYS = {f.name for f in fields(Record)} - {"extra"}
+_EXTRA_KEYS = {"name"}  # optional display name, kept in ``Record.extra``
 _REQUIRED_KEYS = ("id", "title", "kind", "paper")
 
 
@@ -233,9 +234,10 @@ def _record_from_mapping(item: object, index: int) -> Record:
         raise UserError(f"card record {index}: expected a mapping of fields, got {type(item).__name__}")
     where = f"card line {item['__line__']}" if "__line__" in item else f"card record {index}"
     data = {key: value for key, value in item.items() if key != "__line__"}
-    unknown = sorted(set(data) - _RECORD_KEYS)
+    unknown = sorted(set(data) - _RECORD_KEYS - _EXTRA_KEYS)
     if unknown:
-        raise UserError(f"{where}: unknown field(s) {unknown} (known: {sorted(_RECORD_KEYS)})")
+        raise UserError(f"{where}: unknown field(s) {unknown} (known: {sorted(_RECORD_KEYS | _EXTRA_KEYS)})")
+    data["extra"] = {key: str(data.pop(key)) for key in _EXTRA_KEYS & set(data)}
     missing = [key for key in _REQUIRED_KEYS if not data.get(key)]
     if missing:
         raise UserError(f"{where}: missing field(s) {missing}")
