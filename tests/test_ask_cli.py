@@ -127,6 +127,14 @@ def test_malformed_card_names_the_line(tmp_path: Path) -> None:
     assert result.stderr.strip() == "error: card line 3: 'Paper:' needs one http(s) link, got 'nope'"
 
 
+def test_card_without_a_question_needs_one_on_the_command_line(tmp_path: Path) -> None:
+    card = tmp_path / "records.yaml"
+    card.write_text("- id: a\n  title: A\n  kind: related paper\n  paper: https://x.org/a.pdf\n", encoding="utf-8")
+    result = run_cli("ask", "--card", str(card))
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: no question given and the card states none"
+
+
 def test_answering_imports_no_torch() -> None:
     prelude = ("import atexit; atexit.register(lambda: sys.stderr.write("
                "'HEAVY:' + ','.join(m for m in ('torch', 'langchain') if m in sys.modules) + '\\n')); ")

@@ -99,3 +99,14 @@ def test_sections_split_back_from_markdown(records) -> None:
     headings = {"task": "Task", "workflow": "Workflow", "references": "Papers and tools"}
     assert sections_from_markdown(response["answer"], headings) == response["sections"]
     assert sections_from_markdown("## Task\nonly this", headings) == {"task": "only this", "workflow": "", "references": ""}
+
+
+def test_system_prompt_requires_the_sections_the_composer_writes() -> None:
+    from agent.compose import SECTIONS
+    from agent.templates import fill
+    from prompts import load_prompt
+
+    system = load_prompt("system.md")
+    for key in SECTIONS:
+        assert f"## {fill(f'heading.{key}')}" in system
+    assert "[hair]" in system and "only" in system.lower()
