@@ -28,11 +28,21 @@ def run_cli(*args: str, prelude: str = "") -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 
+# Reports at exit which heavy modules the process imported, for the no-torch check.
+HEAVY_PRELUDE = ("import atexit; atexit.register(lambda: sys.stderr.write("
+                 "'HEAVY:' + ','.join(m for m in ('torch', 'langchain') if m in sys.modules) + '\\n')); ")
+
+
 @pytest.fixture(scope="module")
-def card_answer() -> dict:
-    result = run_cli("ask", "--json")
+def card_run() -> subprocess.CompletedProcess:
+    result = run_cli("ask", "--json", prelude=HEAVY_PRELUDE)
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return result
+
+
+@pytest.fixture(scope="module")
+def card_answer(card_run: subprocess.CompletedProcess) -> dict:
+    return json.loads(card_run.stdout)
 
 
 def test_card_question_cites_all_four_records_with_exactly_the_seven_links(card_answer: dict) -> None:
@@ -135,9 +145,5 @@ def test_card_without_a_question_needs_one_on_the_command_line(tmp_path: Path) -
     assert result.stderr.strip() == "error: no question given and the card states none"
 
 
-def test_answering_imports_no_torch() -> None:
-    prelude = ("import atexit; atexit.register(lambda: sys.stderr.write("
-               "'HEAVY:' + ','.join(m for m in ('torch', 'langchain') if m in sys.modules) + '\\n')); ")
-    result = run_cli("ask", "--json", prelude=prelude)
-    assert result.returncode == 0, result.stderr
-    assert "HEAVY:\n" in result.stderr, result.stderr
+def test_answering_imports_no_torch(card_run: subprocess.CompletedProcess) -> None:
+    assert "HEAVY:\n" in card_run.stderr, card_run.stderr
