@@ -75,7 +75,19 @@ def shift_window_mask(h: int, w: int, ws: int, shift: int) -> torch.Tensor:
 @functools.lru_cache(maxsize=16)
 def cached_shift_mask(h: int, w: int, ws: int, shift: int) -> torch.Tensor:
     """:func:`shift_window_mask`, cached per size (a border window's mask is the same at every size)."""
-    return shift_window_mask(h, w, ws, shift)
+    with torch.inference_mode(False):  # usable later in autograd too
+        return shift_window_mask(h, w, ws, shift)
+
+
+@functools.lru_cache(maxsize=16)
+def cached_window_order(h: int, w: int, ws: int, shift: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token gather order that rolls by -shift and partitions into windows, and its inverse."""
+    with torch.inference_mode(False):  # usable later in autograd too
+        grid = torch.arange(h * w).view(1, h, w, 1)
+        if shift:
+            grid = torch.roll(grid, shifts=(-shift, -shift), dims=(1, 2))
+        order = window_partition(grid, ws).flatten()
+        return order.to(device), torch.argsort(order).to(device)
 
 
 class WindowAttention(nn.Module):
@@ -157,46 +169,57 @@ class SwinTransformerBlock(nn.Module):
         mask = shift_window_mask(img_size, img_size, window_size, shift_size) if shift_size else None
         self.register_buffer("attn_mask", mask)
 
-    def attend(self, x: torch.Tensor) -> torch.Tensor:
-        """Window attention over an already shifted (B, H, W, C) tensor; returns (B, H, W, C)."""
-        b, h, w, _ = x.shape
-        ws, attn = self.window_size, self.attn
-        windows = window_partition(x, ws)
-        if self.attention == "reference":
-            mask = cached_shift_mask(h, w, ws, self.shift_size).to(x.device) if self.shift_size else None
-            return window_reverse(attn.forward_reference(windows, mask), ws, h, w)
-        grid = (b, h // ws, w // ws, attn.num_heads, ws * ws, -1)
-        q, k, v = (t.reshape(grid) for t in attn.split_heads(windows))
-        bias = attn.relative_position_bias().to(q.dtype)
-        if not self.shift_size:
-            out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
-        elif torch.is_grad_enabled():
+    def attend_reference(self, x: torch.Tensor) -> torch.Tensor:
+        """Official-style attention over (B, H, W, C): roll, partition, attend, reverse, roll back."""
+        b, h, w, c = x.shape
+        ws, shift = self.window_size, self.shift_size
+        if shift:
+            x = torch.roll(x, shifts=(-shift, -shift), dims=(1, 2))
+        mask = cached_shift_mask(h, w, ws, shift).to(x.device) if shift else None
+        y = window_reverse(self.attn.forward_reference(window_partition(x, ws), mask), ws, h, w)
+        if shift:
+            y = torch.roll(y, shifts=(shift, shift), dims=(1, 2))
+        return y.reshape(b, h * w, c)
+
+    def attend_fast(self, x: torch.Tensor) -> torch.Tensor:
+        """Same result as :meth:`attend_reference`, through fused attention kernels.
+
+        The roll and the window partition are one gather (and one inverse gather on the way
+        back); the bias (and, for border windows, the shift mask) is a 4-D additive mask, which
+        lets PyTorch use its fused CPU attention kernel.
+        """
+        b, h, w, c = x.shape
+        ws, shift, attn = self.window_size, self.shift_size, self.attn
+        order, inverse = cached_window_order(h, w, ws, shift, x.device)
+        windows = x.reshape(b, h * w, c)[:, order].view(-1, ws * ws, c)
+        q, k, v = attn.split_heads(windows)
+        bias = attn.relative_position_bias().to(q.dtype).unsqueeze(0)
+        if shift and torch.is_grad_enabled():
             # Training: one full (windows, heads, N, N) mask; small at training patch sizes.
-            shift = cached_shift_mask(h, w, ws, self.shift_size).to(x.device, q.dtype).view(h // ws, w // ws, 1, ws * ws, ws * ws)
-            out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias + shift)
+            full = cached_shift_mask(h, w, ws, shift).to(x.device, q.dtype).unsqueeze(1).repeat(b, 1, 1, 1)
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias + full)
         else:
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
-            m = cached_shift_mask(2 * ws, 2 * ws, ws, self.shift_size).to(x.device, q.dtype)
-            masks = {"col": m[1], "row": m[2], "corner": m[3]}  # windows of a 2 x 2 window image
+        if shift and not torch.is_grad_enabled():
+            # Only the last window row and column mix unrelated regions; recompute them masked.
+            grid = (b, h // ws, w // ws)
+            q, k, v, out = (t.unflatten(0, grid) for t in (q, k, v, out))
+            m = cached_shift_mask(2 * ws, 2 * ws, ws, shift).to(x.device, q.dtype)
             last = slice(-1, None)
-            # Overwrite the last window column, the last window row, then their shared corner.
-            for rows, cols, kind in ((slice(None), last, "col"), (last, slice(None), "row"), (last, last, "corner")):
+            # Windows of a 2 x 2 window image: interior, last column, last row, corner.
+            for rows, cols, kind in ((slice(None), last, 1), (last, slice(None), 2), (last, last, 3)):
                 region = (slice(None), rows, cols)
-                out[region] = F.scaled_dot_product_attention(
-                    q[region], k[region], v[region], attn_mask=bias + masks[kind])
-        out = out.reshape(-1, attn.num_heads, ws * ws, out.shape[-1])
-        return window_reverse(attn.merge_heads(out), ws, h, w)
+                sub = [t[region].flatten(0, 2) for t in (q, k, v)]
+                masked = F.scaled_dot_product_attention(*sub, attn_mask=bias + m[kind])
+                out[region] = masked.unflatten(0, out[region].shape[:3])
+            out = out.flatten(0, 2)
+        return attn.merge_heads(out).reshape(b, h * w, c)[:, inverse]
 
     def forward(self, x: torch.Tensor, x_size: tuple[int, int]) -> torch.Tensor:
         h, w = x_size
         b, _, c = x.shape
         y = self.norm1(x).view(b, h, w, c)
-        if self.shift_size:
-            y = torch.roll(y, shifts=(-self.shift_size, -self.shift_size), dims=(1, 2))
-        y = self.attend(y)
-        if self.shift_size:
-            y = torch.roll(y, shifts=(self.shift_size, self.shift_size), dims=(1, 2))
-        x = x + y.reshape(b, h * w, c)
+        x = x + (self.attend_fast(y) if self.attention == "fast" else self.attend_reference(y))
         return x + self.mlp(self.norm2(x))
 
 
