@@ -30,6 +30,10 @@ def _register() -> None:
     app.command("denoise")(denoise.denoise)
     app.add_typer(weights.app, name="weights")
 
+    from agent.commands import analyze
+
+    app.command("analyze")(analyze.analyze)
+
 
 def main() -> None:
     """Console entry point: one-line error and exit code 2 for bad input, never a traceback."""

@@ -1,0 +1,254 @@
+"""Analyzer accuracy on McMaster + Set12 with synthetic degradations saved as real 8-bit files.
+
+Cases per clean image: noise sigma {0, 5, 10, 15, 25, 50}; Gaussian blur sigma {0, 0.5, 1, 2, 3} alone and with
+sigma-5 and sigma-10 noise; JPEG quality {10, 30, 50, 75, 95} as .jpg and re-saved as .png; pairs of noise and
+JPEG. Prints per-level errors, rank correlations, a confusion matrix of the main degradation type, the time per
+500x500 image, and the findings for every real photo in RealSRSet; writes bench/results/analyzer_accuracy.json.
+The noise combiner was calibrated on CBSD432 only (bench/calibrate_noise.py), never on these test sets.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from rich.console import Console
+from rich.table import Table
+from scipy import ndimage, stats
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tools.analyzer import analyze  # noqa: E402
+from tools.analyzer.noise import FEATURES  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data" / "test"
+RESULTS = ROOT / "bench" / "results" / "analyzer_accuracy.json"
+NOISE_LEVELS = (0, 5, 10, 15, 25, 50)
+BLUR_LEVELS = (0, 0.5, 1, 2, 3)
+BLUR_NOISE = (0, 5, 10)
+JPEG_QUALITIES = (10, 30, 50, 75, 95)
+PAIRS = ((10, 50), (15, 75), (25, 30))  # (noise sigma, JPEG quality), saved as .jpg
+MAIN_TYPES = ("none", "noise", "blur", "jpeg")
+TARGETS = {"noise_mae": {5: 0.5, 10: 0.5, 15: 0.5, 25: 0.5, 50: 1.5}, "jpeg_exact": 1.0, "blur_rank": 0.95,
+           "main_type_accuracy": 0.95, "ms_per_500x500": 150.0}
+
+console = Console()
+
+
+def test_images() -> list[Path]:
+    return sorted((SHARED / "McMaster").glob("*.png")) + sorted((SHARED / "Set12").glob("*.png"))
+
+
+def add_noise(clean: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    if sigma == 0:
+        return clean.astype(np.uint8)
+    return np.clip(np.rint(clean + rng.normal(0.0, sigma, clean.shape)), 0, 255).astype(np.uint8)
+
+
+def blur(clean: np.ndarray, sigma: float) -> np.ndarray:
+    if sigma == 0:
+        return clean.astype(np.float64)
+    axes = (sigma, sigma, 0) if clean.ndim == 3 else sigma
+    return ndimage.gaussian_filter(clean.astype(np.float64), axes, mode="reflect")
+
+
+def save(pixels: np.ndarray, path: Path, quality: int | None = None) -> Path:
+    img = Image.fromarray(pixels.astype(np.uint8))
+    img.save(path, quality=quality) if quality else img.save(path)
+    return path
+
+
+def main_type(analysis) -> str:
+    found = analysis.main_degradation(among=("gaussian-noise", "noise", "blur", "jpeg"))
+    return "noise" if found in ("gaussian-noise", "noise") else found
+
+
+def run_cases(folder: Path) -> dict:
+    rng = np.random.default_rng(2024)
+    rows: dict[str, list] = defaultdict(list)
+    for index, source in enumerate(test_images()):
+        clean = np.asarray(Image.open(source), dtype=np.float64)
+        stem = f"{index:02d}"
+        for sigma in NOISE_LEVELS:
+            noisy = add_noise(clean, sigma, rng)
+            a = analyze(save(noisy, folder / f"{stem}_n{sigma}.png"))
+            effective = float(np.std(noisy.astype(np.float64) - clean))
+            rows["noise"].append({"image": source.name, "sigma": sigma, "effective": effective,
+                                  "estimate": a.noise.sigma, "estimators": a.noise.estimators,
+                                  "gaussian_like": a.noise.gaussian_like, "main": main_type(a),
+                                  "seconds": a.seconds, "size": clean.shape[:2]})
+        for noise in BLUR_NOISE:
+            for width in BLUR_LEVELS:
+                pixels = add_noise(blur(clean, width), noise, rng) if noise else np.clip(np.rint(blur(clean, width)), 0, 255)
+                a = analyze(save(pixels, folder / f"{stem}_b{width}_n{noise}.png"))
+                rows["blur"].append({"image": source.name, "blur": width, "noise": noise, "width": a.blur.width,
+                                     "sharpness": a.blur.sharpness, "main": main_type(a),
+                                     "findings": [f.degradation for f in a.findings]})
+        for quality in JPEG_QUALITIES:
+            jpg = save(clean, folder / f"{stem}_q{quality}.jpg", quality)
+            a = analyze(jpg)
+            rows["jpeg"].append({"image": source.name, "quality": quality, "format": "jpg", "estimate": a.jpeg.quality,
+                                 "exact": a.jpeg.exact, "blockiness": a.jpeg.blockiness, "main": main_type(a)})
+            png = save(np.asarray(Image.open(jpg)), folder / f"{stem}_q{quality}.png")
+            a = analyze(png)
+            rows["jpeg"].append({"image": source.name, "quality": quality, "format": "png", "estimate": a.jpeg.quality,
+                                 "blockiness": a.jpeg.blockiness, "severity": a.jpeg.severity, "main": main_type(a)})
+        for sigma, quality in PAIRS:
+            a = analyze(save(add_noise(clean, sigma, rng), folder / f"{stem}_n{sigma}_q{quality}.jpg", quality))
+            found = {f.degradation for f in a.findings}
+            rows["pairs"].append({"image": source.name, "pair": f"noise {sigma} + jpeg q{quality}",
+                                  "found_both": bool(found & {"gaussian-noise", "noise"}) and "jpeg" in found,
+                                  "findings": sorted(found)})
+        console.print(f"[dim]{index + 1}/{len(test_images())} {source.parent.name}/{source.name}[/]")
+    return rows
+
+
+def noise_summary(rows: list[dict]) -> dict:
+    summary = {}
+    for sigma in NOISE_LEVELS:
+        sel = [r for r in rows if r["sigma"] == sigma]
+        err = np.array([r["estimate"] - r["effective"] for r in sel])
+        singles = {name: float(np.mean([abs(r["estimators"][name] - r["effective"]) for r in sel])) for name in FEATURES}
+        summary[sigma] = {"mae": float(np.abs(err).mean()), "bias": float(err.mean()), "max": float(np.abs(err).max()),
+                          "effective": float(np.mean([r["effective"] for r in sel])), "single_estimator_mae": singles,
+                          "gaussian_like": float(np.mean([r["gaussian_like"] for r in sel]))}
+    return summary
+
+
+def blur_summary(rows: list[dict]) -> dict:
+    summary = {}
+    for noise in BLUR_NOISE:
+        sel = [r for r in rows if r["noise"] == noise and r["width"] is not None]
+        level = [r["blur"] for r in sel]
+        pooled = stats.spearmanr(level, [r["width"] for r in sel]).statistic
+        sharp = stats.spearmanr(level, [-r["sharpness"] for r in sel]).statistic
+        per_image = [stats.spearmanr(BLUR_LEVELS, [r["width"] for r in sel if r["image"] == name]).statistic
+                     for name in sorted({r["image"] for r in sel})]
+        widths = {b: float(np.median([r["width"] for r in sel if r["blur"] == b])) for b in BLUR_LEVELS}
+        summary[noise] = {"rank_pooled": float(pooled), "rank_per_image": float(np.nanmean(per_image)),
+                          "sharpness_rank_pooled": float(sharp), "median_width": widths}
+    return summary
+
+
+def jpeg_summary(rows: list[dict]) -> dict:
+    jpg = [r for r in rows if r["format"] == "jpg"]
+    png = [r for r in rows if r["format"] == "png"]
+    return {"jpg_exact_rate": float(np.mean([r["estimate"] == r["quality"] and r["exact"] for r in jpg])),
+            "png_detected": {q: float(np.mean([r["severity"] != "none" for r in png if r["quality"] == q]))
+                             for q in JPEG_QUALITIES},
+            "png_blockiness": {q: float(np.median([r["blockiness"] for r in png if r["quality"] == q]))
+                               for q in JPEG_QUALITIES}}
+
+
+def confusion(rows: dict) -> tuple[dict, float, dict]:
+    cases = [("noise" if r["sigma"] else "none", r["main"], f"noise {r['sigma']}") for r in rows["noise"]]
+    cases += [("blur" if r["blur"] else "none", r["main"], f"blur {r['blur']}") for r in rows["blur"] if r["noise"] == 0]
+    cases += [("jpeg", r["main"], f"jpeg q{r['quality']} .{r['format']}") for r in rows["jpeg"]]
+    matrix = {t: {p: 0 for p in MAIN_TYPES} for t in MAIN_TYPES}
+    by_case: dict[str, list[bool]] = defaultdict(list)
+    for truth, predicted, case in cases:
+        matrix[truth][predicted] += 1
+        by_case[case].append(truth == predicted)
+    accuracy = float(np.mean([t == p for t, p, _ in cases]))
+    return matrix, accuracy, {case: float(np.mean(v)) for case, v in by_case.items()}
+
+
+def realsr_findings() -> list[dict]:
+    from tools.cards import load_records
+
+    records = load_records()
+    out = []
+    for path in sorted((SHARED / "RealSRSet").iterdir()):
+        a = analyze(path, records)
+        out.append({"image": path.name, "size": f"{a.width}x{a.height}",
+                    "noise": None if a.noise.sigma is None else
+                    (f"{a.noise.sigma:.1f}" + ("" if a.noise.gaussian_like else f" ({a.noise.low:.1f}-{a.noise.high:.1f}, not white)")),
+                    "blur_px": a.blur.width,
+                    "jpeg": f"q{a.jpeg.quality}" if a.jpeg.quality else f"block {a.jpeg.blockiness}",
+                    "piqe": a.quality.piqe,
+                    "findings": [f"{f.degradation}:{f.severity}" for f in a.findings],
+                    "recommendations": [r.record + (f"@{r.noise_level}" if r.noise_level else "")
+                                        for r in a.recommendations]})
+    return out
+
+
+def render(report: dict) -> None:
+    t = Table(title="Noise sigma vs effective sigma (after clipping)")
+    for col in ("sigma", "effective", "MAE", "bias", "max", "target", *FEATURES):
+        t.add_column(col, justify="right")
+    for sigma, s in report["noise"].items():
+        target = TARGETS["noise_mae"].get(sigma)
+        t.add_row(str(sigma), f"{s['effective']:.2f}", f"{s['mae']:.3f}", f"{s['bias']:+.3f}", f"{s['max']:.2f}",
+                  "-" if target is None else f"<= {target}", *(f"{s['single_estimator_mae'][n]:.2f}" for n in FEATURES))
+    console.print(t)
+    t = Table(title="Blur: Spearman rank correlation of estimated width with blur sigma")
+    for col in ("noise", "pooled", "per image", "sharpness (pooled)", *(f"median @ {b}" for b in BLUR_LEVELS)):
+        t.add_column(col, justify="right")
+    for noise, s in report["blur"].items():
+        t.add_row(str(noise), f"{s['rank_pooled']:.3f}", f"{s['rank_per_image']:.3f}", f"{s['sharpness_rank_pooled']:.3f}",
+                  *(f"{s['median_width'][b]:.2f}" for b in BLUR_LEVELS))
+    console.print(t)
+    j = report["jpeg"]
+    t = Table(title=f"JPEG: quality exact on {j['jpg_exact_rate']:.0%} of .jpg files; re-saved .png detection")
+    for col in ("quality", "png detected", "png blockiness"):
+        t.add_column(col, justify="right")
+    for q in JPEG_QUALITIES:
+        t.add_row(str(q), f"{j['png_detected'][q]:.0%}", f"{j['png_blockiness'][q]:.2f}")
+    console.print(t)
+    t = Table(title=f"Main degradation type: accuracy {report['main_type_accuracy']:.1%} (rows truth, columns found)")
+    t.add_column("truth")
+    for p in MAIN_TYPES:
+        t.add_column(p, justify="right")
+    for truth, row in report["confusion"].items():
+        t.add_row(truth, *(str(row[p]) for p in MAIN_TYPES))
+    console.print(t)
+    wrong = {k: v for k, v in report["main_type_by_case"].items() if v < 1}
+    console.print("cases below 100%: " + (", ".join(f"{k} {v:.0%}" for k, v in wrong.items()) or "none"))
+    console.print(f"pairs with both found: {report['pairs_found_both']:.0%}")
+    console.print(f"time per 500x500 image (McMaster, whole analyze): median {report['ms_per_500x500']:.0f} ms")
+    t = Table(title="RealSRSet findings (no ground truth)")
+    for col in ("image", "size", "noise sigma", "blur px", "jpeg", "PIQE", "findings", "recommendations"):
+        t.add_column(col, overflow="fold")
+    for r in report["realsr"]:
+        t.add_row(r["image"], r["size"], str(r["noise"]), str(r["blur_px"]), r["jpeg"], str(r["piqe"]),
+                  ", ".join(r["findings"]) or "-", ", ".join(r["recommendations"]) or "-")
+    console.print(t)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.parse_args()
+    if not SHARED.is_dir():
+        sys.exit(f"skipped: {SHARED} is absent (the benchmark needs McMaster, Set12 and RealSRSet)")
+    start = time.time()
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = run_cases(Path(tmp))
+    matrix, accuracy, by_case = confusion(rows)
+    times = [r["seconds"] for r in rows["noise"] if tuple(r["size"]) == (500, 500)]
+    report = {"noise": noise_summary(rows["noise"]), "blur": blur_summary(rows["blur"]), "jpeg": jpeg_summary(rows["jpeg"]),
+              "confusion": matrix, "main_type_accuracy": accuracy, "main_type_by_case": by_case,
+              "pairs_found_both": float(np.mean([r["found_both"] for r in rows["pairs"]])),
+              "ms_per_500x500": float(np.median(times) * 1000), "targets": TARGETS, "realsr": realsr_findings(),
+              "images": [p.parent.name + "/" + p.name for p in test_images()], "wall_seconds": time.time() - start}
+    report["targets_met"] = {
+        "noise": all(report["noise"][s]["mae"] <= t for s, t in TARGETS["noise_mae"].items()),
+        "jpeg_exact": report["jpeg"]["jpg_exact_rate"] >= TARGETS["jpeg_exact"],
+        "blur_rank_with_sigma5_noise": report["blur"][5]["rank_pooled"] >= TARGETS["blur_rank"],
+        "main_type": accuracy >= TARGETS["main_type_accuracy"],
+        "speed": report["ms_per_500x500"] <= TARGETS["ms_per_500x500"]}
+    render(report)
+    console.print(f"targets met: {report['targets_met']}")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    console.print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

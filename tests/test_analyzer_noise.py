@@ -1,0 +1,65 @@
+"""Noise level: known sigmas on small synthetic images, clipping model, whiteness, checkpoint choice."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from tests.analyzer_images import crop, with_noise
+from tools.analyzer.measurement import TOO_SMALL
+from tools.analyzer.noise import clip_factor, estimate_noise_sigma, measure_noise, nearest_level
+
+
+@pytest.fixture(scope="module")
+def clean(sample_photo: np.ndarray) -> np.ndarray:
+    return crop(sample_photo, 192)
+
+
+@pytest.mark.parametrize("sigma", [5, 15, 25, 50])
+def test_sigma_matches_the_effective_sigma(clean: np.ndarray, sigma: float) -> None:
+    noisy, effective = with_noise(clean, sigma)
+    assert estimate_noise_sigma(noisy) == pytest.approx(effective, abs=max(0.8, 0.06 * effective))
+
+
+def test_gray_image_sigma(clean: np.ndarray) -> None:
+    gray = clean.mean(axis=2)
+    noisy, effective = with_noise(gray, 10, seed=3)
+    assert estimate_noise_sigma(noisy) == pytest.approx(effective, abs=0.8)
+
+
+def test_clean_photo_reads_as_no_noise(clean: np.ndarray) -> None:
+    result = measure_noise(clean)
+    assert result.sigma < 3 and result.severity == "none" and result.suggested_level is None
+
+
+def test_white_noise_is_gaussian_like_with_the_nearest_checkpoint(clean: np.ndarray) -> None:
+    result = measure_noise(with_noise(clean, 27)[0])
+    assert result.gaussian_like and result.severity == "severe" and result.suggested_level == 25
+    assert result.low <= result.sigma <= result.high
+
+
+def test_correlated_noise_is_not_called_gaussian(clean: np.ndarray) -> None:
+    rng = np.random.default_rng(1)
+    grain = ndimage.gaussian_filter(rng.normal(0, 1, clean.shape[:2]), 1.0)
+    grain = grain / grain.std() * 15  # spatially correlated and the same in every channel
+    noisy = np.clip(np.rint(clean + grain[..., None]), 0, 255).astype(np.uint8)
+    result = measure_noise(noisy)
+    assert result.severity != "none" and not result.gaussian_like and result.suggested_level is None
+    assert "not white Gaussian" in result.evidence
+
+
+def test_clip_factor_of_black_pixels_is_the_half_normal_ratio() -> None:
+    # std of max(n, 0) for n ~ N(0, s^2) is s * sqrt(1/2 - 1/(2 pi))
+    assert clip_factor(np.zeros(500), 10.0, unbias=False) == pytest.approx(np.sqrt(0.5 - 0.5 / np.pi), rel=1e-6)
+    assert clip_factor(np.full(500, 128.0), 5.0) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_nearest_level() -> None:
+    assert [nearest_level(s) for s in (3, 19, 20, 35, 36, 80)] == [15, 15, 25, 25, 50, 50]
+
+
+def test_tiny_image_is_too_small_to_measure() -> None:
+    assert measure_noise(np.zeros((8, 8), np.uint8)).evidence == TOO_SMALL
+    assert measure_noise(np.zeros((8, 8), np.uint8)).sigma is None
+    with pytest.raises(ValueError, match="too small"):
+        estimate_noise_sigma(np.zeros((1, 1, 3), np.uint8))

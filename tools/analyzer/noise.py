@@ -1,0 +1,279 @@
+"""Gaussian-like noise level (sigma on the 0..255 scale) from several estimators, combined and calibrated.
+
+The estimators (all on each channel, pooled):
+
+- ``immerkaer``: Immerkaer (1996), mean absolute response of a Laplacian-difference mask; fast but reads
+  texture as noise;
+- ``immerkaer_mad``: the same response with a median instead of a mean (robust to edges);
+- ``immerkaer_edge``: the same with the strongest 10% Sobel gradients masked (Tai & Yang 2008);
+- ``pca``: weak-texture patch selection (Liu, Tanaka & Okutomi 2013) then the noise eigenvalues of the patch
+  covariance (Chen, Zhu & Heng 2015);
+- ``pca_min``: the smallest eigenvalue corrected for the Marchenko-Pastur spread of a finite sample;
+- ``immerkaer_flat``: the Immerkaer response on the selected weak-texture patches only.
+
+No single one wins at every level, so ``combine`` applies a log-linear model whose coefficients were fitted
+on CBSD432 with synthetic noise saved as 8-bit files (``bench/calibrate_noise.py``); the target is the
+effective sigma after clipping and rounding, std(noisy - clean). Where the estimators disagree (correlated,
+coloured or spatially varying noise) the result says so and gives a range instead of one number.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy import special, stats
+
+from tools.analyzer.measurement import Measurement, TOO_SMALL, graded, rounded, too_small
+
+MODEL_FILE = Path(__file__).with_name("noise_model.json")
+PATCH = 7
+DIMS = PATCH * PATCH
+MAX_PATCHES = 40_000           # patches sampled per image (all channels together)
+SAMPLE = 100_000                # pixels used for medians and quantiles
+ITERATIONS = 3
+BAND = 2.0                      # sigmas kept clear of 0 and 255 by the patches used for the noise level
+MEAN_ABS_TO_SIGMA = np.sqrt(np.pi / 2) / 6      # mean |mask * noise| -> sigma
+MAD_TO_SIGMA = 1 / (0.6745 * 6)
+# Gradient energy of a pure-noise patch is Gamma distributed (Liu et al. 2013): 99% quantile per unit variance.
+GRADIENT_TRACE = 2 * PATCH * (PATCH - 2) * 0.5
+TEXTURE_THRESHOLD = float(stats.gamma.ppf(0.99, DIMS / 2, scale=2 * GRADIENT_TRACE / DIMS))
+LEVELS = (15, 25, 50)           # SwinIR denoising checkpoints
+SEVERITY_THRESHOLDS = (3.0, 10.0, 25.0)  # mild, moderate, severe sigma
+WHITE_LAG1 = -2 / 3             # correlation of neighbouring mask responses for white noise
+FEATURES = ("immerkaer", "immerkaer_mad", "immerkaer_edge", "pca", "pca_min", "immerkaer_flat")
+CLIP_FEATURE = "clip_factor"    # modelled effective/true sigma ratio under 8-bit clipping
+
+
+@dataclass(kw_only=True)
+class NoiseMeasurement(Measurement):
+    """``sigma``: effective noise std (0..255). ``low``/``high``: the spread of the estimators."""
+
+    sigma: float | None = None
+    low: float | None = None
+    high: float | None = None
+    gaussian_like: bool = False
+    suggested_level: int | None = None
+    neighbour_correlation: float | None = None
+    channel_correlation: float | None = None
+    estimators: dict[str, float] = field(default_factory=dict)
+
+
+def _second_difference(image: np.ndarray, axis: int) -> np.ndarray:
+    """[1, -2, 1] along ``axis`` over the valid positions."""
+    lo, mid, hi = (np.take(image, range(k, image.shape[axis] - 2 + k), axis=axis) for k in (0, 1, 2))
+    return lo - 2 * mid + hi
+
+
+def _sobel_magnitude(image: np.ndarray) -> np.ndarray:
+    """Sobel gradient magnitude per channel over the valid positions (H-2 x W-2)."""
+    d0 = image[2:] - image[:-2]
+    d0 = d0[:, :-2] + 2 * d0[:, 1:-1] + d0[:, 2:]
+    d1 = image[:, 2:] - image[:, :-2]
+    d1 = d1[:-2] + 2 * d1[1:-1] + d1[2:]
+    return np.hypot(d0, d1)
+
+
+def _eigenvalues(patches: np.ndarray) -> np.ndarray:
+    centred = patches - patches.mean(axis=0)
+    return np.linalg.eigvalsh((centred.T @ centred).astype(np.float64) / max(len(patches) - 1, 1))
+
+
+def _noise_eigenvalue_mean(ev: np.ndarray) -> float:
+    """Chen et al. 2015: the largest set of smallest eigenvalues whose mean does not exceed its median."""
+    for k in range(len(ev), 0, -1):
+        tail = ev[:k]
+        if tail.mean() <= np.median(tail) * 1.02:
+            return float(tail.mean())
+    return float(ev[0])
+
+
+def _select_weak_texture(patches: np.ndarray, texture: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """Liu et al. 2013: keep patches whose gradient energy a pure-noise patch would reach 99% of the time.
+
+    Patches whose mean lies within ``BAND`` sigmas of 0 or 255 are left out, so clipping barely touches
+    the kept ones (choosing by the mean, not by the pixels, does not bias the noise they carry).
+    """
+    keep = np.ones(len(patches), bool)
+    variance = 1 / 12
+    for _ in range(ITERATIONS):
+        chosen = np.flatnonzero(keep)[::4]  # a quarter of the candidates is enough for the threshold
+        if len(chosen) > 2 * DIMS:
+            spread = (1 - np.sqrt(DIMS / len(chosen))) ** 2  # Marchenko-Pastur lower edge of a finite sample
+            variance = max(float(_eigenvalues(patches[chosen])[0]) / spread, 1 / 12)
+        keep = texture < TEXTURE_THRESHOLD * variance
+        for band in (BAND, BAND / 2, 0.0):
+            margin = band * np.sqrt(variance)
+            banded = keep & (means > margin) & (means < 255 - margin)
+            if banded.sum() >= 4 * DIMS:
+                keep = banded
+                break
+        if keep.sum() < 4 * DIMS:
+            keep = texture <= np.partition(texture, 4 * DIMS)[4 * DIMS]
+    return keep
+
+
+def _unclip(observed: float, means: np.ndarray) -> float:
+    """True sigma whose clipped version over patches with these means reads ``observed``."""
+    sigma = observed
+    for _ in range(4):
+        sigma = observed / clip_factor(means, sigma, unbias=False)
+    return sigma
+
+
+def noise_features(pixels: np.ndarray) -> dict[str, float]:
+    """Every estimator's sigma plus the whiteness statistics (neighbour and channel correlation)."""
+    image = np.asarray(pixels, dtype=np.float32)
+    if image.ndim == 2:
+        image = image[..., None]
+    height, width, depth = image.shape
+    response = _second_difference(_second_difference(image, 0), 1)
+    abs_response = np.abs(response).ravel()
+    sobel = _sobel_magnitude(image).ravel()
+    sample = slice(None, None, max(1, abs_response.size // SAMPLE))  # order statistics on a regular sample
+
+    count = depth * (height - PATCH + 1) * (width - PATCH + 1)
+    stride = max(1, int(np.ceil(np.sqrt(count / MAX_PATCHES))))
+    windows = sliding_window_view(image, (PATCH, PATCH), axis=(0, 1))[::stride, ::stride]
+    grid = windows.shape[:2]
+    patches = windows.transpose(2, 0, 1, 3, 4).reshape(-1, PATCH, PATCH)  # channel-major order
+    texture = (((patches[:, :, 2:] - patches[:, :, :-2]) / 2) ** 2).sum(axis=(1, 2)) + \
+        (((patches[:, 2:, :] - patches[:, :-2, :]) / 2) ** 2).sum(axis=(1, 2))
+    patches = patches.reshape(-1, DIMS)
+    half = PATCH // 2
+    inner = response[half - 1:height - half - 1, half - 1:width - half - 1]
+    right = np.concatenate([inner[:, 1:], inner[:, -1:]], axis=1)
+    centre = inner[::stride, ::stride][:grid[0], :grid[1]].transpose(2, 0, 1).ravel()
+    right = right[::stride, ::stride][:grid[0], :grid[1]].transpose(2, 0, 1).ravel()
+
+    means = patches.mean(axis=1)
+    keep = _select_weak_texture(patches, texture, means)
+    ev = np.maximum(_eigenvalues(patches[keep]), 0)
+    spread = (1 - np.sqrt(DIMS / keep.sum())) ** 2
+    flat = {
+        "pca": float(np.sqrt(_noise_eigenvalue_mean(ev))),
+        "pca_min": float(np.sqrt(ev[0] / spread)),
+        "immerkaer_flat": MEAN_ABS_TO_SIGMA * float(np.abs(centre[keep]).mean(dtype=np.float64)),
+    }
+    # Undo the slight clipping inside the kept patches, then apply the whole image's clipping.
+    true_sigma = _unclip(flat["pca_min"], means[keep])
+    correction = (true_sigma / flat["pca_min"] if flat["pca_min"] > 0 else 1.0) * clip_factor(means, true_sigma)
+    edge_free = sobel <= np.quantile(sobel[sample], 0.9)
+    flat_channels = keep.reshape(depth, -1)
+    return {
+        "immerkaer": MEAN_ABS_TO_SIGMA * float(abs_response.mean(dtype=np.float64)),
+        "immerkaer_mad": MAD_TO_SIGMA * float(np.median(abs_response[sample])),
+        "immerkaer_edge": MEAN_ABS_TO_SIGMA * float(abs_response[edge_free].mean(dtype=np.float64)),
+        **{name: value * correction for name, value in flat.items()},
+        "neighbour_correlation": _correlation(centre[keep], right[keep]),
+        "channel_correlation": _channel_correlation(centre.reshape(depth, -1), flat_channels.all(axis=0)),
+        "saturated": float(np.mean((image <= 0) | (image >= 255))),
+        "clip_factor": clip_factor(means, true_sigma),
+    }
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    if a.size < 3 or a.std() == 0 or b.std() == 0:
+        return 0.0
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def _clipped_moments(mean: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """E[d] and E[d^2] for d = clip(mean + n, 0, 255) - mean, n ~ N(0, sigma^2)."""
+    a, b = (0.0 - mean) / sigma, (255.0 - mean) / sigma
+    cdf_a, cdf_b = special.ndtr(a), special.ndtr(b)
+    pdf_a, pdf_b = np.exp(-a * a / 2) / np.sqrt(2 * np.pi), np.exp(-b * b / 2) / np.sqrt(2 * np.pi)
+    first = 255.0 * (1 - cdf_b) + mean * (cdf_b - cdf_a) + sigma * (pdf_a - pdf_b)
+    second = 255.0**2 * (1 - cdf_b) + (mean**2 + sigma**2) * (cdf_b - cdf_a) + 2 * mean * sigma * (pdf_a - pdf_b) \
+        + sigma**2 * (a * pdf_a - b * pdf_b)
+    return first - mean, second - 2 * mean * first + mean**2
+
+
+def clip_factor(local_means: np.ndarray, sigma: float, unbias: bool = True) -> float:
+    """Effective over true sigma that 8-bit clipping leaves, given the observed local means.
+
+    Local means of clipped noise are pulled away from 0 and 255, so they are first mapped back to the
+    clean level through the (monotonic) clipped-mean curve.
+    """
+    if sigma < 0.5:
+        return 1.0
+    clean = local_means[:: max(1, len(local_means) // 4000)].astype(np.float64)
+    if unbias:
+        grid = np.linspace(-4 * sigma, 255 + 4 * sigma, 512)
+        clean = np.clip(np.interp(clean, grid + _clipped_moments(grid, sigma)[0], grid), 0, 255)
+    bias, square = _clipped_moments(clean, sigma)
+    effective = np.sqrt(max(float(square.mean() - bias.mean() ** 2), 0.0))
+    return effective / sigma
+
+
+def _channel_correlation(centre: np.ndarray, flat: np.ndarray) -> float | None:
+    """Mean correlation between colour channels of the mask response on patches flat in every channel."""
+    if len(centre) < 3:
+        return None
+    values = [centre[c][flat] for c in range(3)]
+    return float(np.mean([_correlation(values[i], values[j]) for i, j in ((0, 1), (0, 2), (1, 2))]))
+
+
+@lru_cache(maxsize=1)
+def _model() -> dict:
+    return json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+
+
+def combine(features: dict[str, float], model: dict | None = None) -> tuple[float, float, float]:
+    """Calibrated sigma and the range of the individually calibrated estimators."""
+    model = model or _model()
+    offset = model["offset"]
+    logs = {name: np.log(features[name] + offset) for name in FEATURES}
+    z = model["intercept"] + sum(model["weights"][name] * logs[name] for name in FEATURES)
+    z += model.get("saturated", 0.0) * features["saturated"]
+    sigma = max(0.0, float(np.exp(z) - offset))
+    singles = [max(0.0, float(np.exp(a * logs[name] + b) - offset)) for name, (a, b) in model["single"].items()]
+    return sigma, min(singles), max(singles)
+
+
+def estimate_noise_sigma(pixels: np.ndarray) -> float:
+    """Effective Gaussian noise sigma of uint8 pixels (gray or RGB), on the 0..255 scale."""
+    pixels = np.asarray(pixels)
+    if too_small(pixels, PATCH * 3):
+        raise ValueError(f"image too small to measure noise ({pixels.shape[1]}x{pixels.shape[0]})")
+    return combine(noise_features(pixels))[0]
+
+
+def nearest_level(sigma: float) -> int:
+    """The SwinIR checkpoint (15, 25 or 50) nearest to ``sigma`` on a log scale."""
+    return min(LEVELS, key=lambda level: abs(np.log(level) - np.log(max(sigma, 1e-3))))
+
+
+def measure_noise(pixels: np.ndarray) -> NoiseMeasurement:
+    """Noise level, whether it looks like white Gaussian noise, and the checkpoint to run."""
+    if too_small(pixels):
+        return NoiseMeasurement(evidence=TOO_SMALL)
+    features = noise_features(pixels)
+    sigma, low, high = combine(features)
+    lag = features["neighbour_correlation"]
+    chan = features["channel_correlation"]
+    white = abs(lag - WHITE_LAG1) < 0.12 and (chan is None or abs(chan) < 0.3)
+    agree = (high - low) <= max(1.5, 0.35 * sigma)
+    grade = graded(sigma, *SEVERITY_THRESHOLDS)
+    noisy = grade["severity"] != "none"
+    gaussian_like = noisy and white and agree
+    confidence = 0.9 if agree else 0.4
+    if not noisy:
+        evidence = f"no visible noise (sigma {sigma:.1f})"
+    elif gaussian_like:
+        evidence = f"white Gaussian-like noise, sigma {sigma:.1f} (estimators {low:.1f}-{high:.1f})"
+    else:
+        why = [] if agree else [f"estimators disagree ({low:.1f}-{high:.1f})"]
+        if not white:
+            why.append(f"correlated noise (neighbour {lag:+.2f}" + (f", channels {chan:+.2f})" if chan is not None
+                                                                      else ")"))
+        evidence = f"noise about sigma {sigma:.1f}, not white Gaussian: " + "; ".join(why)
+    return NoiseMeasurement(
+        sigma=rounded(sigma), low=rounded(low), high=rounded(high), gaussian_like=gaussian_like,
+        suggested_level=nearest_level(sigma) if gaussian_like else None,
+        neighbour_correlation=rounded(lag, 3), channel_correlation=rounded(chan, 3),
+        estimators={name: round(features[name], 3) for name in FEATURES},
+        confidence=confidence, evidence=evidence, **grade)
