@@ -1,0 +1,283 @@
+"""Train a small SwinIR denoiser on a folder of clean photos; resumable, CPU or CUDA unchanged.
+
+    python -m tools.swinir.train --data ../shared/data/train/CBSD432 --run runs/s15 --sigma 15 --minutes 60
+    python -m tools.swinir.train --run runs/s15 --minutes 60          # resume where it stopped
+    python -m tools.swinir.train export runs/s15 tools/swinir/weights/swinir-s-noise15.pth
+
+Random crops with flips and rotations, Gaussian noise added on the fly (sigma on the 0..255
+scale, or a range), Charbonnier loss, Adam with warm-up and cosine decay, gradient clipping,
+fixed seeds. A checkpoint (model, optimizer, step, every RNG) is written atomically every few
+minutes and at the end; validation PSNR on held-out crops is logged to ``log.jsonl``.
+"""
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import typer
+from PIL import Image
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from tools.errors import UserError
+from tools.fileio import write_atomic
+from tools.swinir.model import SwinIR
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+console = Console(stderr=True)
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a run; stored in the checkpoint so a resume continues it exactly."""
+
+    data: str = ""
+    sigma: float = 15.0
+    sigma_max: float | None = None  # train over [sigma, sigma_max] when set
+    patch: int = 64
+    batch: int = 8
+    steps: int = 20000
+    lr: float = 1e-3
+    lr_min: float = 1e-5
+    warmup: int = 300
+    clip: float = 0.5
+    charbonnier_eps: float = 1e-3
+    seed: int = 0
+    val_images: int = 4
+    val_crop: int = 128
+    val_every: int = 250
+    checkpoint_minutes: float = 3.0
+    model: dict = field(default_factory=lambda: dict(
+        in_chans=3, embed_dim=48, depths=(2, 2, 2, 2), num_heads=(6, 6, 6, 6),
+        window_size=8, mlp_ratio=2.0, img_size=64, resi_connection="1conv"))
+
+
+def list_images(folder: Path) -> list[Path]:
+    paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not paths:
+        raise UserError(f"no training images in {folder}")
+    return paths
+
+
+def load_rgb(path: Path) -> np.ndarray:
+    with Image.open(path) as img:
+        return np.asarray(img.convert("RGB"), dtype=np.uint8)
+
+
+class PatchSampler:
+    """Random patches with flips/rotations from in-memory images, driven by one numpy RNG."""
+
+    def __init__(self, images: list[np.ndarray], patch: int, rng: np.random.Generator) -> None:
+        self.images, self.patch, self.rng = images, patch, rng
+
+    def batch(self, n: int) -> np.ndarray:
+        out = np.empty((n, self.patch, self.patch, 3), dtype=np.uint8)
+        for i in range(n):
+            img = self.images[self.rng.integers(len(self.images))]
+            y = self.rng.integers(img.shape[0] - self.patch + 1)
+            x = self.rng.integers(img.shape[1] - self.patch + 1)
+            crop = img[y:y + self.patch, x:x + self.patch]
+            crop = np.rot90(crop, k=int(self.rng.integers(4)))
+            out[i] = crop[:, ::-1] if self.rng.integers(2) else crop
+        return out
+
+
+def to_tensor(batch: np.ndarray, device: torch.device) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2).float().div(255.0).to(device)
+
+
+def learning_rate(cfg: TrainConfig, step: int) -> float:
+    """Linear warm-up, then cosine decay from ``lr`` to ``lr_min`` at ``steps``."""
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    t = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
+    return cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * t))
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    mse = torch.mean((a.clamp(0, 1) - b) ** 2).item()
+    return 10 * math.log10(1.0 / max(mse, 1e-12))
+
+
+class Trainer:
+    """One training run in a folder: ``checkpoint.pt``, ``log.jsonl``, ``config.json``."""
+
+    def __init__(self, run: Path, cfg: TrainConfig, device: str | None = None) -> None:
+        self.run, self.cfg = Path(run), cfg
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        torch.manual_seed(cfg.seed)
+        random.seed(cfg.seed)
+        self.model = SwinIR(**cfg.model).to(self.device).set_attention("fast")
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
+        self.rng = np.random.default_rng(cfg.seed)
+        self.noise_gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
+        self.step = 0
+        paths = list_images(Path(cfg.data))
+        held_out, train = paths[:cfg.val_images], paths[cfg.val_images:]
+        self.sampler = PatchSampler([load_rgb(p) for p in train], cfg.patch, self.rng)
+        self.val_clean, self.val_noisy = self._validation_set(held_out)
+
+    def _validation_set(self, paths: list[Path]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Centre crops of held-out images with fixed noise at the (lowest) training sigma."""
+        c = self.cfg.val_crop
+        crops = []
+        for p in paths:
+            img = load_rgb(p)
+            y, x = (img.shape[0] - c) // 2, (img.shape[1] - c) // 2
+            crops.append(img[y:y + c, x:x + c])
+        clean = to_tensor(np.stack(crops), self.device)
+        gen = torch.Generator(device=self.device).manual_seed(1234)
+        noise = torch.randn(clean.shape, generator=gen, device=self.device) * (self.cfg.sigma / 255.0)
+        return clean, clean + noise
+
+    def noisy(self, clean: torch.Tensor) -> torch.Tensor:
+        n = clean.shape[0]
+        sigma = torch.full((n, 1, 1, 1), self.cfg.sigma, device=self.device)
+        if self.cfg.sigma_max is not None:
+            u = torch.rand((n, 1, 1, 1), generator=self.noise_gen, device=self.device)
+            sigma = self.cfg.sigma + u * (self.cfg.sigma_max - self.cfg.sigma)
+        return clean + torch.randn(clean.shape, generator=self.noise_gen, device=self.device) * sigma / 255.0
+
+    def validate(self) -> float:
+        self.model.eval()
+        with torch.no_grad():
+            out = self.model(self.val_noisy)
+        self.model.train()
+        return psnr(out, self.val_clean)
+
+    def train_step(self) -> float:
+        for group in self.opt.param_groups:
+            group["lr"] = learning_rate(self.cfg, self.step)
+        clean = to_tensor(self.sampler.batch(self.cfg.batch), self.device)
+        out = self.model(self.noisy(clean))
+        loss = torch.sqrt((out - clean) ** 2 + self.cfg.charbonnier_eps**2).mean()
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.clip)
+        self.opt.step()
+        self.step += 1
+        return loss.item()
+
+    # -- persistence -------------------------------------------------------------------------
+    def state(self) -> dict:
+        return {
+            "config": asdict(self.cfg), "step": self.step, "model": self.model.state_dict(),
+            "optimizer": self.opt.state_dict(), "numpy_rng": self.rng.bit_generator.state,
+            "noise_rng": self.noise_gen.get_state(), "torch_rng": torch.get_rng_state(),
+            "python_rng": random.getstate(),
+        }
+
+    def save(self) -> Path:
+        self.run.mkdir(parents=True, exist_ok=True)
+        state = self.state()
+        return write_atomic(self.run / "checkpoint.pt", lambda tmp: torch.save(state, tmp))
+
+    def restore(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.opt.load_state_dict(state["optimizer"])
+        self.step = int(state["step"])
+        self.rng.bit_generator.state = state["numpy_rng"]
+        self.noise_gen.set_state(state["noise_rng"])
+        torch.set_rng_state(state["torch_rng"])
+        random.setstate(state["python_rng"])
+
+    def log(self, record: dict) -> None:
+        self.run.mkdir(parents=True, exist_ok=True)
+        with open(self.run / "log.jsonl", "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record) + "\n")
+
+    def fit(self, minutes: float | None = None, max_steps: int | None = None) -> None:
+        """Train until ``cfg.steps``, the time budget, or ``max_steps`` more steps, whichever comes first."""
+        start, last_save = time.monotonic(), time.monotonic()
+        stop_at = min(self.cfg.steps, self.step + max_steps) if max_steps else self.cfg.steps
+        losses: list[float] = []
+        columns = (TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("loss {task.fields[loss]:.4f}  val {task.fields[val]:.2f} dB"), TimeRemainingColumn())
+        with Progress(*columns, console=console, transient=False) as bar:
+            task = bar.add_task("train", total=self.cfg.steps, completed=self.step, loss=float("nan"), val=float("nan"))
+            while self.step < stop_at:
+                losses.append(self.train_step())
+                if self.step % self.cfg.val_every == 0 or self.step == stop_at:
+                    val = self.validate()
+                    self.log({"step": self.step, "loss": float(np.mean(losses)), "val_psnr": round(val, 3),
+                              "lr": learning_rate(self.cfg, self.step), "elapsed_s": round(time.monotonic() - start, 1)})
+                    bar.update(task, val=val)
+                bar.update(task, completed=self.step, loss=losses[-1])
+                if self.step % self.cfg.val_every == 0:
+                    losses.clear()
+                if time.monotonic() - last_save > self.cfg.checkpoint_minutes * 60:
+                    self.save()
+                    last_save = time.monotonic()
+                if minutes is not None and time.monotonic() - start > minutes * 60:
+                    break
+        self.save()
+
+
+def open_run(run: Path, cfg: TrainConfig | None = None, device: str | None = None) -> Trainer:
+    """A new run from ``cfg``, or the run in ``run`` resumed from its checkpoint."""
+    ckpt = Path(run) / "checkpoint.pt"
+    if ckpt.exists():
+        state = torch.load(ckpt, map_location="cpu", weights_only=False)
+        saved = TrainConfig(**state["config"])
+        if cfg is not None and cfg.data:
+            saved.data = cfg.data  # the data folder may have moved
+        trainer = Trainer(run, saved, device)
+        trainer.restore(state)
+        return trainer
+    if cfg is None or not cfg.data:
+        raise UserError(f"no checkpoint in {run}: give --data to start a new run")
+    return Trainer(run, cfg, device)
+
+
+def export_weights(run: Path, output: Path, half: bool = True) -> Path:
+    """Write the run's model as an official-layout checkpoint ``{'params': state_dict}`` (fp16 by default)."""
+    state = torch.load(Path(run) / "checkpoint.pt", map_location="cpu", weights_only=False)
+    params = {k: (v.half() if half and v.is_floating_point() else v) for k, v in state["model"].items()}
+    meta = {"step": state["step"], "config": state["config"]}
+    return write_atomic(Path(output), lambda tmp: torch.save({"params": params, "meta": meta}, tmp))
+
+
+cli = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False)
+
+
+@cli.command("train")
+def train_command(
+    run: Path = typer.Option(..., help="Run folder (checkpoint, log); resumed when it has a checkpoint."),
+    data: str = typer.Option("", help="Folder of clean training images (needed for a new run)."),
+    sigma: float = typer.Option(15.0, help="Noise sigma on the 0..255 scale (lower end with --sigma-max)."),
+    sigma_max: float = typer.Option(None, help="Train over a sigma range [sigma, sigma-max]."),
+    steps: int = typer.Option(20000, help="Total steps of the schedule."),
+    minutes: float = typer.Option(None, help="Stop after this many minutes (resume later)."),
+    threads: int = typer.Option(None, help="CPU threads for torch."),
+    embed_dim: int = typer.Option(48), blocks: int = typer.Option(4), layers: int = typer.Option(2),
+    patch: int = typer.Option(64), batch: int = typer.Option(8), lr: float = typer.Option(1e-3),
+) -> None:
+    """Train (or resume) a small SwinIR denoiser."""
+    if threads:
+        torch.set_num_threads(threads)
+    cfg = TrainConfig(data=data, sigma=sigma, sigma_max=sigma_max, steps=steps, patch=patch, batch=batch, lr=lr)
+    cfg.model.update(embed_dim=embed_dim, depths=(layers,) * blocks, num_heads=(6,) * blocks, img_size=patch)
+    trainer = open_run(run, cfg)
+    console.print(f"run {run}: step {trainer.step}/{trainer.cfg.steps} on {trainer.device}, "
+                  f"{trainer.model.num_params / 1e6:.2f} M parameters")
+    trainer.fit(minutes=minutes)
+
+
+@cli.command("export")
+def export_command(run: Path, output: Path, fp32: bool = typer.Option(False, help="Keep float32.")) -> None:
+    """Export a run's weights in the official checkpoint layout."""
+    console.print(f"wrote {export_weights(run, output, half=not fp32)}")
+
+
+if __name__ == "__main__":
+    try:
+        cli()
+    except UserError as exc:
+        console.print(f"error: {exc}")
+        raise SystemExit(2) from None
