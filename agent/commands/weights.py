@@ -18,15 +18,19 @@ def list_weights() -> None:
     """Show the known checkpoints, which are installed, and where."""
     from tools.swinir import weights as registry
 
-    table = Table(title=f"SwinIR weights (folder: {registry.weights_dir()})")
-    for column in ("id", "kind", "image", "noise", "installed", "path / source"):
-        table.add_column(column)
+    table = Table(title=f"SwinIR weights in {registry.weights_dir()}")
+    table.add_column("id", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("file", overflow="fold")
     for entry in registry.entries():
-        where = str(entry.path) if entry.available else (entry.url or "")
         source = registry.source_of(entry) if entry.available and entry.kind == "official" else None
-        table.add_row(entry.id, entry.kind, entry.color, str(entry.noise_level), "yes" if entry.available else "no",
-                      where + (f"\nfrom {source}" if source else ""))
-    Console().print(table)
+        status = "embedded" if entry.kind == "embedded" else ("installed" if entry.available else "not installed")
+        where = str(entry.path) if entry.available else entry.file_name
+        table.add_row(entry.id, status, where + (f" (from {source})" if source else ""))
+    console = Console()
+    console.print(table)
+    console.print(f"Official files download from {registry.RELEASE_URL}; get one with "
+                  "`restore-agent weights download ID` or `restore-agent weights install PATH`.", highlight=False)
 
 
 @app.command("install")

@@ -45,28 +45,44 @@ class TilePlan:
         return [(y, x) for y in self.ys for x in self.xs]
 
 
-def tile_starts(length: int, tile: int, overlap: int) -> tuple[int, ...]:
-    """Start offsets of tiles of size ``tile`` covering ``length`` with at least ``overlap`` shared."""
+def round_up(n: int, step: int) -> int:
+    return -(-n // step) * step
+
+
+def tile_starts(length: int, tile: int, overlap: int, align: int = 1) -> tuple[int, ...]:
+    """Start offsets of ``tile``-long tiles covering ``length`` with at least ``overlap`` shared.
+
+    With ``length`` and ``tile`` multiples of ``align``, every start is a multiple of ``align``.
+    """
     if tile >= length:
         return (0,)
-    stride = tile - overlap
-    starts = list(range(0, length - tile, stride))
-    starts.append(length - tile)
-    return tuple(starts)
+    stride = max(align, (tile - overlap) // align * align)
+    return (*range(0, length - tile, stride), length - tile)
 
 
-def plan_tiles(height: int, width: int, tile: int | None = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP) -> TilePlan:
-    """Plan the tiles of an image; ``tile=None`` or 0 means one tile, the whole image."""
-    if tile is not None and tile < 0:
-        raise ValueError(f"tile size must be positive, got {tile}")
+def plan_tiles(height: int, width: int, tile: int | None = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
+               align: int = 1) -> TilePlan:
+    """Plan the tiles of an image padded to a multiple of ``align`` (the network's window).
+
+    ``tile=None`` or 0 means one tile, the whole image. Tiles start on multiples of ``align`` so a
+    windowed network partitions each tile exactly as it would the whole image.
+    """
     if overlap < 0:
         raise ValueError(f"overlap must not be negative, got {overlap}")
-    tile_h = height if not tile else min(tile, height)
-    tile_w = width if not tile else min(tile, width)
+    if tile is not None and (tile < 0 or 0 < tile < align):
+        raise ValueError(f"tile size must be 0 or at least {align}, got {tile}")
     if tile and overlap >= tile:
         raise ValueError(f"overlap ({overlap}) must be smaller than the tile size ({tile})")
+    height, width = round_up(height, align), round_up(width, align)
+    size = tile // align * align if tile else max(height, width)
+    tile_h, tile_w = min(size, height), min(size, width)
     return TilePlan(height, width, tile_h, tile_w,
-                    tile_starts(height, tile_h, overlap), tile_starts(width, tile_w, overlap))
+                    tile_starts(height, tile_h, overlap, align), tile_starts(width, tile_w, overlap, align))
+
+
+def model_window(model) -> int:
+    """The spatial alignment a windowed network needs (its window size; 1 for anything else)."""
+    return int(getattr(model, "window_size", 1) or 1)
 
 
 def ramp(length: int, overlap: int, fade_start: bool, fade_end: bool) -> np.ndarray:
@@ -139,33 +155,35 @@ def _merge(outputs: list[np.ndarray], gray: bool) -> np.ndarray:
 
 
 def run_tiled(model, image: np.ndarray, plan: TilePlan, overlap: int, batch: int,
-              on_batch: Callable[[int], None], bf16: bool = False) -> np.ndarray:
-    """Run the network on every tile of one H x W x C uint8 image; blended float32 result in [0, 1]."""
+              on_batch: Callable[[int], None]) -> np.ndarray:
+    """Run the network on every tile of one H x W x C uint8 image; blended float32 result in [0, 1].
+
+    The image is first reflect-padded (bottom and right) to the plan's size, as the network
+    itself pads a whole image, then cropped back.
+    """
     import torch
 
     height, width, channels = image.shape
-    total = np.zeros((height, width, channels), dtype=np.float32)
-    weight_sum = np.zeros((height, width, 1), dtype=np.float32)
+    image = np.pad(image, ((0, plan.height - height), (0, plan.width - width), (0, 0)), mode="reflect")
+    total = np.zeros((plan.height, plan.width, channels), dtype=np.float32)
+    weight_sum = np.zeros((plan.height, plan.width, 1), dtype=np.float32)
     boxes = plan.boxes()
     for first in range(0, len(boxes), batch):
         chunk = boxes[first:first + batch]
         tiles = np.stack([image[y:y + plan.tile_h, x:x + plan.tile_w] for y, x in chunk])
         inputs = torch.from_numpy(tiles).permute(0, 3, 1, 2).float().div_(255.0)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            outputs = model(inputs)
-        outputs = outputs.float().clamp_(0.0, 1.0).permute(0, 2, 3, 1).numpy()
+        outputs = model(inputs).clamp_(0.0, 1.0).permute(0, 2, 3, 1).numpy()
         for (y, x), out in zip(chunk, outputs):
             w = tile_weights(plan, y, x, overlap)[..., None]
             total[y:y + plan.tile_h, x:x + plan.tile_w] += out * w
             weight_sum[y:y + plan.tile_h, x:x + plan.tile_w] += w
         on_batch(len(chunk))
     total /= weight_sum
-    return total
+    return total[:height, :width]
 
 
 def denoise_float(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
-                  progress: Progress | None = None, bf16: bool = False,
-                  batch_pixels: int = BATCH_PIXELS) -> np.ndarray:
+                  progress: Progress | None = None, batch_pixels: int = BATCH_PIXELS) -> np.ndarray:
     """Like :func:`denoise_array` but returns float32 in [0, 1] (for exact comparisons)."""
     import torch
 
@@ -173,7 +191,7 @@ def denoise_float(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, ov
         raise ValueError(f"expected uint8 H x W or H x W x 3 pixels, got {pixels.dtype} {pixels.shape}")
     gray = pixels.ndim == 2 or pixels.shape[2] == 1
     planes = _planes(pixels, model_channels(model))
-    plan = plan_tiles(pixels.shape[0], pixels.shape[1], tile, overlap)
+    plan = plan_tiles(pixels.shape[0], pixels.shape[1], tile, overlap, model_window(model))
     batch = max(1, batch_pixels // (plan.tile_h * plan.tile_w))
     total = plan.count * len(planes)
     done = 0
@@ -187,7 +205,7 @@ def denoise_float(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, ov
     set_threads()
     model.eval()
     with torch.inference_mode():
-        outputs = [run_tiled(model, plane, plan, overlap, batch, on_batch, bf16) for plane in planes]
+        outputs = [run_tiled(model, plane, plan, overlap, batch, on_batch) for plane in planes]
     result = _merge(outputs, gray)
     return result if pixels.ndim == 2 or not gray else result[..., None]
 
@@ -198,12 +216,12 @@ def to_uint8(values: np.ndarray) -> np.ndarray:
 
 
 def denoise_array(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
-                  progress: Progress | None = None, bf16: bool = False) -> np.ndarray:
+                  progress: Progress | None = None) -> np.ndarray:
     """Denoise uint8 gray (H x W) or color (H x W x 3) pixels with a SwinIR-style network.
 
     The image is processed in ``tile`` x ``tile`` tiles overlapping by ``overlap`` pixels
     (``tile=None`` runs the whole image at once); a gray network on a color photo runs once per
-    channel, a color network on a gray photo sees the gray plane replicated. ``bf16`` turns on
-    bfloat16 autocast. Alpha channels are not handled here: the caller keeps and re-attaches them.
+    channel, a color network on a gray photo sees the gray plane replicated. Computation is
+    float32 throughout. Alpha channels are not handled here: the caller keeps and re-attaches them.
     """
-    return to_uint8(denoise_float(model, pixels, tile, overlap, progress, bf16))
+    return to_uint8(denoise_float(model, pixels, tile, overlap, progress))

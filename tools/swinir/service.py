@@ -15,7 +15,8 @@ from tools.errors import UserError
 from tools.fileio import check_output_path
 from tools.imageio import SAVE_FORMATS, LoadedImage, load_image, save_image
 from tools.swinir import weights as registry
-from tools.swinir.inference import DEFAULT_OVERLAP, DEFAULT_TILE, Progress, denoise_array, model_channels, plan_tiles
+from tools.swinir.inference import DEFAULT_OVERLAP, DEFAULT_TILE, Progress, denoise_array, model_channels,
+                                    model_window, plan_tiles
 
 
 @dataclass
@@ -91,7 +92,7 @@ def quality(clean: np.ndarray, restored: np.ndarray) -> tuple[float, float]:
 
 def denoise_file(input: str | Path, output: str | Path, noise_level: int | None = None, weights: str | None = None,
                  tile: int | None = None, overlap: int | None = None, reference: str | Path | None = None,
-                 progress: Progress | None = None, bf16: bool = False) -> DenoiseResult:
+                 progress: Progress | None = None) -> DenoiseResult:
     """Denoise ``input`` into ``output`` (format from its extension); PSNR/SSIM against ``reference``.
 
     Every check (paths, image, reference, weights, checkpoint) happens before any output is
@@ -109,11 +110,11 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
     notes = list(image.notes) + _channel_note(model_channels(model), image.is_gray)
 
     started = time.perf_counter()
-    restored = denoise_array(model, image.pixels, tile=tile, overlap=overlap, progress=progress, bf16=bf16)
+    restored = denoise_array(model, image.pixels, tile=tile, overlap=overlap, progress=progress)
     seconds = time.perf_counter() - started
     save_image(restored, target, alpha=image.alpha)
 
-    plan = plan_tiles(image.height, image.width, tile, overlap)
+    plan = plan_tiles(image.height, image.width, tile, overlap, model_window(model))
     psnr, ssim = quality(clean, restored) if clean is not None else (None, None)
     return DenoiseResult(input=str(source), output=str(target), model=chosen.id, noise_level=chosen.noise_level,
                          seconds=round(seconds, 3), megapixels=round(image.height * image.width / 1e6, 4),

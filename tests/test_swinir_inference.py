@@ -1,0 +1,138 @@
+"""Tiled inference: tile plans, blending weights, tiled == whole, channel handling, progress."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tools.swinir.inference import (denoise_array, denoise_float, plan_tiles, ramp, tile_starts, tile_weights,
+                                    to_uint8)
+
+
+def tiny_swinir(in_chans: int = 3, seed: int = 0):
+    """A small random SwinIR (same architecture, few channels) for fast tests."""
+    import torch
+
+    from tools.swinir.model import SwinIR
+
+    torch.manual_seed(seed)
+    return SwinIR(in_chans=in_chans, embed_dim=24, depths=(2, 2), num_heads=(3, 3), window_size=8,
+                  mlp_ratio=2.0, img_size=16).eval()
+
+
+@pytest.fixture(scope="module")
+def color_model():
+    return tiny_swinir(3)
+
+
+@pytest.fixture(scope="module")
+def gray_model():
+    return tiny_swinir(1, seed=1)
+
+
+def noisy_crop(photo: np.ndarray, height: int, width: int) -> np.ndarray:
+    crop = photo[90:90 + height, 160:160 + width].astype(np.float64)
+    return np.clip(crop + np.random.default_rng(0).normal(0, 15, crop.shape), 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def noisy(sample_photo):
+    """A noisy 100 x 124 crop of the sample photo (sizes not multiples of the window)."""
+    return noisy_crop(sample_photo, 100, 124)
+
+
+@pytest.fixture(scope="module")
+def small(sample_photo):
+    """A noisy 44 x 60 crop."""
+    return noisy_crop(sample_photo, 44, 60)
+
+
+@pytest.mark.parametrize("length,tile,overlap", [(100, 32, 8), (64, 64, 16), (65, 64, 16), (300, 96, 40), (20, 64, 8)])
+def test_tiles_cover_the_image_with_equal_tiles(length, tile, overlap):
+    starts = tile_starts(length, tile, overlap)
+    size = min(tile, length)
+    covered = np.zeros(length, bool)
+    for s in starts:
+        assert 0 <= s and s + size <= length
+        covered[s:s + size] = True
+    assert covered.all()
+    assert starts[-1] + size == length
+    gaps = np.diff(starts)
+    assert (gaps <= tile - overlap).all()
+
+
+def test_plan_counts_and_rejects_bad_overlap():
+    plan = plan_tiles(130, 170, 64, 16)
+    assert (plan.tile_h, plan.tile_w) == (64, 64)
+    assert plan.count == len(plan.ys) * len(plan.xs) == len(plan.boxes())
+    assert plan_tiles(130, 170, None, 16).count == 1
+    with pytest.raises(ValueError):
+        plan_tiles(100, 100, 32, 32)
+
+
+@pytest.mark.parametrize("height,width,tile,overlap", [(130, 170, 64, 16), (300, 90, 96, 32), (64, 200, 64, 48), (97, 97, 32, 1)])
+def test_blend_weights_are_positive_everywhere(height, width, tile, overlap):
+    plan = plan_tiles(height, width, tile, overlap)
+    total = np.zeros((height, width))
+    for y, x in plan.boxes():
+        w = tile_weights(plan, y, x, overlap)
+        assert w.min() >= 0 and w.max() <= 1
+        total[y:y + plan.tile_h, x:x + plan.tile_w] += w
+    assert total.min() > 0.05
+
+
+def test_ramp_discards_tile_edges_and_is_flat_inside():
+    w = ramp(64, 32, True, True)
+    assert w[0] == 0 and w[-1] == 0 and w[32] == 1
+    assert (np.diff(w[:32]) >= 0).all()
+    assert (ramp(64, 32, False, False) == 1).all()
+
+
+def test_tiled_matches_whole_image_away_from_borders(color_model, noisy):
+    whole = denoise_float(color_model, noisy, tile=None)
+    tiled = denoise_float(color_model, noisy, tile=64, overlap=32)
+    assert tiled.shape == whole.shape == noisy.shape
+    assert np.abs(tiled - whole)[8:-8, 8:-8].max() < 1e-3
+    # Without blending weights the seams would show: plain averaging of the same tiles differs more.
+    assert np.abs(denoise_float(color_model, noisy, tile=64, overlap=0) - whole).max() > 1e-3
+
+
+def test_batch_size_does_not_change_the_result(color_model, small):
+    one_by_one = denoise_float(color_model, small, tile=32, overlap=8, batch_pixels=1)
+    batched = denoise_float(color_model, small, tile=32, overlap=8, batch_pixels=32 * 32 * 8)
+    assert np.abs(one_by_one - batched).max() < 1e-5
+
+
+def test_progress_reports_every_tile_and_input_is_untouched(color_model, small):
+    before = small.copy()
+    calls = []
+    out = denoise_array(color_model, small, tile=32, overlap=8, progress=lambda d, t: calls.append((d, t)))
+    assert out.dtype == np.uint8 and out.shape == small.shape
+    assert np.array_equal(small, before)
+    plan = plan_tiles(*small.shape[:2], 32, 8)
+    assert calls[-1] == (plan.count, plan.count)
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+def test_gray_network_on_color_photo_runs_per_channel(gray_model, small):
+    out = denoise_float(gray_model, small, tile=None)
+    assert out.shape == small.shape
+    for c in range(3):
+        alone = denoise_float(gray_model, np.ascontiguousarray(small[..., c]), tile=None)
+        assert np.abs(out[..., c] - alone).max() < 1e-5
+
+
+def test_color_network_on_gray_photo_keeps_it_gray(color_model, small):
+    gray = np.ascontiguousarray(small[..., 1])
+    out = denoise_float(color_model, gray, tile=None)
+    assert out.shape == gray.shape
+    replicated = denoise_float(color_model, np.repeat(gray[..., None], 3, axis=2), tile=None)
+    assert np.abs(out - replicated.mean(axis=2)).max() < 1e-5
+
+
+def test_rejects_non_uint8_pixels(color_model):
+    with pytest.raises(ValueError):
+        denoise_array(color_model, np.zeros((16, 16, 3), np.float32))
+
+
+def test_to_uint8_rounds_and_clips():
+    assert to_uint8(np.array([-0.1, 0.5, 1.2])).tolist() == [0, 128, 255]
