@@ -76,7 +76,7 @@ def compose_answer(
 def compose_refusal(question: str, records: Sequence[Record], search: SearchResult) -> ComposedAnswer:
     """The plain statement that the records do not cover the question, and what they do cover; no links."""
     reason = search.scope.reason if not search.scope.in_scope else "no record matches it closely enough"
-    covered = "; ".join(f"{display_name(record)} ({record.best_for or record.title})" for record in records)
+    covered = "; ".join(f"{display_name(record)} for {record.best_for or record.title}" for record in records)
     sections = {
         "task": fill("refusal.task", reason=reason, covered=covered),
         "workflow": fill("refusal.workflow"),
