@@ -44,10 +44,20 @@ def test_blockiness_finds_the_grid_and_its_offset(tmp_path, sample_photo) -> Non
     assert blockiness(gray_float(clean))[0] < 0.1
 
 
-def test_png_resave_is_measured_by_blockiness(tmp_path, sample_photo) -> None:
-    decoded = _jpeg_decoded(tmp_path, crop(sample_photo, 200), 10)
-    png = tmp_path / "resaved.png"
-    Image.fromarray(decoded).save(png)
-    result = measure_jpeg(decoded, png)
-    assert result.quality is None and result.method == "blockiness" and result.severity != "none"
-    assert measure_jpeg(crop(sample_photo, 200), None).severity == "none"
+@pytest.mark.parametrize("quality", [10, 50, 95])
+def test_png_resave_quality_from_the_dct_lattice(tmp_path, sample_photo, quality) -> None:
+    decoded = _jpeg_decoded(tmp_path, crop(sample_photo, 200), quality)
+    result = measure_jpeg(decoded, None)
+    assert result.quality is None and result.method == "dct-histogram" and result.estimated_quality == quality
+    assert result.severity != "none"
+
+
+def test_never_compressed_photo_has_no_jpeg_finding(sample_photo) -> None:
+    result = measure_jpeg(crop(sample_photo, 200), None)
+    assert result.severity == "none" and result.method == "blockiness" and result.dct_score < 0.6
+
+
+def test_cropped_resave_falls_back_to_the_found_grid(tmp_path, sample_photo) -> None:
+    decoded = _jpeg_decoded(tmp_path, crop(sample_photo, 200), 20)[3:, 5:]
+    result = measure_jpeg(np.ascontiguousarray(decoded), None)
+    assert result.grid_offset == (5, 3) and result.severity != "none"

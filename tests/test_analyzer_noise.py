@@ -38,14 +38,18 @@ def test_white_noise_is_gaussian_like_with_the_nearest_checkpoint(clean: np.ndar
     assert result.low <= result.sigma <= result.high
 
 
-def test_correlated_noise_is_not_called_gaussian(clean: np.ndarray) -> None:
-    rng = np.random.default_rng(1)
-    grain = ndimage.gaussian_filter(rng.normal(0, 1, clean.shape[:2]), 1.0)
-    grain = grain / grain.std() * 15  # spatially correlated and the same in every channel
-    noisy = np.clip(np.rint(clean + grain[..., None]), 0, 255).astype(np.uint8)
-    result = measure_noise(noisy)
+def test_noise_shared_by_the_channels_is_not_called_gaussian(clean: np.ndarray) -> None:
+    grain = np.random.default_rng(1).normal(0, 12, clean.shape[:2])[..., None]  # same noise in R, G and B
+    result = measure_noise(np.clip(np.rint(clean + grain), 0, 255).astype(np.uint8))
     assert result.severity != "none" and not result.gaussian_like and result.suggested_level is None
-    assert "not white Gaussian" in result.evidence
+    assert result.channel_correlation > 0.9 and "not white Gaussian" in result.evidence
+
+
+def test_spatially_correlated_noise_is_not_called_gaussian(clean: np.ndarray) -> None:
+    grain = ndimage.gaussian_filter(np.random.default_rng(2).normal(0, 1, clean.shape), (1.0, 1.0, 0))
+    result = measure_noise(np.clip(np.rint(clean + grain / grain.std() * 12), 0, 255).astype(np.uint8))
+    assert not result.gaussian_like and result.suggested_level is None
+    assert result.neighbour_correlation > -0.6
 
 
 def test_clip_factor_of_black_pixels_is_the_half_normal_ratio() -> None:

@@ -10,6 +10,7 @@ from tools.analyzer.measurement import Measurement, TOO_SMALL, gray_float, grade
 
 PATCH = 15
 NEAR_WHITE = 225
+MAX_SIDE = 256  # haze is a low-frequency property: measured on a subsampled copy
 
 
 @dataclass(kw_only=True)
@@ -31,7 +32,9 @@ def measure_haze(pixels: np.ndarray) -> HazeMeasurement:
     """Haze lifts the dark channel and lowers contrast; white paper or walls only lift it."""
     if too_small(pixels):
         return HazeMeasurement(evidence=TOO_SMALL)
-    dark = dark_channel(pixels)
+    step = -(-max(pixels.shape[:2]) // MAX_SIDE)
+    pixels = pixels[::step, ::step]
+    dark = dark_channel(pixels, max(3, PATCH // step | 1))
     luma = gray_float(pixels)
     local_std = np.sqrt(np.maximum(ndimage.uniform_filter(luma**2, 7) - ndimage.uniform_filter(luma, 7) ** 2, 0))
     bright_flat = (luma >= NEAR_WHITE) & (local_std < 4)

@@ -7,7 +7,7 @@ import numpy as np
 
 from tools.analyzer.measurement import Measurement, TOO_SMALL, graded, rounded, too_small
 
-CROP = 256  # PIQE runs block by block; the central crop keeps it fast on large photos
+CROP = 192  # PIQE runs block by block in Python; the central crop keeps it fast on large photos
 
 
 @dataclass(kw_only=True)
@@ -25,7 +25,7 @@ def central_crop(pixels: np.ndarray, size: int = CROP) -> np.ndarray:
 
 
 def measure_quality(pixels: np.ndarray) -> QualityMeasurement:
-    """PIQE on the central 256x256 region (the whole image when smaller)."""
+    """PIQE on the central 192x192 region (the whole image when smaller)."""
     if too_small(pixels):
         return QualityMeasurement(evidence=TOO_SMALL)
     from pypiqe import piqe
