@@ -10,12 +10,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 @contextmanager
 def progress_bar(label: str, enabled: bool = True, transfer: bool = False) -> Iterator[Callable[[int, int], None]]:
-    """Yield a callback that moves one bar; ``transfer`` shows bytes instead of a count."""
+    """Yield a callback that moves one bar (shown on a terminal only); ``transfer`` counts bytes."""
     from rich.progress import DownloadColumn, TransferSpeedColumn
 
     counter = (DownloadColumn(), TransferSpeedColumn()) if transfer else (MofNCompleteColumn(),)
+    console = Console(stderr=True)
     bar = Progress(TextColumn("{task.description}"), BarColumn(), *counter, TimeElapsedColumn(),
-                   TimeRemainingColumn(), console=Console(stderr=True), transient=True, disable=not enabled)
+                   TimeRemainingColumn(), console=console, transient=True,
+                   disable=not (enabled and console.is_terminal))
     with bar:
         task = bar.add_task(label, total=None)
 

@@ -6,17 +6,7 @@ import pytest
 
 from tools.swinir.inference import (denoise_array, denoise_float, plan_tiles, ramp, tile_starts, tile_weights,
                                     to_uint8)
-
-
-def tiny_swinir(in_chans: int = 3, seed: int = 0):
-    """A small random SwinIR (same architecture, few channels) for fast tests."""
-    import torch
-
-    from tools.swinir.model import SwinIR
-
-    torch.manual_seed(seed)
-    return SwinIR(in_chans=in_chans, embed_dim=24, depths=(2, 2), num_heads=(3, 3), window_size=8,
-                  mlp_ratio=2.0, img_size=16).eval()
+from tests.swinir_helpers import tiny_swinir
 
 
 @pytest.fixture(scope="module")

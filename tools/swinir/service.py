@@ -15,8 +15,8 @@ from tools.errors import UserError
 from tools.fileio import check_output_path
 from tools.imageio import SAVE_FORMATS, LoadedImage, load_image, save_image
 from tools.swinir import weights as registry
-from tools.swinir.inference import DEFAULT_OVERLAP, DEFAULT_TILE, Progress, denoise_array, model_channels,
-                                    model_window, plan_tiles
+from tools.swinir.inference import (DEFAULT_OVERLAP, DEFAULT_TILE, Progress, denoise_array, model_channels,
+                                    model_window, plan_tiles)
 
 
 @dataclass

@@ -1,0 +1,241 @@
+"""`restore-agent denoise` and `weights`: end to end, output formats, and every kind of bad input."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from agent.cli import main
+from tests.swinir_helpers import save_checkpoint, save_sr_checkpoint
+from tools.swinir import weights as registry
+
+ROOT = Path(__file__).resolve().parents[1]
+JSON_KEYS = {"input", "output", "model", "noise_level", "seconds", "megapixels", "tiles", "psnr", "ssim"}
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(registry.HOME_ENV, str(tmp_path / "home"))
+    monkeypatch.setattr(registry, "EMBEDDED_DIR", tmp_path / "embedded")
+    return tmp_path / "home"
+
+
+@pytest.fixture(scope="module")
+def tiny_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny_noise15.pth", 3)
+
+
+@pytest.fixture
+def photo(sample_photo, tmp_path: Path) -> tuple[Path, Path]:
+    """A noisy 40 x 56 color crop and its clean original, as PNG files."""
+    clean = sample_photo[100:140, 180:236]
+    noisy = np.clip(clean + np.random.default_rng(1).normal(0, 15, clean.shape), 0, 255).astype(np.uint8)
+    paths = tmp_path / "noisy.png", tmp_path / "clean.png"
+    Image.fromarray(noisy).save(paths[0])
+    Image.fromarray(clean).save(paths[1])
+    return paths
+
+
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
+    """Run the console entry point in this process: (exit code, stdout, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["restore-agent", *args])
+    with pytest.raises(SystemExit) as done:
+        main()
+    out = capsys.readouterr()
+    return int(done.value.code or 0), out.out, out.err
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_weights_install_then_denoise_end_to_end_in_a_subprocess(shared_dir: Path, sample_photo, tmp_path: Path):
+    checkpoint = shared_dir / "conformance" / "swinir" / "color_small.pth"
+    before = sha(checkpoint)
+    clean = sample_photo[60:156, 140:268]
+    noisy = np.clip(clean + np.random.default_rng(2).normal(0, 15, clean.shape), 0, 255).astype(np.uint8)
+    Image.fromarray(noisy).save(tmp_path / "noisy.png")
+    Image.fromarray(clean).save(tmp_path / "clean.png")
+    env = {**os.environ, registry.HOME_ENV: str(tmp_path / "home")}
+    script = Path(sys.executable).with_name("restore-agent")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "agent"]
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*command, *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+
+    installed = run("weights", "install", str(checkpoint), "--id", "swinir-m-color-noise15")
+    assert installed.returncode == 0, installed.stderr
+    assert sha(checkpoint) == before
+    listed = run("weights", "list")
+    assert "swinir-m-color-noise15" in listed.stdout and "installed" in listed.stdout
+    done = run("denoise", "noisy.png", "-o", "out.png", "--weights", "swinir-m-color-noise15",
+               "--reference", "clean.png", "--tile", "64", "--overlap", "16", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert set(result) == JSON_KEYS
+    assert result["model"] == "swinir-m-color-noise15" and result["noise_level"] == 15
+    assert result["tiles"] == 6 and result["megapixels"] == round(96 * 128 / 1e6, 4)
+    out = np.asarray(Image.open(tmp_path / "out.png"))
+    assert out.shape == clean.shape and not np.array_equal(out, noisy)
+    from skimage.metrics import peak_signal_noise_ratio
+
+    assert result["psnr"] == pytest.approx(peak_signal_noise_ratio(clean, out, data_range=255), abs=1e-6)
+    assert 0 < result["ssim"] <= 1
+
+
+def test_text_output_reports_time_per_megapixel_and_metrics(monkeypatch, capsys, photo, tiny_ckpt, tmp_path):
+    noisy, clean = photo
+    code, out, err = cli(monkeypatch, capsys, "denoise", str(noisy), "-o", str(tmp_path / "out.webp"),
+                         "--weights", str(tiny_ckpt), "--reference", str(clean))
+    assert code == 0, err
+    assert "s/MP" in out and "PSNR" in out and "SSIM" in out
+    assert Image.open(tmp_path / "out.webp").size == (56, 40)
+
+
+def test_gray_stays_gray_and_alpha_is_reattached(monkeypatch, capsys, photo, tiny_ckpt, tmp_path):
+    rgba = Image.open(photo[0]).convert("RGBA")
+    alpha = np.tile(np.linspace(0, 255, 56, dtype=np.uint8), (40, 1))
+    rgba.putalpha(Image.fromarray(alpha))
+    rgba.save(tmp_path / "rgba.png")
+    Image.open(photo[0]).convert("L").save(tmp_path / "gray.png")
+    code, _, err = cli(monkeypatch, capsys, "denoise", str(tmp_path / "rgba.png"), "-o", str(tmp_path / "a.png"),
+                       "--weights", str(tiny_ckpt))
+    assert code == 0, err
+    result = Image.open(tmp_path / "a.png")
+    assert result.mode == "RGBA" and np.array_equal(np.asarray(result.getchannel("A")), alpha)
+    code, _, err = cli(monkeypatch, capsys, "denoise", str(tmp_path / "gray.png"), "-o", str(tmp_path / "g.png"),
+                       "--weights", str(tiny_ckpt))
+    assert code == 0, err
+    assert Image.open(tmp_path / "g.png").mode == "L"
+    assert "color checkpoint on a gray photo" in err
+
+
+def test_sixteen_bit_input_is_reduced_with_a_warning(monkeypatch, capsys, photo, tiny_ckpt, tmp_path):
+    gray16 = (np.asarray(Image.open(photo[0]).convert("L"), dtype=np.uint16) * 257).astype(np.uint16)
+    Image.fromarray(gray16).save(tmp_path / "deep.png")
+    code, _, err = cli(monkeypatch, capsys, "denoise", str(tmp_path / "deep.png"), "-o", str(tmp_path / "o.png"),
+                       "--weights", str(tiny_ckpt), "--json")
+    assert code == 0, err
+    assert "warning: 16-bit image reduced to 8-bit" in err
+
+
+def _bad_file(kind: str, folder: Path, photo: Path) -> Path:
+    """Input files that are not usable images."""
+    path = folder / f"{kind}.png"
+    if kind == "missing":
+        return path
+    if kind == "text":
+        path.write_text("hello, not an image\n")
+    if kind == "truncated":
+        path.write_bytes(photo.read_bytes()[: photo.stat().st_size // 2])
+    if kind == "bomb":
+        path.write_bytes(photo.read_bytes())
+    return path
+
+
+@pytest.mark.parametrize("kind,message", [
+    ("missing", "no such file"),
+    ("text", "not an image"),
+    ("truncated", "truncated or corrupt"),
+    ("bomb", "decompression-bomb"),
+])
+def test_unusable_inputs_exit_2_with_one_line(monkeypatch, capsys, photo, tiny_ckpt, tmp_path, kind, message):
+    if kind == "bomb":  # Pillow's limit lowered, so a small file stands for a huge one
+        monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 500)
+    (tmp_path / "in").mkdir()
+    source = _bad_file(kind, tmp_path / "in", photo[0])
+    before = sha(source) if source.exists() else None
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    code, out, err = cli(monkeypatch, capsys, "denoise", str(source), "-o", str(out_dir / "r.png"),
+                         "--weights", str(tiny_ckpt))
+    assert code == 2 and out == ""
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+    assert list(out_dir.iterdir()) == []
+    assert (sha(source) if source.exists() else None) == before
+
+
+def _bad_checkpoint(kind: str, folder: Path) -> Path:
+    import torch
+
+    path = folder / f"{kind}.pth"
+    if kind == "corrupt":
+        path.write_bytes(b"\x80\x02 this is no checkpoint")
+    elif kind == "foreign":
+        torch.save({"state_dict": {"encoder.weight": torch.zeros(3, 3)}}, path)
+    elif kind == "super-resolution":
+        save_sr_checkpoint(path)
+    return path
+
+
+@pytest.mark.parametrize("kind,message", [
+    ("corrupt", "not a readable PyTorch checkpoint"),
+    ("foreign", "not a SwinIR checkpoint"),
+    ("super-resolution", "super-resolution"),
+])
+def test_unusable_checkpoints_exit_2(monkeypatch, capsys, photo, tmp_path, kind, message):
+    checkpoint = _bad_checkpoint(kind, tmp_path)
+    before = sha(photo[0]), sha(checkpoint)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    code, _, err = cli(monkeypatch, capsys, "denoise", str(photo[0]), "-o", str(out_dir / "r.png"),
+                       "--weights", str(checkpoint))
+    assert code == 2 and err.startswith("error: ") and message in err and err.count("\n") == 1
+    assert list(out_dir.iterdir()) == []
+    assert (sha(photo[0]), sha(checkpoint)) == before
+    code, _, err = cli(monkeypatch, capsys, "weights", "install", str(checkpoint), "--id", "swinir-m-color-noise15")
+    assert code == 2 and message in err
+    assert not registry.find("swinir-m-color-noise15").available
+
+
+@pytest.mark.parametrize("args,message", [
+    (("-o", "{noisy}"), "output path is the input file"),
+    (("-o", "{tmp}/no/such/dir/out.png"), "output folder does not exist"),
+    (("-o", "{tmp}/out.xyz"), "unsupported output extension"),
+    (("-o", "{tmp}/out.png", "--tile", "4"), "--tile must be"),
+    (("-o", "{tmp}/out.png", "--tile", "64", "--overlap", "64"), "--overlap must be"),
+    (("-o", "{tmp}/out.png", "--noise", "30"), "noise level must be one of"),
+    (("-o", "{tmp}/out.png", "--weights", "swinir-m-color-noise99"), "neither a known id"),
+    (("-o", "{tmp}/out.png", "--weights", "swinir-m-color-noise25"), "weights download swinir-m-color-noise25"),
+    (("-o", "{tmp}/out.png", "--reference", "{tmp}/small.png", "--weights", "{ckpt}"), "must match"),
+])
+def test_bad_arguments_exit_2(monkeypatch, capsys, photo, tiny_ckpt, tmp_path, args, message):
+    Image.new("RGB", (8, 8)).save(tmp_path / "small.png")
+    before = sha(photo[0])
+    listing = sorted(p.name for p in tmp_path.iterdir())
+    args = [a.format(noisy=photo[0], tmp=tmp_path, ckpt=tiny_ckpt) for a in args]
+    code, _, err = cli(monkeypatch, capsys, "denoise", str(photo[0]), *args)
+    assert code == 2 and err.startswith("error: ") and message in err and err.count("\n") == 1
+    assert sha(photo[0]) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == listing
+
+
+def test_without_any_weights_denoise_says_how_to_get_them(monkeypatch, capsys, photo, tmp_path):
+    code, _, err = cli(monkeypatch, capsys, "denoise", str(photo[0]), "-o", str(tmp_path / "o.png"))
+    assert code == 2
+    assert "no SwinIR weights" in err and "weights download" in err and "weights install" in err
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_weights_download_without_network_points_to_install(monkeypatch, capsys):
+    monkeypatch.setattr(registry, "RELEASE_URL", "http://127.0.0.1:9/")  # discard port: connection refused
+    code, _, err = cli(monkeypatch, capsys, "weights", "download", "swinir-m-gray-noise15")
+    assert code == 2 and "weights install PATH --id swinir-m-gray-noise15" in err
+
+
+def test_weights_list_shows_installed_and_missing(monkeypatch, capsys, tiny_ckpt, home):
+    code, _, err = cli(monkeypatch, capsys, "weights", "install", str(tiny_ckpt))
+    assert code == 0, err
+    code, out, _ = cli(monkeypatch, capsys, "weights", "list")
+    assert code == 0
+    rows = {line.split()[1]: line for line in out.splitlines() if "swinir-m-" in line}
+    assert set(rows) == {e.id for e in registry.REGISTRY if e.kind == "official"}
+    assert " installed " in rows["swinir-m-color-noise15"]
+    assert all("not installed" in line for name, line in rows.items() if name != "swinir-m-color-noise15")
