@@ -1,0 +1,37 @@
+"""`restore-agent demo`: degrade, analyze, denoise and measure a photo live."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from agent.demo import DEFAULT_SIGMA
+
+
+def demo(
+    image: Path = typer.Option(None, "--image", help="A clean photo to degrade (default: a scikit-image sample photo)."),
+    noise: int = typer.Option(DEFAULT_SIGMA, "--noise", help="Sigma of the Gaussian noise added to the clean photo (0..255 scale)."),
+    output: Path = typer.Option(Path("demo-output"), "-o", "--output", help="Folder for the input, restored, comparison and demo.json."),
+    as_is: bool = typer.Option(False, "--as-is", help="The photo is already degraded: restore it as it is, no reference metrics."),
+    weights: str = typer.Option(None, "--weights", help="A weights id or checkpoint path instead of the suggested one."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the added noise."),
+    force: bool = typer.Option(False, "--force", help="Replace existing files in the output folder."),
+    open_result: bool = typer.Option(False, "--open", help="Open the comparison image when done."),
+    as_json: bool = typer.Option(False, "--json", help="Print demo.json instead of the summary."),
+) -> None:
+    """Live demo: noisy copy -> analyzer -> SwinIR with the suggested checkpoint -> restored, with real figures."""
+    from agent.demo import run_demo
+    from agent.progress import progress_bar
+
+    with progress_bar("denoising tiles", enabled=not as_json) as update:
+        result = run_demo(output, image=image, sigma=None if as_is else noise, weights=weights, seed=seed,
+                          force=force, progress=update)
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        from agent.demo_view import render_demo
+
+        render_demo(result)
+    if open_result:
+        typer.launch(result.files["comparison"])

@@ -1,0 +1,202 @@
+"""The live demo: degrade a clean photo (or take a degraded one as is), analyze it, denoise it, measure.
+
+:func:`run_demo` writes the input, the restored output, a side-by-side comparison and ``demo.json``
+into one folder and returns a :class:`DemoResult` with every figure and the time of each step.
+Reports run each of their photos through the same function.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from agent.output_folder import prepare_output_folder
+from tools.errors import UserError
+from tools.fileio import write_text_atomic
+from tools.imageio import load_image, save_image
+from tools.records import Record
+
+SAMPLE_PHOTO = "astronaut"
+DEFAULT_SIGMA = 15
+FILES = {"clean": "clean.png", "input": "input.png", "restored": "restored.png",
+         "comparison": "comparison.png", "json": "demo.json"}
+REFERENCE, AS_IS = "reference", "as-is"
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Source:
+    """The photo a demo starts from: pixels, a label for people, and its file (None for the sample)."""
+
+    pixels: np.ndarray
+    label: str
+    path: Path | None = None
+
+
+@dataclass
+class DemoResult:
+    """Every figure of one demo run; :meth:`to_json` is ``demo.json``."""
+
+    mode: str
+    source: str
+    width: int
+    height: int
+    sigma: int | None
+    seed: int | None
+    files: dict[str, str]
+    checkpoint: dict
+    analysis: dict
+    after: dict
+    noise_estimate: dict[str, float | None]
+    quality: dict[str, float | None]
+    metrics: dict[str, dict[str, float]] | None
+    seconds: dict[str, float]
+    recommendations: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def total_seconds(self) -> float:
+        return round(sum(self.seconds.values()), 3)
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["total_seconds"] = self.total_seconds
+        return data
+
+
+def sample_source() -> Source:
+    """scikit-image's astronaut photo (512 x 512, RGB), shipped with the library."""
+    from skimage import data
+
+    return Source(getattr(data, SAMPLE_PHOTO)(), f"scikit-image {SAMPLE_PHOTO}")
+
+
+def load_source(image: Path | None) -> Source:
+    """The user's photo (one-line errors for unusable files), or the sample photo."""
+    if image is None:
+        return sample_source()
+    loaded = load_image(image)
+    return Source(loaded.pixels, str(image), Path(image))
+
+
+def add_gaussian_noise(pixels: np.ndarray, sigma: float, seed: int = 0) -> np.ndarray:
+    """Additive white Gaussian noise at ``sigma`` (0..255 scale), rounded and clipped to 8 bits."""
+    if sigma < 0:
+        raise UserError(f"--noise must be zero or positive, got {sigma}")
+    noise = np.random.default_rng(seed).normal(0.0, sigma, pixels.shape)
+    return np.clip(np.rint(pixels.astype(np.float64) + noise), 0, 255).astype(np.uint8)
+
+
+def choose_checkpoint(suggested: int | None, gray: bool, weights: str | None) -> tuple[object, str | None]:
+    """The weights to run: ``weights`` if given, else the analyzer's suggested noise level.
+
+    When the suggested level has no weights here, the nearest available level is used, with a note.
+    """
+    from tools.swinir import weights as registry
+
+    if weights:
+        return registry.resolve(None, gray=gray, weights=weights), None
+    wanted = suggested or registry.DEFAULT_NOISE
+    try:
+        return registry.resolve(wanted, gray=gray), None
+    except UserError as missing:
+        for level in sorted(registry.NOISE_LEVELS, key=lambda n: (abs(n - wanted), n)):
+            try:
+                chosen = registry.resolve(level, gray=gray)
+            except UserError:
+                continue
+            return chosen, f"no noise-{wanted} weights here: ran {chosen.id} (noise {level}) instead"
+        raise missing from None
+
+
+class StepClock:
+    """Times named steps in order: ``with clock("analyze"): ...``."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(time.perf_counter() - started, 3)
+
+
+def _quality_score(analysis: dict) -> float | None:
+    return analysis["quality"].get("piqe")
+
+
+def run_demo(
+    out_dir: Path,
+    image: Path | None = None,
+    sigma: int | None = DEFAULT_SIGMA,
+    weights: str | None = None,
+    seed: int = 0,
+    force: bool = False,
+    records: Sequence[Record] | None = None,
+    progress: Progress | None = None,
+) -> DemoResult:
+    """Run the demo into ``out_dir``; ``sigma=None`` takes the photo as it is (no reference metrics).
+
+    Every check (image, output folder, existing files) happens before any file is written.
+    """
+    from tools.analyzer import analyze
+    from tools.cards import load_records
+    from tools.swinir.service import denoise_file, quality
+
+    as_is = sigma is None
+    if as_is and image is None:
+        raise UserError("--as-is needs --image: the sample photo is clean, there is nothing to restore as is")
+    clock = StepClock()
+    with clock("prepare"):
+        source = load_source(image)
+        names = {key: name for key, name in FILES.items() if not (as_is and key == "clean")}
+        folder = prepare_output_folder(out_dir, names.values(), [source.path] if source.path else [], force)
+        paths = {key: folder / name for key, name in names.items()}
+        clean = None if as_is else source.pixels
+        degraded = source.pixels if as_is else add_gaussian_noise(source.pixels, sigma, seed)
+        if clean is not None:
+            save_image(clean, paths["clean"])
+        save_image(degraded, paths["input"])
+    records = load_records(None) if records is None else records
+    with clock("analyze"):
+        before = analyze(paths["input"], records)
+    chosen, note = choose_checkpoint(before.suggested_noise_level, degraded.ndim == 2, weights)
+    with clock("denoise"):
+        named = chosen.id if chosen.kind != "file" else str(chosen.path)
+        run = denoise_file(paths["input"], paths["restored"], weights=named, progress=progress)
+    with clock("measure"):
+        after = analyze(paths["restored"])
+        restored = load_image(paths["restored"]).pixels
+        metrics = None if clean is None else {
+            name: dict(zip(("psnr", "ssim"), (round(v, 4) for v in quality(clean, pixels))))
+            for name, pixels in (("noisy", degraded), ("restored", restored))
+        }
+    result = DemoResult(
+        mode=AS_IS if as_is else REFERENCE, source=source.label, width=int(degraded.shape[1]),
+        height=int(degraded.shape[0]), sigma=sigma, seed=None if as_is else seed,
+        files={key: str(path) for key, path in paths.items()},
+        checkpoint={"id": chosen.id, "noise_level": chosen.noise_level, "kind": chosen.kind,
+                    "suggested_noise_level": before.suggested_noise_level, "tiles": run.tiles},
+        analysis=before.to_dict(), after=after.to_dict(),
+        noise_estimate={"before": before.noise.sigma, "after": after.noise.sigma},
+        quality={"before": _quality_score(before.to_dict()), "after": _quality_score(after.to_dict())},
+        metrics=metrics, seconds=clock.seconds,
+        recommendations=[r.to_dict() for r in before.recommendations],
+        notes=[*run.notes, *([note] if note else [])],
+    )
+    from agent.comparison import write_comparison
+
+    with clock("compare"):
+        write_comparison(result, paths["comparison"])
+    result.seconds = clock.seconds
+    write_text_atomic(paths["json"], json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
+    return result
