@@ -34,6 +34,10 @@ def _register() -> None:
 
     app.command("analyze")(analyze.analyze)
 
+    from agent.commands import demo
+
+    app.command("demo")(demo.demo)
+
 
 def main() -> None:
     """Console entry point: one-line error and exit code 2 for bad input, never a traceback."""
