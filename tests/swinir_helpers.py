@@ -1,7 +1,19 @@
-"""Small random SwinIR networks and checkpoint files for fast tests."""
+"""Small random SwinIR networks, checkpoint files and an isolated weights folder for fast tests."""
 from __future__ import annotations
 
 from pathlib import Path
+
+import pytest
+
+from tools.swinir import weights as registry
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty user data folder and no embedded weights (autouse where imported)."""
+    monkeypatch.setenv(registry.HOME_ENV, str(tmp_path / "home"))
+    monkeypatch.setattr(registry, "EMBEDDED_DIR", tmp_path / "embedded")
+    return tmp_path / "home"
 
 
 def tiny_swinir(in_chans: int = 3, seed: int = 0):

@@ -13,18 +13,11 @@ import pytest
 from PIL import Image
 
 from agent.cli import main
-from tests.swinir_helpers import save_checkpoint, save_sr_checkpoint
+from tests.swinir_helpers import home, save_checkpoint, save_sr_checkpoint  # noqa: F401 (home: fixture)
 from tools.swinir import weights as registry
 
 ROOT = Path(__file__).resolve().parents[1]
 JSON_KEYS = {"input", "output", "model", "noise_level", "seconds", "megapixels", "tiles", "psnr", "ssim"}
-
-
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv(registry.HOME_ENV, str(tmp_path / "home"))
-    monkeypatch.setattr(registry, "EMBEDDED_DIR", tmp_path / "embedded")
-    return tmp_path / "home"
 
 
 @pytest.fixture(scope="module")

@@ -9,17 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.swinir_helpers import save_checkpoint, save_sr_checkpoint
+from tests.swinir_helpers import home, save_checkpoint, save_sr_checkpoint  # noqa: F401 (home: fixture)
 from tools.errors import UserError
 from tools.swinir import weights as registry
 
 
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty user data folder and no embedded weights, for every test."""
-    monkeypatch.setenv(registry.HOME_ENV, str(tmp_path / "home"))
-    monkeypatch.setattr(registry, "EMBEDDED_DIR", tmp_path / "embedded")
-    return tmp_path / "home"
 
 
 @pytest.fixture(scope="module")
@@ -161,40 +155,33 @@ class _Server:
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/weights.pth"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
-    def close(self) -> None:
+    def __enter__(self) -> "_Server":
+        return self
+
+    def __exit__(self, *exc) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
 
 
 def test_download_over_http_checks_and_installs(checkpoints):
-    server = _Server(checkpoints["gray"].read_bytes())
     seen = []
-    try:
+    with _Server(checkpoints["gray"].read_bytes()) as server:
         entry = registry.download("swinir-m-gray-noise25", progress=lambda d, t: seen.append((d, t)), url=server.url)
-    finally:
-        server.close()
     assert digest(entry.path) == digest(checkpoints["gray"])
     assert seen[-1] == (entry.path.stat().st_size,) * 2
     assert registry.source_of(entry) == server.url
 
 
 def test_download_of_a_short_file_fails_and_leaves_nothing(checkpoints, home):
-    server = _Server(checkpoints["color"].read_bytes(), lie=True)
-    try:
-        with pytest.raises(UserError, match="cannot download|incomplete"):
-            registry.download("swinir-m-color-noise15", url=server.url)
-    finally:
-        server.close()
+    with _Server(checkpoints["color"].read_bytes(), lie=True) as server, \
+            pytest.raises(UserError, match="cannot download|incomplete"):
+        registry.download("swinir-m-color-noise15", url=server.url)
     assert list((home / "weights").iterdir()) == []
 
 
 def test_download_of_the_wrong_kind_is_refused(checkpoints, home):
-    server = _Server(checkpoints["color"].read_bytes())
-    try:
-        with pytest.raises(UserError, match="is a 3-channel checkpoint"):
-            registry.download("swinir-m-gray-noise15", url=server.url)
-    finally:
-        server.close()
+    with _Server(checkpoints["color"].read_bytes()) as server, pytest.raises(UserError, match="is a 3-channel checkpoint"):
+        registry.download("swinir-m-gray-noise15", url=server.url)
     assert list((home / "weights").iterdir()) == []
 
 
