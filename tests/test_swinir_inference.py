@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tools.swinir.inference import (denoise_array, denoise_float, plan_tiles, ramp, tile_starts, tile_weights,
-                                    to_uint8)
+from tools.swinir.inference import (denoise_array, denoise_float, model_window, plan_tiles, ramp, tile_starts,
+                                    tile_weights, to_uint8)
 from tests.swinir_helpers import tiny_swinir
 
 
@@ -48,6 +48,17 @@ def test_tiles_cover_the_image_with_equal_tiles(length, tile, overlap):
     assert starts[-1] + size == length
     gaps = np.diff(starts)
     assert (gaps <= tile - overlap).all()
+
+
+@pytest.mark.parametrize("height,width,tile,overlap", [(100, 124, 64, 32), (300, 90, 100, 20), (37, 250, 256, 32)])
+def test_tiles_start_on_the_window_grid_of_the_padded_image(height, width, tile, overlap):
+    plan = plan_tiles(height, width, tile, overlap, align=8)
+    assert plan.height % 8 == 0 and plan.width % 8 == 0
+    assert 0 <= plan.height - height < 8 and 0 <= plan.width - width < 8
+    assert plan.tile_h % 8 == 0 and plan.tile_w % 8 == 0
+    assert all(y % 8 == 0 for y in plan.ys) and all(x % 8 == 0 for x in plan.xs)
+    assert plan.ys[-1] + plan.tile_h == plan.height and plan.xs[-1] + plan.tile_w == plan.width
+    assert all(b - a <= plan.tile_h - overlap for a, b in zip(plan.ys, plan.ys[1:]))
 
 
 def test_plan_counts_and_rejects_bad_overlap():
@@ -98,8 +109,8 @@ def test_progress_reports_every_tile_and_input_is_untouched(color_model, small):
     out = denoise_array(color_model, small, tile=32, overlap=8, progress=lambda d, t: calls.append((d, t)))
     assert out.dtype == np.uint8 and out.shape == small.shape
     assert np.array_equal(small, before)
-    plan = plan_tiles(*small.shape[:2], 32, 8)
-    assert calls[-1] == (plan.count, plan.count)
+    plan = plan_tiles(*small.shape[:2], 32, 8, align=model_window(color_model))
+    assert calls[0] == (0, plan.count) and calls[-1] == (plan.count, plan.count)
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
 
 

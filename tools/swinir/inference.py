@@ -22,7 +22,7 @@ EDGE_DISCARD = 3 / 8
 BLEND = 1 / 4
 
 Progress = Callable[[int, int], None]
-"""``progress(done, total)``: called after each batch with the number of tiles finished."""
+"""``progress(done, total)``: called at the start and after each batch with the tiles finished."""
 
 
 @dataclass(frozen=True)
@@ -202,6 +202,7 @@ def denoise_float(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, ov
         if progress is not None:
             progress(done, total)
 
+    on_batch(0)
     set_threads()
     model.eval()
     with torch.inference_mode():
