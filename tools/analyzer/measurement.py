@@ -45,7 +45,7 @@ def level(value: float, mild: float, moderate: float, severe: float) -> float:
 
 def graded(value: float, mild: float, moderate: float, severe: float) -> dict:
     """``severity`` and ``score`` fields for a measurement (higher value is worse)."""
-    score = level(value, mild, moderate, severe)
+    score = float(level(float(value), mild, moderate, severe))
     return {"severity": SEVERITIES[min(3, int(score))], "score": round(score, 3)}
 
 

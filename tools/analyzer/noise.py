@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy import special, stats
+from scipy import special
 
 from tools.analyzer.measurement import Measurement, TOO_SMALL, graded, rounded, too_small
 
@@ -39,7 +39,7 @@ BAND = 2.0                      # sigmas kept clear of 0 and 255 by the patches 
 MEAN_ABS_TO_SIGMA = np.sqrt(np.pi / 2) / 6      # mean |mask * noise| -> sigma
 # Gradient energy of a pure-noise patch is Gamma distributed (Liu et al. 2013): 99% quantile per unit variance.
 GRADIENT_TRACE = 2 * PATCH * (PATCH - 2) * 0.5
-TEXTURE_THRESHOLD = float(stats.gamma.ppf(0.99, DIMS / 2, scale=2 * GRADIENT_TRACE / DIMS))
+TEXTURE_THRESHOLD = float(special.gammaincinv(DIMS / 2, 0.99) * 2 * GRADIENT_TRACE / DIMS)
 LEVELS = (15, 25, 50)           # SwinIR denoising checkpoints
 SEVERITY_THRESHOLDS = (3.0, 10.0, 25.0)  # mild, moderate, severe sigma
 WHITE_LAG1 = -2 / 3             # correlation of neighbouring mask responses for white noise
