@@ -33,10 +33,12 @@ def build_response(
     composed: ComposedAnswer,
     tool_calls: Sequence[Mapping] = (),
     backend: str = OFFLINE,
+    repaired: Sequence[str] = (),
 ) -> dict:
     """Ground every section of an answer and return the ``ask --json`` object.
 
-    ``citations`` are the record ids left in the grounded text, in the answer's order of relevance.
+    ``citations`` are the record ids left in the grounded text, in the answer's order of relevance;
+    ``repaired`` names the sections that were missing and filled in by the offline composer.
     """
     removed: list[str] = []
     sections = {}
@@ -60,7 +62,7 @@ def build_response(
             for rid in citations
         ],
         "refused": composed.refused,
-        "grounding": {"ok": not removed, "removed": removed},
+        "grounding": {"ok": not removed, "removed": removed, "repaired": list(repaired)},
         "tool_calls": [dict(call) for call in tool_calls],
         "backend": backend,
     }

@@ -28,9 +28,10 @@ def run_cli(*args: str, prelude: str = "") -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 
-# Reports at exit which heavy modules the process imported, for the no-torch check.
+# Reports at exit which heavy modules the process imported: the offline answer runs the LangChain agent loop
+# but needs neither torch nor the OpenAI client.
 HEAVY_PRELUDE = ("import atexit; atexit.register(lambda: sys.stderr.write("
-                 "'HEAVY:' + ','.join(m for m in ('torch', 'langchain') if m in sys.modules) + '\\n')); ")
+                 "'HEAVY:' + ','.join(m for m in ('torch', 'langchain_openai', 'openai') if m in sys.modules) + '\\n')); ")
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +56,7 @@ def test_card_question_cites_all_four_records_with_exactly_the_seven_links(card_
     assert {link for ref in refs.values() for link in (ref["paper"], ref["code"]) if link} == CARD_LINKS
     assert all(card_answer["sections"][key].strip() for key in ("task", "workflow", "references"))
     assert card_answer["refused"] is False and card_answer["backend"] == "offline"
-    assert card_answer["grounding"] == {"ok": True, "removed": []}
+    assert card_answer["grounding"] == {"ok": True, "removed": [], "repaired": []}
     assert card_answer["tool_calls"] and card_answer["tool_calls"][0]["name"] == "search_records"
 
 

@@ -55,7 +55,7 @@ def test_guard_runs_on_any_backend_text_through_build_response(records) -> None:
         refused=False,
     )
     response = build_response("q", records, composed, backend="test")
-    assert response["grounding"] == {"ok": False, "removed": ["[made-up]", "https://example.com"]}
+    assert response["grounding"] == {"ok": False, "removed": ["[made-up]", "https://example.com"], "repaired": []}
     assert response["citations"] == ["hair", "denoise-swinir-noise15"]
     assert urls_in(response["answer"]) == [HAIR_CODE]
     assert response["backend"] == "test"

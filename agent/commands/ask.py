@@ -1,4 +1,4 @@
-"""`restore-agent ask`: a grounded answer from the loaded records."""
+"""`restore-agent ask`: a grounded answer from the loaded records, through the agent and its tools."""
 from __future__ import annotations
 
 import json
@@ -6,19 +6,45 @@ from pathlib import Path
 
 import typer
 
+from agent.commands import llm_options as opt
+
 
 def ask(
     question: str = typer.Argument(None, help="The question (default: the card's own question)."),
-    card: Path = typer.Option(None, "--card", help="A card (text, YAML or JSON records) that replaces the default records."),
+    image: list[Path] = typer.Option(None, "--image", help="Attach a photo (repeatable): analysed, and denoised "
+                                     "when the question asks to clean or restore it."),
+    card: Path = opt.CARD,
     as_json: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
+    show_tools: bool = typer.Option(False, "--show-tools", help="Print the tool calls the agent made."),
+    llm: str = opt.LLM,
+    model: str = opt.MODEL,
+    base_url: str = opt.BASE_URL,
+    timeout: float = opt.TIMEOUT,
+    no_fallback: bool = opt.NO_FALLBACK,
+    output_dir: Path = opt.OUTPUT_DIR,
 ) -> None:
     """Answer a question about image restoration from the card's records only, with citations and links."""
-    from agent.answer import answer_offline
+    from rich.console import Console
 
-    response = answer_offline(question, card)
+    from agent.agent_view import StreamView, fallback_notice, render_turn_notes, tool_table
+    from agent.answer import require_question
+    from agent.respond import respond
+    from agent.workspace import Workspace
+
+    settings = opt.llm_settings(llm, model, base_url, timeout, no_fallback)
+    workspace = Workspace(card, opt.check_output_dir(output_dir))
+    question = require_question(question, workspace.card.question)
+    console, err = Console(), Console(stderr=True)
+    with StreamView(err if as_json else console) as view:
+        reply = respond(question, workspace, settings, images=image or (), on_token=view.token)
+    if reply.failure:
+        err.print(f"[yellow]{fallback_notice(reply.failure, settings.backend)}[/yellow]", highlight=False)
     if as_json:
-        typer.echo(json.dumps(response, ensure_ascii=False))
+        typer.echo(json.dumps(reply.response, ensure_ascii=False))
         return
     from agent.render import render_answer
 
-    render_answer(response)
+    render_answer(reply.response, console)
+    if show_tools:
+        console.print(tool_table(reply.response["tool_calls"]))
+    render_turn_notes(reply.response, console)
