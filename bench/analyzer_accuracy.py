@@ -20,13 +20,14 @@ import numpy as np
 from PIL import Image
 from rich.console import Console
 from rich.table import Table
-from scipy import ndimage, stats
+from scipy import stats
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tools.analyzer import analyze  # noqa: E402
 from tools.analyzer.noise import FEATURES  # noqa: E402
+from tools.analyzer.synthetic import add_noise, gaussian_blur  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data" / "test"
 RESULTS = ROOT / "bench" / "results" / "analyzer_accuracy.json"
@@ -46,17 +47,8 @@ def test_images() -> list[Path]:
     return sorted((SHARED / "McMaster").glob("*.png")) + sorted((SHARED / "Set12").glob("*.png"))
 
 
-def add_noise(clean: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
-    if sigma == 0:
-        return clean.astype(np.uint8)
-    return np.clip(np.rint(clean + rng.normal(0.0, sigma, clean.shape)), 0, 255).astype(np.uint8)
-
-
-def blur(clean: np.ndarray, sigma: float) -> np.ndarray:
-    if sigma == 0:
-        return clean.astype(np.float64)
-    axes = (sigma, sigma, 0) if clean.ndim == 3 else sigma
-    return ndimage.gaussian_filter(clean.astype(np.float64), axes, mode="reflect")
+def noisy(clean: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    return add_noise(clean, sigma, rng)[0]
 
 
 def save(pixels: np.ndarray, path: Path, quality: int | None = None) -> Path:
@@ -77,16 +69,16 @@ def run_cases(folder: Path) -> dict:
         clean = np.asarray(Image.open(source), dtype=np.float64)
         stem = f"{index:02d}"
         for sigma in NOISE_LEVELS:
-            noisy = add_noise(clean, sigma, rng)
-            a = analyze(save(noisy, folder / f"{stem}_n{sigma}.png"))
-            effective = float(np.std(noisy.astype(np.float64) - clean))
+            pixels = noisy(clean, sigma, rng)
+            a = analyze(save(pixels, folder / f"{stem}_n{sigma}.png"))
+            effective = float(np.std(pixels.astype(np.float64) - clean))
             rows["noise"].append({"image": source.name, "sigma": sigma, "effective": effective,
                                   "estimate": a.noise.sigma, "estimators": a.noise.estimators,
                                   "gaussian_like": a.noise.gaussian_like, "main": main_type(a),
                                   "seconds": a.seconds, "size": clean.shape[:2]})
         for noise in BLUR_NOISE:
             for width in BLUR_LEVELS:
-                pixels = add_noise(blur(clean, width), noise, rng) if noise else np.clip(np.rint(blur(clean, width)), 0, 255)
+                pixels = noisy(gaussian_blur(clean, width), noise, rng)
                 a = analyze(save(pixels, folder / f"{stem}_b{width}_n{noise}.png"))
                 rows["blur"].append({"image": source.name, "blur": width, "noise": noise, "width": a.blur.width,
                                      "sharpness": a.blur.sharpness, "main": main_type(a),
@@ -101,7 +93,7 @@ def run_cases(folder: Path) -> dict:
             rows["jpeg"].append({"image": source.name, "quality": quality, "format": "png", "estimate": a.jpeg.quality,
                                  "blockiness": a.jpeg.blockiness, "severity": a.jpeg.severity, "main": main_type(a)})
         for sigma, quality in PAIRS:
-            a = analyze(save(add_noise(clean, sigma, rng), folder / f"{stem}_n{sigma}_q{quality}.jpg", quality))
+            a = analyze(save(noisy(clean, sigma, rng), folder / f"{stem}_n{sigma}_q{quality}.jpg", quality))
             found = {f.degradation for f in a.findings}
             rows["pairs"].append({"image": source.name, "pair": f"noise {sigma} + jpeg q{quality}",
                                   "found_both": bool(found & {"gaussian-noise", "noise"}) and "jpeg" in found,

@@ -19,18 +19,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tools.analyzer.noise import FEATURES, MODEL_FILE, noise_features  # noqa: E402
+from tools.analyzer.synthetic import add_noise  # noqa: E402
 
 TRAIN = ROOT.parent / "shared" / "data" / "train" / "CBSD432"
 CACHE = Path(tempfile.gettempdir()) / "restore-agent-noise-calibration.json"
 OFFSET = 1.0
 SIGMAS_PER_IMAGE = 3
 RIDGE = 1e-3
-
-
-def add_noise(clean: np.ndarray, sigma: float, rng: np.random.Generator) -> tuple[np.ndarray, float]:
-    """8-bit noisy copy and its effective sigma after rounding and clipping."""
-    noisy = np.clip(np.rint(clean + rng.normal(0.0, sigma, clean.shape)), 0, 255).astype(np.uint8)
-    return noisy, float(np.std(noisy.astype(np.float64) - clean))
 
 
 def gather(seed: int = 0) -> list[dict]:

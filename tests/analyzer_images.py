@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
+
+from tools.analyzer.synthetic import add_noise, gaussian_blur
 
 
 def crop(photo: np.ndarray, size: int = 160, top: int = 40, left: int = 180) -> np.ndarray:
@@ -11,11 +12,8 @@ def crop(photo: np.ndarray, size: int = 160, top: int = 40, left: int = 180) -> 
 
 def with_noise(clean: np.ndarray, sigma: float, seed: int = 0) -> tuple[np.ndarray, float]:
     """8-bit noisy copy and its effective sigma (std of clipped, rounded noisy minus clean)."""
-    rng = np.random.default_rng(seed)
-    noisy = np.clip(np.rint(clean + rng.normal(0.0, sigma, clean.shape)), 0, 255).astype(np.uint8)
-    return noisy, float(np.std(noisy.astype(np.float64) - clean))
+    return add_noise(clean, sigma, np.random.default_rng(seed))
 
 
 def blurred(clean: np.ndarray, sigma: float) -> np.ndarray:
-    axes = (sigma, sigma, 0) if clean.ndim == 3 else sigma
-    return np.clip(np.rint(ndimage.gaussian_filter(clean.astype(np.float64), axes)), 0, 255).astype(np.uint8)
+    return gaussian_blur(clean, sigma)
