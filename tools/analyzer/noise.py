@@ -48,7 +48,6 @@ WHITE_LAG1 = -2 / 3             # correlation of neighbouring mask responses for
 WHITE_TOLERANCE = 0.06
 CHANNEL_TOLERANCE = 0.5
 FEATURES = ("immerkaer", "pca", "pca_min", "immerkaer_flat")
-CLIP_FEATURE = "clip_factor"    # modelled effective/true sigma ratio under 8-bit clipping
 
 
 @dataclass(kw_only=True)
@@ -159,7 +158,6 @@ def noise_features(pixels: np.ndarray) -> dict[str, float]:
         "neighbour_correlation": _correlation(centre[keep], right[keep]),
         "channel_correlation": _channel_correlation(centre.reshape(depth, -1), flat_channels.all(axis=0)),
         "saturated": float(np.mean((image <= 0) | (image >= 255))),
-        "clip_factor": clip_factor(means, true_sigma),
     }
 
 
@@ -225,7 +223,7 @@ def combine(features: dict[str, float], model: dict | None = None) -> tuple[floa
 def estimate_noise_sigma(pixels: np.ndarray) -> float:
     """Effective Gaussian noise sigma of uint8 pixels (gray or RGB), on the 0..255 scale."""
     pixels = np.asarray(pixels)
-    if too_small(pixels, PATCH * 3):
+    if too_small(pixels):
         raise ValueError(f"image too small to measure noise ({pixels.shape[1]}x{pixels.shape[0]})")
     return combine(noise_features(pixels))[0]
 
