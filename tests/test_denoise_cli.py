@@ -232,3 +232,23 @@ def test_weights_list_shows_installed_and_missing(monkeypatch, capsys, tiny_ckpt
     assert set(rows) == {e.id for e in registry.REGISTRY if e.kind == "official"}
     assert " installed " in rows["swinir-m-color-noise15"]
     assert all("not installed" in line for name, line in rows.items() if name != "swinir-m-color-noise15")
+
+
+def test_alpha_to_jpeg_is_dropped_with_a_warning(monkeypatch, capsys, photo, tiny_ckpt, tmp_path):
+    Image.open(photo[0]).convert("RGBA").save(tmp_path / "rgba.png")
+    code, _, err = cli(monkeypatch, capsys, "denoise", str(tmp_path / "rgba.png"), "-o", str(tmp_path / "o.jpg"),
+                       "--weights", str(tiny_ckpt))
+    assert code == 0 and "JPEG has no alpha channel" in err
+    assert Image.open(tmp_path / "o.jpg").mode == "RGB"
+
+
+def test_quality_on_tiny_and_identical_images():
+    from tools.swinir.service import DenoiseResult, quality
+
+    pixels = np.random.default_rng(0).integers(0, 256, (5, 6, 3), dtype=np.uint8)
+    psnr, ssim = quality(pixels, pixels)
+    assert psnr == float("inf") and ssim == pytest.approx(1.0)
+    noisier = np.clip(pixels.astype(int) + 3, 0, 255).astype(np.uint8)
+    assert 30 < quality(pixels, noisier)[0] < 50
+    result = DenoiseResult("a", "b", "m", 15, 1.0, 1.0, 1, psnr=psnr, ssim=ssim)
+    assert json.loads(json.dumps(result.to_json()))["psnr"] is None

@@ -39,8 +39,11 @@ class DenoiseResult:
         return self.seconds / self.megapixels if self.megapixels else 0.0
 
     def to_json(self) -> dict:
+        """The ``--json`` object (an infinite PSNR, output identical to the reference, becomes null)."""
         data = asdict(self)
         data.pop("notes")
+        if data["psnr"] is not None and not np.isfinite(data["psnr"]):
+            data["psnr"] = None
         return data
 
 
@@ -85,8 +88,11 @@ def quality(clean: np.ndarray, restored: np.ndarray) -> tuple[float, float]:
     """PSNR (dB) and SSIM of uint8 ``restored`` against ``clean`` (scikit-image)."""
     from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-    psnr = peak_signal_noise_ratio(clean, restored, data_range=255)
-    ssim = structural_similarity(clean, restored, data_range=255, channel_axis=2 if clean.ndim == 3 else None)
+    with np.errstate(divide="ignore"):  # identical images: PSNR is infinite
+        psnr = peak_signal_noise_ratio(clean, restored, data_range=255)
+    window = min(7, (min(clean.shape[:2]) - 1) // 2 * 2 + 1)  # SSIM needs an odd window within the image
+    ssim = structural_similarity(clean, restored, data_range=255, win_size=window,
+                                 channel_axis=2 if clean.ndim == 3 else None)
     return float(psnr), float(ssim)
 
 
@@ -108,6 +114,8 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
     chosen = registry.resolve(noise_level, gray=image.is_gray, weights=weights)
     model = load_model(chosen.path)
     notes = list(image.notes) + _channel_note(model_channels(model), image.is_gray)
+    if image.alpha is not None and SAVE_FORMATS[target.suffix.lower()] == "JPEG":
+        notes.append("JPEG has no alpha channel: the output is written without it")
 
     started = time.perf_counter()
     restored = denoise_array(model, image.pixels, tile=tile, overlap=overlap, progress=progress)
