@@ -41,10 +41,11 @@ class LLMSettings:
     api_key: str | None = None
     timeout: float = DEFAULT_TIMEOUT_S
     fallback: bool = True
+    stream: bool = True
 
     @classmethod
     def resolve(cls, backend: str | None = None, model: str | None = None, base_url: str | None = None,
-                timeout: float | None = None, fallback: bool = True,
+                timeout: float | None = None, fallback: bool = True, stream: bool = True,
                 environ: Mapping[str, str] | None = None) -> LLMSettings:
         """Flags first, then the environment, then the defaults; bad values are a ``UserError``."""
         env = os.environ if environ is None else environ
@@ -58,7 +59,8 @@ class LLMSettings:
         base_url = base_url or env.get("OPENAI_BASE_URL") or None
         if base_url and not base_url.startswith(("http://", "https://")):
             raise UserError(f"--base-url must be an http(s) URL, got {base_url!r}")
-        return cls(backend, model or DEFAULT_MODEL, base_url, env.get("OPENAI_API_KEY") or None, timeout, fallback)
+        return cls(backend, model or DEFAULT_MODEL, base_url, env.get("OPENAI_API_KEY") or None, timeout, fallback,
+                   stream)
 
     @property
     def where(self) -> str:
@@ -66,14 +68,14 @@ class LLMSettings:
 
 
 def openai_chat_model(settings: LLMSettings) -> BaseChatModel:
-    """``ChatOpenAI`` for the settings: chat completions, streamed, one bounded attempt per request."""
+    """``ChatOpenAI`` for the settings: chat completions (streamed unless disabled), one bounded attempt each."""
     if not settings.api_key and not settings.base_url:
         raise BackendFailure("no OPENAI_API_KEY is set (set it, or point --base-url/OPENAI_BASE_URL at a local "
                              "OpenAI-compatible server)")
     from langchain_openai import ChatOpenAI
 
     return ChatOpenAI(model=settings.model, base_url=settings.base_url, api_key=settings.api_key or LOCAL_API_KEY,
-                      timeout=settings.timeout, max_retries=0, streaming=True, use_responses_api=False,
+                      timeout=settings.timeout, max_retries=0, streaming=settings.stream, use_responses_api=False,
                       temperature=0)
 
 

@@ -21,6 +21,7 @@ def ask(
     base_url: str = opt.BASE_URL,
     timeout: float = opt.TIMEOUT,
     no_fallback: bool = opt.NO_FALLBACK,
+    no_stream: bool = opt.NO_STREAM,
     output_dir: Path = opt.OUTPUT_DIR,
 ) -> None:
     """Answer a question about image restoration from the card's records only, with citations and links."""
@@ -31,7 +32,7 @@ def ask(
     from agent.respond import respond
     from agent.workspace import Workspace
 
-    settings = opt.llm_settings(llm, model, base_url, timeout, no_fallback)
+    settings = opt.llm_settings(llm, model, base_url, timeout, no_fallback, no_stream)
     workspace = Workspace(card, opt.check_output_dir(output_dir))
     question = require_question(question, workspace.card.question)
     console, err = Console(), Console(stderr=True)
