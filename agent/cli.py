@@ -34,6 +34,10 @@ def _register() -> None:
 
     app.command("analyze")(analyze.analyze)
 
+    from agent.commands import chat
+
+    app.command("chat")(chat.chat)
+
     from agent.commands import demo
 
     app.command("demo")(demo.demo)

@@ -21,11 +21,17 @@ from agent.workspace import Workspace
 
 _DENOISE = re.compile(r"\b(de-?nois\w*|clean\w*|restor\w*|remove\s+(?:the\s+|its\s+)?noise|fix\w*)\b", re.I)
 _ATTACHED = re.compile(r"^Attached photos:.*$", re.M)
+_FOLLOW_UP = re.compile(r"^\s*(and|also|then|what about|how about|same|now)\b|\b(it|its|that one|them|these|those)\b", re.I)
 
 
 def wants_denoise(question: str) -> bool:
     """Does the question ask to clean, denoise, restore or fix the photos?"""
     return bool(_DENOISE.search(question))
+
+
+def is_follow_up(question: str) -> bool:
+    """Does the question lean on the previous one ("and for the second photo?", "what about it")?"""
+    return bool(_FOLLOW_UP.search(question))
 
 
 def question_text(message: BaseMessage) -> str:
@@ -86,7 +92,8 @@ class OfflineChatModel(BaseChatModel):
             planned += [("analyze_image", {"path": path}) for path in images]
         else:
             previous = _previous_question(messages[:last_human])
-            if len(searches) == 1 and previous and not results.get(searches[0]["id"], {}).get("covered"):
+            first = results.get(searches[0]["id"], {})
+            if len(searches) == 1 and previous and is_follow_up(question) and not first.get("covered"):
                 planned.append(("search_records", {"query": f"{previous} {question}"}))
             if images and wants_denoise(question) and not any(call["name"] == "denoise_image" for call in made):
                 levels = _suggested_levels(made, results)

@@ -1,0 +1,49 @@
+"""`restore-agent chat`: a conversation with the agent, in a terminal or through a pipe."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from agent.commands import llm_options as opt
+
+
+def chat(
+    card: Path = opt.CARD,
+    transcript: Path = typer.Option(None, "--transcript", help="Write the conversation as Markdown to this file."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per turn or command (for scripts)."),
+    llm: str = opt.LLM,
+    model: str = opt.MODEL,
+    base_url: str = opt.BASE_URL,
+    timeout: float = opt.TIMEOUT,
+    no_fallback: bool = opt.NO_FALLBACK,
+    no_stream: bool = opt.NO_STREAM,
+    output_dir: Path = opt.OUTPUT_DIR,
+) -> None:
+    """Chat about image restoration: questions, photos by path, /analyze, /denoise, /records, /card, /help, /quit."""
+    from rich.console import Console
+
+    from agent.repl import PROMPT, run_repl
+    from agent.session import ChatSession
+    from tools.fileio import check_output_path
+
+    settings = opt.llm_settings(llm, model, base_url, timeout, no_fallback, no_stream)
+    if transcript is not None:
+        check_output_path(transcript)
+    session = ChatSession(settings, card, opt.check_output_dir(output_dir), transcript)
+    console, err = Console(), Console(stderr=True)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        console.print(f"restore-agent chat ({settings.backend}); /help lists the commands, Ctrl-D or /quit leaves.",
+                      highlight=False)
+
+    def read_line() -> str:
+        if interactive:
+            return console.input(f"[bold]{PROMPT}[/bold]")
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError
+        return line
+
+    run_repl(session, read_line, console, err, as_json=as_json, echo=not interactive)
