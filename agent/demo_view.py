@@ -8,7 +8,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from agent.demo import DemoResult
-from agent.workflow import Stage, demo_stages
+from agent.workflow import Stage, demo_stages, figure_rows
 
 STAGE_STYLE = {"input": "cyan", "analyzer": "magenta", "records": "magenta", "model": "yellow", "output": "green"}
 
@@ -42,21 +42,13 @@ def workflow_view(stages: Sequence[Stage], width: int) -> Table | Group:
 
 
 def figures_table(result: DemoResult) -> Table:
-    """Before/after figures: PSNR/SSIM against the clean photo where there is one, noise and PIQE always."""
+    """Before/after figures of the run, the restored column in bold."""
     table = Table(title="Before and after", title_justify="left")
     for column in ("measure", "input", "restored"):
         table.add_column(column, justify="right" if column != "measure" else "left")
-    if result.metrics:
-        noisy, restored = result.metrics["noisy"], result.metrics["restored"]
-        table.add_row("PSNR vs clean (dB)", f"{noisy['psnr']:.2f}", f"[bold]{restored['psnr']:.2f}[/]")
-        table.add_row("SSIM vs clean", f"{noisy['ssim']:.4f}", f"[bold]{restored['ssim']:.4f}[/]")
-    table.add_row("analyzer noise sigma", *(_num(result.noise_estimate[k]) for k in ("before", "after")))
-    table.add_row("PIQE (lower is better)", *(_num(result.quality[k]) for k in ("before", "after")))
+    for measure, before, after in figure_rows(result):
+        table.add_row(measure, before, f"[bold]{after}[/]")
     return table
-
-
-def _num(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
 
 
 def render_demo(result: DemoResult, console: Console | None = None) -> None:

@@ -52,6 +52,18 @@ def result_lines(run: "DemoResult") -> list[str]:
     return lines
 
 
+def figure_rows(run: "DemoResult", digits: int = 2) -> list[tuple[str, str, str]]:
+    """(measure, input, restored) rows: PSNR/SSIM against the clean photo where there is one, noise and PIQE."""
+    rows = []
+    if run.metrics:
+        noisy, restored = run.metrics["noisy"], run.metrics["restored"]
+        rows.append(("PSNR vs clean (dB)", f"{noisy['psnr']:.2f}", f"{restored['psnr']:.2f}"))
+        rows.append(("SSIM vs clean", f"{noisy['ssim']:.4f}", f"{restored['ssim']:.4f}"))
+    rows.append(("analyzer noise sigma", *(_num(run.noise_estimate[k], digits) for k in ("before", "after"))))
+    rows.append(("PIQE (lower is better)", *(_num(run.quality[k], digits) for k in ("before", "after"))))
+    return rows
+
+
 def demo_stages(run: "DemoResult") -> list[Stage]:
     """The four stages of one demo run with its figures and the seconds each took."""
     seconds = run.seconds
