@@ -38,9 +38,10 @@ def _register() -> None:
 
     app.command("chat")(chat.chat)
 
-    from agent.commands import demo
+    from agent.commands import demo, report
 
     app.command("demo")(demo.demo)
+    app.command("report")(report.report)
 
 
 def main() -> None:
