@@ -183,3 +183,13 @@ def test_report_force_replaces_an_existing_report(refused_report: Path):
     assert run.code == 0, run.err
     after = refused_report.read_text()
     assert after != before and "do not cover this question" not in after
+
+
+def test_report_via_an_unreachable_llm_falls_back_offline_and_says_so(folder: Path):
+    output = folder / "fallback.html"
+    run = run_cli("report", "-q", "Which model removes rain and haze?", "--llm", "openai", "--model", "m",
+                  "--base-url", "http://127.0.0.1:9/v1", "--timeout", "3", "-o", output)
+    assert run.code == 0, run.err
+    html = output.read_text()
+    assert "offline-fallback backend" in html and "The LLM backend failed" in html
+    assert set(external_links(html)) <= RECORD_LINKS

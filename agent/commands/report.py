@@ -6,28 +6,28 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from agent.commands import llm_options as opt
 from tools.errors import UserError
 
 
 def report(
     question: str = typer.Option(None, "--question", "-q", help="The question (default: the card's own question)."),
     images: list[Path] = typer.Option(None, "--image", help="A photo to analyze and restore in the report (repeatable)."),
-    card: Path = typer.Option(None, "--card", help="A card whose records replace the default ones."),
+    card: Path = opt.CARD,
     noise: int = typer.Option(None, "--noise", help="Add Gaussian noise at this sigma to each photo first and measure against the original."),
     weights: str = typer.Option(None, "--weights", help="A weights id or checkpoint path instead of the suggested one."),
     script: Path = typer.Option(None, "--script", help="A YAML job file: one report per job plus index.html in the -o folder."),
     output: Path = typer.Option(..., "-o", "--output", help="report.html or report.md; with --script, a folder."),
     force: bool = typer.Option(False, "--force", help="Replace existing output files."),
-    llm: str = typer.Option(None, "--llm", help="Answering backend: offline or openai (default: offline unless RESTORE_AGENT_MODEL is set)."),
-    model: str = typer.Option(None, "--model", help="LLM model name (RESTORE_AGENT_MODEL)."),
-    base_url: str = typer.Option(None, "--base-url", help="OpenAI-compatible server URL (OPENAI_BASE_URL)."),
-    timeout: float = typer.Option(None, "--timeout", help="Seconds per LLM request."),
-    no_fallback: bool = typer.Option(False, "--no-fallback", help="Fail instead of answering offline when the LLM fails."),
+    llm: str = opt.LLM,
+    model: str = opt.MODEL,
+    base_url: str = opt.BASE_URL,
+    timeout: float = opt.TIMEOUT,
+    no_fallback: bool = opt.NO_FALLBACK,
+    no_stream: bool = opt.NO_STREAM,
 ) -> None:
     """Write a self-contained HTML (or Markdown) report: answer, workflow diagram, photos before/after, references."""
-    from agent.backends import LLMSettings
-
-    settings = LLMSettings.resolve(llm, model, base_url, timeout, fallback=not no_fallback)
+    settings = opt.llm_settings(llm, model, base_url, timeout, no_fallback, no_stream)
     if script is not None:
         if question is not None or images or noise is not None or card is not None or weights is not None:
             raise UserError("--script takes questions, photos, cards, noise and weights from the job file")
