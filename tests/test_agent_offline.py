@@ -1,0 +1,79 @@
+"""The offline backend end to end: the same agent loop, planning tool calls from the question and photos."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from agent.backends import LLMSettings
+from agent.respond import respond
+from agent.workspace import Workspace
+from tests.agent_fixtures import noisy_crop, sha, weights_env  # noqa: F401 (fixture)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_ask(env: dict, cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "agent", "ask", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=180)
+
+
+def test_card_question_streams_the_composed_answer_through_the_loop() -> None:
+    workspace = Workspace()
+    pieces: list[str] = []
+    reply = respond(workspace.card.question, workspace, LLMSettings(), on_token=lambda text, _: pieces.append(text))
+    assert reply.response["backend"] == "offline" and reply.failure is None
+    assert "".join(pieces) == reply.response["answer"]  # streamed piece by piece, nothing for the guard to remove
+    assert [call["name"] for call in reply.response["tool_calls"]] == ["search_records"]
+    assert len(reply.response["citations"]) == 4
+
+
+def test_attached_photo_is_analysed_and_denoised_and_the_workflow_names_its_noise(
+        weights_env: dict, tmp_path: Path) -> None:
+    from tools.analyzer import analyze
+
+    photo = noisy_crop(tmp_path / "noisy.png", 100, 180, sigma=15, seed=1)
+    before = sha(photo)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run_ask(weights_env, tmp_path, "Please clean up the noise in this photo", "--image", str(photo),
+                     "--json", "--output-dir", str(out))
+    assert result.returncode == 0, result.stderr
+    response = json.loads(result.stdout)
+    calls = response["tool_calls"]
+    assert [call["name"] for call in calls] == ["search_records", "analyze_image", "denoise_image"]
+    assert all(call["ok"] for call in calls) and all(call["seconds"] > 0 for call in calls)
+    measured = analyze(photo)
+    assert calls[2]["args"] == {"path": str(photo), "noise_level": measured.suggested_noise_level}
+    workflow = response["sections"]["workflow"]
+    assert f"sigma {measured.noise.sigma:.1f}" in workflow
+    assert f"`{out / 'noisy.denoised.png'}`" in workflow and (out / "noisy.denoised.png").is_file()
+    assert "denoise-swinir-noise15" in response["citations"] and response["grounding"]["ok"]
+    assert sha(photo) == before, "the input photo was modified"
+
+
+def test_photo_without_a_request_to_clean_it_is_only_analysed(tmp_path: Path) -> None:
+    photo = noisy_crop(tmp_path / "grainy.png", 0, 0, sigma=25, seed=2)
+    reply = respond(f"What is wrong with {photo}?", Workspace(), LLMSettings())
+    assert [call["name"] for call in reply.response["tool_calls"]] == ["search_records", "analyze_image"]
+    sigma = re.search(r"noise level at sigma (\d+\.\d)", reply.response["sections"]["workflow"])
+    assert sigma and 18 < float(sigma.group(1)) < 32
+    assert f"Attached photos: `{photo}`" in reply.message
+
+
+def test_tool_error_goes_back_to_the_model_and_the_turn_still_answers(tmp_path: Path) -> None:
+    photo = noisy_crop(tmp_path / "p.png", 0, 0, sigma=15, seed=3)
+    workspace = Workspace(output_dir=tmp_path / "missing")  # the denoise output folder does not exist
+    reply = respond(f"please denoise {photo}", workspace, LLMSettings())
+    failed = reply.response["tool_calls"][-1]
+    assert failed["name"] == "denoise_image" and failed["ok"] is False
+    assert failed["error"].startswith("output folder does not exist")
+    assert reply.response["backend"] == "offline" and all(reply.response["sections"].values())
+
+
+def test_missing_attached_image_is_a_one_line_error(tmp_path: Path) -> None:
+    result = run_ask({"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, ROOT, "what is wrong?", "--image",
+                     str(tmp_path / "nope.png"))
+    assert result.returncode == 2 and result.stderr.strip() == f"error: no such image file: {tmp_path / 'nope.png'}"
