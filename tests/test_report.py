@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from agent.report.html import external_links
+from agent.report.html import check_links, external_links
 from tests.browser import Browser, chromium_path, run_chromium
 from tests.cli_run import run_cli
 from tests.swinir_helpers import save_checkpoint
 from tools.cards import load_records
+from tools.errors import UserError
 
 RECORD_LINKS = {link for record in load_records(None) for link in (record.paper, record.code) if link}
 NOISY_QUESTION = "How do I remove the noise from this photo?"
@@ -193,3 +194,12 @@ def test_report_via_an_unreachable_llm_falls_back_offline_and_says_so(folder: Pa
     html = output.read_text()
     assert "offline-fallback backend" in html and "The LLM backend failed" in html
     assert set(external_links(html)) <= RECORD_LINKS
+
+
+def test_link_check_allows_only_record_links_and_the_file_itself():
+    paper = sorted(RECORD_LINKS)[0]
+    check_links(f'<a href="{paper}">p</a><a href="#task">t</a><img src="data:image/png;base64,AA">', RECORD_LINKS)
+    for stray in ('<a href="https://example.com/">x</a>', '<img src="http://example.com/a.png">',
+                  '<div style="background: url(https://example.com/b.png)">', '<a href="//example.com/">x</a>'):
+        with pytest.raises(UserError, match="no loaded record links"):
+            check_links(stray, RECORD_LINKS)

@@ -13,6 +13,7 @@ from agent.report import content
 from agent.report.build import Report
 from agent.report.diagram import svg
 from agent.workflow import figure_rows
+from tools.errors import UserError
 
 TEMPLATES = Path(__file__).with_name("templates")
 _LINK = re.compile(r"""\b(?:src|href|srcset|action|poster|data)\s*=\s*["']?([^"'\s>]+)""", re.I)
@@ -58,7 +59,7 @@ def check_links(html: str, allowed: Iterable[str]) -> None:
     allowed = set(allowed)
     stray = sorted({url for url in external_links(html) if url.replace("&amp;", "&") not in allowed})
     if stray:
-        raise RuntimeError(f"report would reference what no loaded record links: {', '.join(stray[:3])}")
+        raise UserError(f"report not written: it would reference what no loaded record links: {', '.join(stray[:3])}")
 
 
 def _photo(run, number: int) -> dict:
@@ -77,7 +78,7 @@ def _photo(run, number: int) -> dict:
 
 
 def render_html(report: Report) -> str:
-    """The report as one HTML document; raises if it would link outside the records."""
+    """The report as one HTML document; a ``UserError`` if it would link outside the records."""
     answer: Mapping = report.answer
     html = render_template(
         "report.html.j2",
