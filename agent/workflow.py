@@ -8,10 +8,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from textwrap import shorten
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from agent.demo import DemoResult
+
+
+QUESTION_CHARS = 100  # a longer question is shortened in the diagram (the report states it in full)
 
 
 @dataclass
@@ -85,7 +89,7 @@ def demo_stages(run: "DemoResult") -> list[Stage]:
 
 def answer_stages(answer: Mapping, runs: Sequence["DemoResult"], records: Sequence) -> list[Stage]:
     """The workflow for a question: the question (and photos), what the records say, what ran, what came out."""
-    question = Stage("input", "Input", [f"question: {answer['question']}"])
+    question = Stage("input", "Input", [f"question: {shorten(answer['question'], QUESTION_CHARS, placeholder=' ...')}"])
     question.lines += [f"photo: {Path(run.source).name} ({run.width}x{run.height})" for run in runs]
     if answer.get("refused"):
         return [question, Stage("records", "Records", [f"{len(records)} loaded records", "none covers this question"]),
@@ -109,7 +113,7 @@ def answer_stages(answer: Mapping, runs: Sequence["DemoResult"], records: Sequen
             models.append(f"{name} [{record_id}]: " + ("runs here" if record and record.runnable else "described only"))
     stages.append(Stage("model", "Models", models or ["no record cited"],
                         round(sum(run.seconds.get("denoise", 0) for run in runs), 3) if runs else None))
-    outputs = [f"{Path(run.source).name}: {'; '.join(result_lines(run))}" for run in runs]
+    outputs = [line for run in runs for line in (f"{Path(run.source).name}:", *result_lines(run))]
     outputs.append(f"answer citing {len(answer.get('citations', []))} record(s)")
     stages.append(Stage("output", "Output", outputs))
     return stages

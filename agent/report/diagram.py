@@ -10,11 +10,11 @@ from html import escape
 
 from agent.workflow import Stage
 
-WRAP = 34            # characters per line inside a box
+WRAP = 28            # characters per line inside a box
 LINE = 17            # px between text lines
 PAD = 12
-BOX_W = 250
-GAP = 44             # room for an arrow between boxes
+BOX_W = 240
+GAP = 40             # room for an arrow between boxes
 FILL = {"input": "#e8f1fb", "analyzer": "#f3e8fb", "records": "#f3e8fb", "model": "#fdf3dc", "output": "#e6f6ea"}
 STROKE = {"input": "#3b78c2", "analyzer": "#8a4fc2", "records": "#8a4fc2", "model": "#b8860b", "output": "#2f8f46"}
 

@@ -1,0 +1,58 @@
+"""Workflow stages, their Mermaid and SVG diagrams, and the checkpoint choice behind the demo."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from agent.demo import choose_checkpoint
+from agent.report.diagram import mermaid, svg
+from agent.workflow import Stage, answer_stages
+from tests.swinir_helpers import save_checkpoint
+from tools.cards import load_records
+from tools.errors import UserError
+from tools.swinir import weights as registry
+
+STAGES = [Stage("input", "Input", ['question: "quoted" <and> & more']), Stage("analyzer", "Analyzer", ["a"], 0.25),
+          Stage("model", "SwinIR checkpoint", ["x" * 80]), Stage("output", "Output", ["PSNR 20.00 -> 30.00 dB"])]
+
+
+def test_mermaid_has_one_node_per_stage_chained_and_escaped():
+    text = mermaid(STAGES)
+    assert text.startswith("flowchart LR\n")
+    assert re.findall(r"s(\d) --> s(\d)", text) == [("0", "1"), ("1", "2"), ("2", "3")]
+    assert '"quoted"' not in text and "#quot;quoted#quot;" in text
+    assert "Analyzer (0.25 s)" in text
+
+
+def test_svg_draws_boxes_text_and_arrows_without_external_references():
+    wide, tall = svg(STAGES), svg(STAGES, vertical=True)
+    for drawing in (wide, tall):
+        assert drawing.count("<rect") == 4 and drawing.count("<polygon") == 3
+        assert "&lt;and&gt;" in drawing and "&amp;" in drawing and "href" not in drawing and "http" not in drawing
+    size = {name: tuple(map(int, re.search(r'viewBox="0 0 (\d+) (\d+)"', d).groups()))
+            for name, d in (("wide", wide), ("tall", tall))}
+    assert size["wide"][0] > size["wide"][1] and size["tall"][1] > size["tall"][0]
+    assert max(len(line) for line in re.findall(r">([^<>]+)</text>", wide)) <= 40  # long lines wrapped
+
+
+def test_refused_answer_has_no_model_stage():
+    records = load_records(None)
+    stages = answer_stages({"question": "capital of France?", "refused": True, "citations": []}, [], records)
+    assert [stage.kind for stage in stages] == ["input", "records", "output"]
+    cited = answer_stages({"question": "noise?", "refused": False, "citations": [records[0].id]}, [], records)
+    assert [stage.kind for stage in cited] == ["input", "model", "output"]
+    assert records[0].id in cited[1].lines[0]
+
+
+def test_checkpoint_falls_back_to_the_nearest_installed_level(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(registry.HOME_ENV, str(tmp_path / "home"))
+    monkeypatch.setattr(registry, "EMBEDDED_DIR", tmp_path / "embedded")
+    with pytest.raises(UserError, match="no SwinIR weights for noise level 15"):
+        choose_checkpoint(15, gray=False, weights=None)
+    registry.install(save_checkpoint(tmp_path / "tiny.pth", 3), "swinir-m-color-noise25")
+    chosen, note = choose_checkpoint(15, gray=False, weights=None)
+    assert chosen.id == "swinir-m-color-noise25" and "no noise-15 weights here" in note
+    chosen, note = choose_checkpoint(25, gray=False, weights=None)
+    assert chosen.id == "swinir-m-color-noise25" and note is None
