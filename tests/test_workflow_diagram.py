@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from pathlib import Path
 
 import pytest
 
 from agent.demo import choose_checkpoint
-from agent.report.diagram import mermaid, svg
+from agent.report.diagram import WRAP, mermaid, svg
 from agent.workflow import Stage, answer_stages
 from tests.swinir_helpers import save_checkpoint
 from tools.cards import load_records
@@ -34,7 +35,7 @@ def test_svg_draws_boxes_text_and_arrows_without_external_references():
     size = {name: tuple(map(int, re.search(r'viewBox="0 0 (\d+) (\d+)"', d).groups()))
             for name, d in (("wide", wide), ("tall", tall))}
     assert size["wide"][0] > size["wide"][1] and size["tall"][1] > size["tall"][0]
-    assert max(len(line) for line in re.findall(r">([^<>]+)</text>", wide)) <= 40  # long lines wrapped
+    assert max(len(unescape(line)) for line in re.findall(r">([^<>]+)</text>", wide)) <= WRAP  # lines wrapped
 
 
 def test_refused_answer_has_no_model_stage():
