@@ -33,5 +33,5 @@ def demo(
         from agent.demo_view import render_demo
 
         render_demo(result)
-    if open_result:
-        typer.launch(result.files["comparison"])
+    if open_result and typer.launch(result.files["comparison"], wait=True) != 0:
+        typer.echo(f"note: no image viewer could open {result.files['comparison']}", err=True)
