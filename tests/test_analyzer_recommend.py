@@ -1,6 +1,8 @@
 """Recommendations name only loaded records, match findings to ``handles``, and pick the noise checkpoint."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -19,7 +21,7 @@ RECORDS = [DENOISE, ALL_IN_ONE, GENERATIVE]
 
 
 def loaded(pixels: np.ndarray, name: str = "synthetic.png") -> LoadedImage:
-    return LoadedImage(path=__import__("pathlib").Path(name), pixels=pixels, source_mode="RGB", format="PNG")
+    return LoadedImage(path=Path(name), pixels=pixels, source_mode="RGB", format="PNG")
 
 
 @pytest.fixture(scope="module")

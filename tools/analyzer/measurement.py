@@ -61,13 +61,6 @@ def gray_float(pixels: np.ndarray) -> np.ndarray:
     return pixels[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
 
 
-def channels(pixels: np.ndarray) -> list[np.ndarray]:
-    """The image's channels as float64 planes (one for gray, three for color)."""
-    if pixels.ndim == 2:
-        return [pixels.astype(np.float64)]
-    return [pixels[..., c].astype(np.float64) for c in range(pixels.shape[2])]
-
-
 def rounded(value: float | None, digits: int = 2) -> float | None:
     return None if value is None else round(float(value), digits)
 
