@@ -15,8 +15,8 @@ import numpy as np
 DEFAULT_TILE = 256
 DEFAULT_OVERLAP = 32
 # Working memory per batch of tiles, as a number of pixels of the network's input; the batch
-# size follows from it (e.g. 4 tiles of 256 x 256).
-BATCH_PIXELS = 4 * 256 * 256
+# size follows from it. SwinIR-M needs about 0.5 GB per 256 x 256 tile, so two such tiles a batch.
+BATCH_PIXELS = 2 * 256 * 256
 # Share of the overlap discarded at a tile edge, and share over which neighbours blend.
 EDGE_DISCARD = 3 / 8
 BLEND = 1 / 4
