@@ -212,8 +212,11 @@ def denoise_float(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, ov
 
 
 def to_uint8(values: np.ndarray) -> np.ndarray:
-    """float in [0, 1] -> uint8, rounded."""
-    return np.clip(np.rint(values * 255.0), 0, 255).astype(np.uint8)
+    """float in [0, 1] -> uint8, rounded (one temporary, to keep large photos light)."""
+    scaled = values * np.float32(255.0)
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, 0, 255, out=scaled)
+    return scaled.astype(np.uint8)
 
 
 def denoise_array(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
