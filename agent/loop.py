@@ -41,21 +41,24 @@ def check_tool_calls(message: BaseMessage, names: Collection[str]) -> None:
 
 
 class ToolCallCheck(AgentMiddleware):
-    """Checks every model message's tool calls before any tool runs."""
+    """Checks every model message's tool calls before any tool runs, and lists them in the trace in order."""
 
-    def __init__(self, names: Collection[str]) -> None:
+    def __init__(self, names: Collection[str], workspace: Workspace) -> None:
         super().__init__()
-        self.names = tuple(names)
+        self.names, self.workspace = tuple(names), workspace
 
     def after_model(self, state: Any, runtime: Any) -> None:
-        check_tool_calls(state["messages"][-1], self.names)
+        message = state["messages"][-1]
+        check_tool_calls(message, self.names)
+        if isinstance(message, AIMessage):
+            self.workspace.expect_calls([(call["name"], call["args"]) for call in message.tool_calls])
 
 
 def run_agent(model: BaseChatModel, workspace: Workspace, messages: Sequence[BaseMessage],
               on_token: Token | None = None) -> str:
     """Run the loop on ``messages`` (history plus the new question); return the final answer's text."""
     agent = create_agent(model, build_tools(workspace), system_prompt=load_prompt("system.md"),
-                         middleware=[ToolErrorMiddleware(on_error=tool_error_message), ToolCallCheck(TOOL_NAMES)])
+                         middleware=[ToolErrorMiddleware(on_error=tool_error_message), ToolCallCheck(TOOL_NAMES, workspace)])
     final: dict | None = None
     for mode, data in agent.stream({"messages": list(messages)}, config={"recursion_limit": RECURSION_LIMIT},
                                    stream_mode=["messages", "values"]):

@@ -20,6 +20,7 @@ from tools.retrieval import RecordStore, SearchResult
 MAX_HITS = 4
 MAX_PASSAGES = 2
 PASSAGE_CHARS = 300
+NOT_RUN = "not run (arguments rejected)"
 
 
 @dataclass
@@ -117,14 +118,27 @@ class Workspace:
 
     # ------------------------------------------------------------ implementation
 
+    def expect_calls(self, calls: Sequence[tuple[str, dict]]) -> None:
+        """List a model's tool calls in the trace in its order, before they run (possibly in parallel)."""
+        self.calls += [ToolCall(name, _given(args), False, 0.0, NOT_RUN) for name, args in calls]
+
     def _traced(self, name: str, args: dict, run: Callable[[], dict]) -> dict:
+        """Run a tool and complete its trace entry (the expected one, else a new one)."""
+        args = _given(args)
+        call = next((c for c in self.calls if c.error == NOT_RUN and c.name == name and c.args == args), None)
+        if call is None:
+            call = ToolCall(name, args, False, 0.0)
+            self.calls.append(call)
+        call.error = None
         started = time.perf_counter()
         try:
             result = run()
         except Exception as exc:
-            self.calls.append(ToolCall(name, args, False, time.perf_counter() - started, str(exc)))
+            call.error = str(exc)
             raise
-        self.calls.append(ToolCall(name, args, True, time.perf_counter() - started))
+        finally:
+            call.seconds = time.perf_counter() - started
+        call.ok = True
         return result
 
     def _search(self, query: str) -> dict:
@@ -198,6 +212,11 @@ class Workspace:
 def default_output(source: Path, output_dir: Path | None = None) -> Path:
     """Where a denoised photo goes when no output is named: ``<stem>.denoised.png`` beside it or in ``output_dir``."""
     return (output_dir or source.parent) / f"{source.stem}.denoised.png"
+
+
+def _given(args: dict) -> dict:
+    """Arguments without those left empty, so a model's call and the traced call compare equal."""
+    return {key: value for key, value in args.items() if value is not None and value != []}
 
 
 def _record_links(record: Record) -> dict:
