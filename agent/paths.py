@@ -13,13 +13,14 @@ _STRIP = "`'\"()[]<>{},;:!?"
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
              "fifth": 4, "5th": 4, "last": -1, "latest": -1}
 _ORDINAL = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\s+(?:one|photo|image|picture|file)\b", re.I)
+_LAST = re.compile(r"\b(it|this one|that one|(?:this|that|the) (?:photo|image|picture))\b", re.I)
 _ALL = re.compile(r"\bboth\b|\ball\s+(?:of\s+)?(?:the\s+|these\s+|those\s+|my\s+)?(?:photos|images|pictures)\b", re.I)
 
 
 def image_paths_in(text: str) -> list[str]:
     """Existing image files named in ``text`` (quoted or bare, ``~`` expanded), in order, without repeats."""
     try:
-        words = shlex.split(text, posix=True)
+        words = shlex.split(re.sub(r"(?<=\w)'(?=\w)", "", text), posix=True)  # "what's" is no quote
     except ValueError:  # an unbalanced quote: fall back to plain words
         words = text.split()
     found: list[str] = []
@@ -34,13 +35,16 @@ def image_paths_in(text: str) -> list[str]:
 
 
 def referred_images(text: str, known: Sequence[str]) -> list[str]:
-    """Photos of the session that ``text`` points at by order ("the second photo", "both images")."""
+    """Photos of the session that ``text`` points at: by order ("the second photo"), all ("both images"),
+    or the latest one ("clean it", "this photo")."""
     if not known:
         return []
     picked = [known[_ORDINALS[m.group(1).lower()]] for m in _ORDINAL.finditer(text)
               if -len(known) <= _ORDINALS[m.group(1).lower()] < len(known)]
     if not picked and _ALL.search(text) and len(known) > 1:
         picked = list(known)
+    if not picked and _LAST.search(text):
+        picked = [known[-1]]
     return list(dict.fromkeys(picked))
 
 
