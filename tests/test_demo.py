@@ -94,6 +94,7 @@ def test_demo_refuses_bad_input(demo_run, crop: Path, tmp_path: Path):
         ("demo", "--image", crop, "-o", out): "output exists",
         ("demo", "--image", tmp_path / "missing.png", "-o", tmp_path / "a"): "no such file",
         ("demo", "--as-is", "-o", tmp_path / "b"): "--as-is needs --image",
+        ("demo", "--as-is", "--image", crop, "--noise", "15", "-o", tmp_path / "d"): "takes no --noise",
         ("demo", "--image", crop, "-o", crop / "sub"): "output folder",
         ("demo", "--image", crop, "--noise", "-3", "-o", tmp_path / "c"): "--noise",
     }

@@ -6,12 +6,10 @@ from pathlib import Path
 
 import typer
 
-from agent.demo import DEFAULT_SIGMA
-
 
 def demo(
     image: Path = typer.Option(None, "--image", help="A clean photo to degrade (default: a scikit-image sample photo)."),
-    noise: int = typer.Option(DEFAULT_SIGMA, "--noise", help="Sigma of the Gaussian noise added to the clean photo (0..255 scale)."),
+    noise: int = typer.Option(None, "--noise", help="Sigma of the Gaussian noise added to the clean photo (0..255 scale; default 15)."),
     output: Path = typer.Option(Path("demo-output"), "-o", "--output", help="Folder for the input, restored, comparison and demo.json."),
     as_is: bool = typer.Option(False, "--as-is", help="The photo is already degraded: restore it as it is, no reference metrics."),
     weights: str = typer.Option(None, "--weights", help="A weights id or checkpoint path instead of the suggested one."),
@@ -21,12 +19,15 @@ def demo(
     as_json: bool = typer.Option(False, "--json", help="Print demo.json instead of the summary."),
 ) -> None:
     """Live demo: noisy copy -> analyzer -> SwinIR with the suggested checkpoint -> restored, with real figures."""
-    from agent.demo import run_demo
+    from agent.demo import DEFAULT_SIGMA, run_demo
     from agent.progress import progress_bar
+    from tools.errors import UserError
 
+    if as_is and noise is not None:
+        raise UserError("--as-is restores the photo as it is: it takes no --noise")
+    sigma = None if as_is else (DEFAULT_SIGMA if noise is None else noise)
     with progress_bar("denoising tiles", enabled=not as_json) as update:
-        result = run_demo(output, image=image, sigma=None if as_is else noise, weights=weights, seed=seed,
-                          force=force, progress=update)
+        result = run_demo(output, image=image, sigma=sigma, weights=weights, seed=seed, force=force, progress=update)
     if as_json:
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
     else:
