@@ -35,3 +35,12 @@ def test_estimated_width_is_close_to_the_blur_sigma(sample_photo: np.ndarray) ->
 def test_flat_or_tiny_images_have_no_width() -> None:
     assert measure_blur(np.full((64, 64), 128, np.uint8)).width is None
     assert measure_blur(np.zeros((10, 10), np.uint8)).evidence == TOO_SMALL
+
+
+@pytest.mark.parametrize("level", [2, 3])
+def test_width_of_blurred_disks_is_the_blur_sigma(level: float) -> None:
+    y, x = np.mgrid[:160, :160]
+    disks = np.full((160, 160), 60.0)
+    for cy, cx, radius in ((40, 40, 25), (110, 60, 30), (60, 120, 22), (125, 125, 20)):
+        disks[(y - cy) ** 2 + (x - cx) ** 2 < radius**2] = 190
+    assert abs(measure_blur(blurred(disks, level)).width - level) < 0.2

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.analyzer_images import crop
+from tests.analyzer_images import blurred, crop
+from tools.analyzer import analyze
 from tools.analyzer.jpeg import IJG_LUMA, blockiness, ijg_tables, measure_jpeg, quality_from_tables
 from tools.analyzer.measurement import gray_float
 
@@ -61,3 +62,14 @@ def test_cropped_resave_falls_back_to_the_found_grid(tmp_path, sample_photo) -> 
     decoded = _jpeg_decoded(tmp_path, crop(sample_photo, 200), 20)[3:, 5:]
     result = measure_jpeg(np.ascontiguousarray(decoded), None)
     assert result.grid_offset == (5, 3) and result.severity != "none"
+
+
+@pytest.mark.parametrize(("level", "main"), [(1, "jpeg"), (3, "blur")])
+def test_a_proven_jpeg_explains_mild_blur_but_not_strong_blur(sample_photo, tmp_path, level, main) -> None:
+    path = tmp_path / "blurred.jpg"
+    Image.fromarray(blurred(crop(sample_photo, 400, top=50, left=50), level)).save(path, quality=92)
+    result = analyze(path)
+    blur = next(f for f in result.findings if f.degradation == "blur")
+    assert blur.severity == ("mild" if main == "jpeg" else "severe")
+    assert (blur.explained_by == "jpeg") == (main == "jpeg")
+    assert result.main_degradation() == main

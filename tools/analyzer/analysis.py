@@ -19,6 +19,7 @@ from tools.analyzer.resolution import ResolutionMeasurement, measure_resolution
 from tools.imageio import LoadedImage, load_image
 from tools.records import Record
 
+PROVEN_JPEG = ("quantization-tables", "dct-histogram")  # JpegMeasurement.method values that prove compression
 MIXED_MIN_FINDINGS = 3  # this many distinct findings, one of them severe, read as real-world mixed degradation
 
 
@@ -30,6 +31,7 @@ class Finding:
     severity: str
     evidence: str
     score: float = 0.0
+    explained_by: str | None = None  # another finding that can account for this one (not a main degradation)
 
     def to_dict(self) -> dict:
         return {"degradation": self.degradation, "severity": self.severity, "evidence": self.evidence}
@@ -65,7 +67,8 @@ class Analysis:
 
     def main_degradation(self, among: Sequence[str] | None = None) -> str:
         """The strongest finding (optionally only among ``among``), or "none"."""
-        candidates = [f for f in self.findings if f.severity != "none" and (among is None or f.degradation in among)]
+        candidates = [f for f in self.findings if f.severity != "none" and not f.explained_by
+                      and (among is None or f.degradation in among)]
         return max(candidates, key=lambda f: f.score).degradation if candidates else "none"
 
     def to_dict(self) -> dict:
@@ -79,6 +82,20 @@ class Analysis:
         return data
 
 
+def _jpeg_explains_blur(found: list[Finding], jpeg: JpegMeasurement) -> None:
+    """Mark a mild blur as explained by JPEG compression proven by the file's tables or the DCT lattice.
+
+    Quantization removes fine detail, and mild blur overlaps the photos' own softness, so with certain
+    evidence of compression the compression is the main degradation.
+    """
+    if jpeg.severity == "none" or jpeg.method not in PROVEN_JPEG:
+        return
+    for f in found:
+        if f.degradation == "blur" and f.severity == "mild":
+            f.explained_by = "jpeg"
+            f.evidence += "; may come from the JPEG compression"
+
+
 def _findings(measured: dict[str, Measurement]) -> list[Finding]:
     noise = measured["noise"]
     sources = {
@@ -90,6 +107,7 @@ def _findings(measured: dict[str, Measurement]) -> list[Finding]:
         "low-resolution": measured["resolution"],
     }
     found = [Finding(name, m.severity, m.evidence, m.score) for name, m in sources.items() if m.severity != "none"]
+    _jpeg_explains_blur(found, measured["jpeg"])
     degradations = [f for f in found if f.degradation != "low-resolution"]
     if len(degradations) >= MIXED_MIN_FINDINGS and any(f.severity == "severe" for f in degradations):
         names = ", ".join(f.degradation for f in degradations)
