@@ -114,6 +114,23 @@ def _card(session: ChatSession, args: list[str]) -> SlashResult:
     return SlashResult(f"loaded {len(ids)} record(s) from `{path}`: {', '.join(ids)}", {"card": str(path), "records": ids})
 
 
+@slash("report", "PATH [--force]", "write an HTML or Markdown report of the last question and the session's photos")
+def _report(session: ChatSession, args: list[str]) -> SlashResult:
+    from agent.report.build import ReportJob
+    from agent.report.run import create_report
+
+    parsed = _parse("report", args, (("path",), {}), (("--force",), {"action": "store_true"}))
+    question = session.workspace.question
+    if not question:
+        raise UserError("/report: ask a question first; the report answers the last question")
+    card = session.workspace.card
+    job = ReportJob(question=question, images=[Path(p) for p in session.workspace.images],
+                    card=None if card.source == "default" else Path(card.source))
+    create_report(job, session.settings, Path(parsed.path), force=parsed.force)
+    text = f"wrote `{parsed.path}`: the last question with {len(job.images)} photo(s)"
+    return SlashResult(text, {"report": parsed.path, "question": question, "images": [str(p) for p in job.images]})
+
+
 @slash("help", "", "list the commands")
 def _help(session: ChatSession, args: list[str]) -> SlashResult:
     lines = [f"- `/{c.name}{' ' + c.usage if c.usage else ''}`: {c.help}" for c in SLASH_COMMANDS.values()]
