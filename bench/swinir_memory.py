@@ -5,7 +5,7 @@ padded copy, blend accumulators, output) plus one batch of tiles through the net
 SwinIR-M over 12 MP takes hours on a 2-core CPU, so by default this measures the two parts:
 
 1. the whole 4000 x 3000 photo through the CLI with a tiny random SwinIR (image-sized buffers);
-2. a 512 x 512 photo (four 256 x 256 tiles: two full batches) with random SwinIR-M weights
+2. a 512 x 512 photo (nine 256 x 256 tiles, two per batch) with random SwinIR-M weights
    (embed 180, 6 x 6 layers): the network's working set at the default tile;
 
 and reports their sum minus the tiny model's own small-photo peak as the estimate for SwinIR-M
