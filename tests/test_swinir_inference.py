@@ -32,8 +32,8 @@ def noisy(sample_photo):
 
 @pytest.fixture(scope="module")
 def small(sample_photo):
-    """A noisy 44 x 60 crop."""
-    return noisy_crop(sample_photo, 44, 60)
+    """A noisy 36 x 52 crop."""
+    return noisy_crop(sample_photo, 36, 52)
 
 
 @pytest.mark.parametrize("length,tile,overlap", [(100, 32, 8), (64, 64, 16), (65, 64, 16), (300, 96, 40), (20, 64, 8)])
