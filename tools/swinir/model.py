@@ -72,6 +72,29 @@ def shift_window_mask(h: int, w: int, ws: int, shift: int) -> torch.Tensor:
     return torch.zeros_like(diff).masked_fill(diff != 0, SHIFT_MASK_VALUE)
 
 
+def _fusable(x: torch.Tensor) -> bool:
+    """Whether oneDNN's fused linear kernels apply: float32 CPU inference with a oneDNN build."""
+    return (x.device.type == "cpu" and x.dtype == torch.float32 and not torch.is_grad_enabled()
+            and torch.backends.mkldnn.is_available())
+
+
+def linear_gelu(x: torch.Tensor, fc: nn.Linear) -> torch.Tensor:
+    """``gelu(fc(x))``; one kernel on CPU inference (same result, one memory pass less)."""
+    if _fusable(x):
+        flat = torch.ops.mkldnn._linear_pointwise(x.reshape(-1, x.shape[-1]), fc.weight, fc.bias, "gelu", [], "none")
+        return flat.view(*x.shape[:-1], -1)
+    return F.gelu(fc(x))
+
+
+def linear_add(x: torch.Tensor, fc: nn.Linear, residual: torch.Tensor) -> torch.Tensor:
+    """``residual + fc(x)``; one kernel on CPU inference (same result, one memory pass less)."""
+    if _fusable(x):
+        flat = torch.ops.mkldnn._linear_pointwise.binary(
+            x.reshape(-1, x.shape[-1]), residual.reshape(-1, residual.shape[-1]), fc.weight, fc.bias, "add")
+        return flat.view(residual.shape)
+    return residual + fc(x)
+
+
 @functools.lru_cache(maxsize=16)
 def cached_shift_mask(h: int, w: int, ws: int, shift: int) -> torch.Tensor:
     """:func:`shift_window_mask`, cached per size (a border window's mask is the same at every size)."""
@@ -126,9 +149,9 @@ class WindowAttention(nn.Module):
         return qkv[0], qkv[1], qkv[2]
 
     def merge_heads(self, out: torch.Tensor) -> torch.Tensor:
-        """(windows, heads, N, C / heads) -> projected (windows, N, C)."""
+        """(windows, heads, N, C / heads) -> (windows, N, C), before the output projection."""
         b, _, n, _ = out.shape
-        return self.proj(out.transpose(1, 2).reshape(b, n, self.dim))
+        return out.transpose(1, 2).reshape(b, n, self.dim)
 
     def forward_reference(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         """Straightforward formulation; ``mask`` is (windows per image, N, N) or None."""
@@ -138,7 +161,7 @@ class WindowAttention(nn.Module):
             nw, n = mask.shape[0], mask.shape[1]
             attn = attn.view(-1, nw, self.num_heads, n, n) + mask.unsqueeze(1).unsqueeze(0)
             attn = attn.view(-1, self.num_heads, n, n)
-        return self.merge_heads(attn.softmax(dim=-1) @ v)
+        return self.proj(self.merge_heads(attn.softmax(dim=-1) @ v))
 
 
 class Mlp(nn.Module):
@@ -150,6 +173,10 @@ class Mlp(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc2(self.act(self.fc1(x)))
+
+    def forward_add(self, x: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+        """``residual + forward(x)``, with the GELU and the add fused into the linear kernels when possible."""
+        return linear_add(linear_gelu(x, self.fc1), self.fc2, residual)
 
 
 class SwinTransformerBlock(nn.Module):
@@ -182,7 +209,7 @@ class SwinTransformerBlock(nn.Module):
         return y.reshape(b, h * w, c)
 
     def attend_fast(self, x: torch.Tensor) -> torch.Tensor:
-        """Same result as :meth:`attend_reference`, through fused attention kernels.
+        """The attention heads of :meth:`attend_reference` before the output projection, in image order.
 
         The roll and the window partition are one gather (and one inverse gather on the way
         back); the bias (and, for border windows, the shift mask) is a 4-D additive mask, which
@@ -191,7 +218,7 @@ class SwinTransformerBlock(nn.Module):
         b, h, w, c = x.shape
         ws, shift, attn = self.window_size, self.shift_size, self.attn
         order, inverse = cached_window_order(h, w, ws, shift, x.device)
-        windows = x.reshape(b, h * w, c)[:, order].view(-1, ws * ws, c)
+        windows = x.reshape(b, h * w, c).index_select(1, order).view(-1, ws * ws, c)
         q, k, v = attn.split_heads(windows)
         bias = attn.relative_position_bias().to(q.dtype).unsqueeze(0)
         if shift and torch.is_grad_enabled():
@@ -213,14 +240,17 @@ class SwinTransformerBlock(nn.Module):
                 masked = F.scaled_dot_product_attention(*sub, attn_mask=bias + m[kind])
                 out[region] = masked.unflatten(0, out[region].shape[:3])
             out = out.flatten(0, 2)
-        return attn.merge_heads(out).reshape(b, h * w, c)[:, inverse]
+        return attn.merge_heads(out).reshape(b, h * w, c).index_select(1, inverse)
 
     def forward(self, x: torch.Tensor, x_size: tuple[int, int]) -> torch.Tensor:
         h, w = x_size
         b, _, c = x.shape
         y = self.norm1(x).view(b, h, w, c)
-        x = x + (self.attend_fast(y) if self.attention == "fast" else self.attend_reference(y))
-        return x + self.mlp(self.norm2(x))
+        if self.attention == "reference":
+            x = x + self.attend_reference(y)
+            return x + self.mlp(self.norm2(x))
+        x = linear_add(self.attend_fast(y), self.attn.proj, x)
+        return self.mlp.forward_add(self.norm2(x), x)
 
 
 class BasicLayer(nn.Module):

@@ -219,14 +219,17 @@ class Trainer:
         self.save()
 
 
-def open_run(run: Path, cfg: TrainConfig | None = None, device: str | None = None) -> Trainer:
-    """A new run from ``cfg``, or the run in ``run`` resumed from its checkpoint."""
+def open_run(run: Path, cfg: TrainConfig | None = None, device: str | None = None,
+             steps: int | None = None) -> Trainer:
+    """A new run from ``cfg``, or the run in ``run`` resumed from its checkpoint (``steps`` resets its schedule length)."""
     ckpt = Path(run) / "checkpoint.pt"
     if ckpt.exists():
         state = torch.load(ckpt, map_location="cpu", weights_only=False)
         saved = TrainConfig(**state["config"])
         if cfg is not None and cfg.data:
             saved.data = cfg.data  # the data folder may have moved
+        if steps is not None:
+            saved.steps = steps  # extend or shorten the schedule; the cosine decay follows
         trainer = Trainer(run, saved, device)
         trainer.restore(state)
         return trainer
@@ -252,7 +255,7 @@ def train_command(
     data: str = typer.Option("", help="Folder of clean training images (needed for a new run)."),
     sigma: float = typer.Option(15.0, help="Noise sigma on the 0..255 scale (lower end with --sigma-max)."),
     sigma_max: float = typer.Option(None, help="Train over a sigma range [sigma, sigma-max]."),
-    steps: int = typer.Option(20000, help="Total steps of the schedule."),
+    steps: int = typer.Option(None, help="Total steps of the schedule (default 20000; on resume, changes it)."),
     minutes: float = typer.Option(None, help="Stop after this many minutes (resume later)."),
     threads: int = typer.Option(None, help="CPU threads for torch."),
     embed_dim: int = typer.Option(48), blocks: int = typer.Option(4), layers: int = typer.Option(2),
@@ -261,9 +264,9 @@ def train_command(
     """Train (or resume) a small SwinIR denoiser."""
     if threads:
         torch.set_num_threads(threads)
-    cfg = TrainConfig(data=data, sigma=sigma, sigma_max=sigma_max, steps=steps, patch=patch, batch=batch, lr=lr)
+    cfg = TrainConfig(data=data, sigma=sigma, sigma_max=sigma_max, steps=steps or 20000, patch=patch, batch=batch, lr=lr)
     cfg.model.update(embed_dim=embed_dim, depths=(layers,) * blocks, num_heads=(6,) * blocks, img_size=patch)
-    trainer = open_run(run, cfg)
+    trainer = open_run(run, cfg, steps=steps)
     console.print(f"run {run}: step {trainer.step}/{trainer.cfg.steps} on {trainer.device}, "
                   f"{trainer.model.num_params / 1e6:.2f} M parameters")
     trainer.fit(minutes=minutes)
