@@ -29,3 +29,17 @@ def test_shipped_weights_are_the_default_for_sigma_15(monkeypatch, tmp_path):
     resolved = weights.resolve(noise_level=15, gray=False)
     assert resolved.kind == "embedded"
     assert resolved.path.name == "swinir-s-noise15.pth"
+
+
+def test_weights_list_names_the_project_model_as_the_default(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "RESTORE_AGENT_HOME": str(tmp_path), "COLUMNS": "200"}
+    out = subprocess.run([sys.executable, "-m", "agent", "weights", "list"], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    row = next(line for line in out.stdout.splitlines() if "swinir-s-noise15" in line)
+    assert "trained by this project" in row and "default" in row
+    assert "SwinIR-M" not in row

@@ -16,15 +16,23 @@ app = typer.Typer(help="SwinIR denoising weights: what is known, what is install
 @app.command("list")
 def list_weights() -> None:
     """Show the known checkpoints, which are installed, and where."""
+    from tools.errors import UserError
     from tools.swinir import weights as registry
 
+    try:
+        default_id = registry.resolve(noise_level=15, gray=False).id
+    except UserError:
+        default_id = None
     table = Table(title=f"SwinIR weights in {registry.weights_dir()}")
     table.add_column("id", no_wrap=True)
-    table.add_column("status", no_wrap=True)
+    table.add_column("status")
     table.add_column("file", overflow="fold")
     for entry in registry.entries():
         source = registry.source_of(entry) if entry.available and entry.kind == "official" else None
-        status = "embedded" if entry.kind == "embedded" else ("installed" if entry.available else "not installed")
+        status = ("embedded (trained by this project)" if entry.kind == "embedded"
+                  else "installed" if entry.available else "not installed")
+        if entry.id == default_id:
+            status += ", default"
         where = str(entry.path) if entry.available else entry.file_name
         table.add_row(entry.id, status, where + (f" (from {source})" if source else ""))
     console = Console()
