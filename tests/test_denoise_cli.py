@@ -230,7 +230,7 @@ def test_weights_list_shows_installed_and_missing(monkeypatch, capsys, tiny_ckpt
     assert code == 0
     rows = {line.split()[1]: line for line in out.splitlines() if "swinir-m-" in line}
     assert set(rows) == {e.id for e in registry.REGISTRY if e.kind == "official"}
-    assert " installed " in rows["swinir-m-color-noise15"]
+    assert "installed" in rows["swinir-m-color-noise15"] and "not installed" not in rows["swinir-m-color-noise15"]
     assert all("not installed" in line for name, line in rows.items() if name != "swinir-m-color-noise15")
 
 
