@@ -20,28 +20,13 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from agent.commands import ask, records
+    from agent.commands import analyze, ask, chat, demo, denoise, records, report, weights
 
-    app.command("ask")(ask.ask)
-    app.command("records")(records.records)
-
-    from agent.commands import denoise, weights
-
-    app.command("denoise")(denoise.denoise)
+    for name, command in (("ask", ask.ask), ("chat", chat.chat), ("records", records.records),
+                          ("analyze", analyze.analyze), ("denoise", denoise.denoise), ("demo", demo.demo),
+                          ("report", report.report)):
+        app.command(name)(command)
     app.add_typer(weights.app, name="weights")
-
-    from agent.commands import analyze
-
-    app.command("analyze")(analyze.analyze)
-
-    from agent.commands import chat
-
-    app.command("chat")(chat.chat)
-
-    from agent.commands import demo, report
-
-    app.command("demo")(demo.demo)
-    app.command("report")(report.report)
 
 
 def main() -> None:

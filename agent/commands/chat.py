@@ -21,7 +21,7 @@ def chat(
     no_stream: bool = opt.NO_STREAM,
     output_dir: Path = opt.OUTPUT_DIR,
 ) -> None:
-    """Chat about image restoration: questions, photos by path, /analyze, /denoise, /records, /card, /help, /quit."""
+    """Chat about image restoration: questions, photos by path, /analyze, /denoise, /records, /card, /report, /help, /quit."""
     from rich.console import Console
 
     from agent.repl import PROMPT, run_repl
