@@ -25,7 +25,6 @@ Attention runs in one of two formulations, with the same weights and the same ou
 from __future__ import annotations
 
 import functools
-import math
 
 import torch
 import torch.nn.functional as F
@@ -378,8 +377,3 @@ class SwinIR(nn.Module):
         residual = self.conv_after_body(self.forward_features(first)) + first
         x = x + self.conv_last(residual) + self.mean.to(x.dtype)
         return x[:, :, :h, :w]
-
-
-def padded_size(n: int, ws: int) -> int:
-    """Size after the reflect padding to a multiple of the window."""
-    return int(math.ceil(n / ws) * ws)
