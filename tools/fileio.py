@@ -49,8 +49,3 @@ def _umask() -> int:
 def write_text_atomic(path: Path, text: str) -> Path:
     """Write UTF-8 text atomically."""
     return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> Path:
-    """Write bytes atomically."""
-    return write_atomic(path, lambda tmp: tmp.write_bytes(data))
