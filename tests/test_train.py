@@ -10,7 +10,7 @@ from skimage import data
 
 from tools.errors import UserError
 from tools.swinir import load_swinir
-from tools.swinir.train import TrainConfig, export_weights, learning_rate, open_run
+from tools.swinir.train import ResumeChanges, TrainConfig, export_weights, learning_rate, open_run
 
 
 @pytest.fixture()
@@ -70,6 +70,28 @@ def test_schedule_warms_up_then_decays():
     rates = [learning_rate(cfg, s) for s in range(100)]
     assert rates[0] < rates[9] == pytest.approx(1e-3)
     assert rates[50] < rates[10] and rates[99] == pytest.approx(1e-5, rel=0.05)
+
+
+def test_warm_restart_starts_a_new_cycle_at_the_current_step():
+    cfg = TrainConfig(steps=100, warmup=10, lr=1e-3, lr_min=1e-5)
+    ResumeChanges(steps=300, restart_lr=5e-4).apply(cfg, step=100)
+    rates = [learning_rate(cfg, s) for s in range(100, 300)]
+    assert rates[0] < rates[9] == pytest.approx(5e-4)
+    assert rates[100] < rates[10] and rates[199] == pytest.approx(1e-5, rel=0.05)
+
+
+def test_resume_with_frozen_bias_keeps_the_tables_and_logs_the_change(tmp_path, photo_folder):
+    open_run(tmp_path / "run", tiny_config(photo_folder)).fit(max_steps=2)
+    trainer = open_run(tmp_path / "run", changes=ResumeChanges(restart_lr=5e-4, patch=24, freeze_position_bias=True))
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    trainer.fit(max_steps=3)
+    after = trainer.model.state_dict()
+    assert trainer.sampler.patch == 24 and trainer.cfg.cycle_start == 2
+    for name, value in before.items():
+        frozen = name.endswith("relative_position_bias_table") or not value.is_floating_point()
+        assert torch.equal(value, after[name]) == frozen or name.endswith("attn_mask"), name
+    events = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert {"step": 2, "resumed_with": {"restart_lr": 5e-4, "patch": 24, "freeze_position_bias": True}} in events
 
 
 def test_new_run_needs_data(tmp_path):

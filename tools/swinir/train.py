@@ -2,11 +2,12 @@
 
     python -m tools.swinir.train --data ../shared/data/train/CBSD432 --run runs/s15 --sigma 15 --minutes 60
     python -m tools.swinir.train --run runs/s15 --minutes 60          # resume where it stopped
+    python -m tools.swinir.train --run runs/s15 --steps 12000 --restart-lr 5e-4   # a new cosine cycle
     python -m tools.swinir.train export runs/s15 tools/swinir/weights/swinir-s-noise15.pth
 
 Random crops with flips and rotations, Gaussian noise added on the fly (sigma on the 0..255
-scale, or a range), Charbonnier loss, Adam with warm-up and cosine decay, gradient clipping,
-fixed seeds. A checkpoint (model, optimizer, step, every RNG) is written atomically every few
+scale, or a range), Charbonnier loss, Adam with warm-up and cosine decay (restartable from any
+step), gradient clipping, fixed seeds. A checkpoint (model, optimizer, step, every RNG) is written atomically every few
 minutes and at the end; validation PSNR on held-out crops is logged to ``log.jsonl``.
 """
 from __future__ import annotations
@@ -46,6 +47,8 @@ class TrainConfig:
     lr: float = 1e-3
     lr_min: float = 1e-5
     warmup: int = 300
+    cycle_start: int = 0  # step where the current warm-up + cosine cycle began (a warm restart moves it)
+    freeze_position_bias: bool = False  # keeps the bias tables fixed, so attention runs in the fused kernel
     clip: float = 0.5
     charbonnier_eps: float = 1e-3
     seed: int = 0
@@ -93,10 +96,11 @@ def to_tensor(batch: np.ndarray, device: torch.device) -> torch.Tensor:
 
 
 def learning_rate(cfg: TrainConfig, step: int) -> float:
-    """Linear warm-up, then cosine decay from ``lr`` to ``lr_min`` at ``steps``."""
+    """Linear warm-up from ``cycle_start``, then cosine decay from ``lr`` to ``lr_min`` at ``steps``."""
+    step, length = step - cfg.cycle_start, cfg.steps - cfg.cycle_start
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
-    t = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
+    t = min(1.0, (step - cfg.warmup) / max(1, length - cfg.warmup))
     return cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * t))
 
 
@@ -114,6 +118,9 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         random.seed(cfg.seed)
         self.model = SwinIR(**cfg.model).to(self.device).set_attention("fast")
+        for name, param in self.model.named_parameters():
+            if name.endswith("relative_position_bias_table"):
+                param.requires_grad_(not cfg.freeze_position_bias)  # Adam skips parameters without a gradient
         self.opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
         self.rng = np.random.default_rng(cfg.seed)
         self.noise_gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
@@ -219,19 +226,42 @@ class Trainer:
         self.save()
 
 
+@dataclass
+class ResumeChanges:
+    """What a resumed run may change; ``None`` keeps the saved value."""
+
+    steps: int | None = None  # new schedule length; the cosine decay follows
+    restart_lr: float | None = None  # start a new warm-up + cosine cycle at the current step with this peak
+    patch: int | None = None
+    freeze_position_bias: bool | None = None
+
+    def apply(self, cfg: TrainConfig, step: int) -> TrainConfig:
+        if self.steps is not None:
+            cfg.steps = self.steps
+        if self.restart_lr is not None:
+            cfg.lr, cfg.cycle_start = self.restart_lr, step
+        if self.patch is not None:
+            cfg.patch = self.patch  # masks follow the input size; ``model.img_size`` stays for the state dict
+        if self.freeze_position_bias is not None:
+            cfg.freeze_position_bias = self.freeze_position_bias
+        return cfg
+
+
 def open_run(run: Path, cfg: TrainConfig | None = None, device: str | None = None,
-             steps: int | None = None) -> Trainer:
-    """A new run from ``cfg``, or the run in ``run`` resumed from its checkpoint (``steps`` resets its schedule length)."""
+             changes: ResumeChanges | None = None) -> Trainer:
+    """A new run from ``cfg``, or the run in ``run`` resumed from its checkpoint with ``changes``."""
     ckpt = Path(run) / "checkpoint.pt"
     if ckpt.exists():
         state = torch.load(ckpt, map_location="cpu", weights_only=False)
         saved = TrainConfig(**state["config"])
         if cfg is not None and cfg.data:
             saved.data = cfg.data  # the data folder may have moved
-        if steps is not None:
-            saved.steps = steps  # extend or shorten the schedule; the cosine decay follows
+        if changes is not None:
+            changes.apply(saved, int(state["step"]))
         trainer = Trainer(run, saved, device)
         trainer.restore(state)
+        if changes is not None and changes != ResumeChanges():
+            trainer.log({"step": trainer.step, "resumed_with": {k: v for k, v in asdict(changes).items() if v is not None}})
         return trainer
     if cfg is None or not cfg.data:
         raise UserError(f"no checkpoint in {run}: give --data to start a new run")
@@ -256,17 +286,23 @@ def train_command(
     sigma: float = typer.Option(15.0, help="Noise sigma on the 0..255 scale (lower end with --sigma-max)."),
     sigma_max: float = typer.Option(None, help="Train over a sigma range [sigma, sigma-max]."),
     steps: int = typer.Option(None, help="Total steps of the schedule (default 20000; on resume, changes it)."),
+    restart_lr: float = typer.Option(None, help="On resume: start a new warm-up + cosine cycle with this peak."),
+    freeze_position_bias: bool = typer.Option(None, "--freeze-position-bias/--train-position-bias",
+                                              help="Keep the attention bias tables fixed (faster fused attention)."),
     minutes: float = typer.Option(None, help="Stop after this many minutes (resume later)."),
     threads: int = typer.Option(None, help="CPU threads for torch."),
     embed_dim: int = typer.Option(48), blocks: int = typer.Option(4), layers: int = typer.Option(2),
-    patch: int = typer.Option(64), batch: int = typer.Option(8), lr: float = typer.Option(1e-3),
+    patch: int = typer.Option(None, help="Patch size (default 64; on resume, changes it)."),
+    batch: int = typer.Option(8), lr: float = typer.Option(1e-3),
 ) -> None:
     """Train (or resume) a small SwinIR denoiser."""
     if threads:
         torch.set_num_threads(threads)
-    cfg = TrainConfig(data=data, sigma=sigma, sigma_max=sigma_max, steps=steps or 20000, patch=patch, batch=batch, lr=lr)
-    cfg.model.update(embed_dim=embed_dim, depths=(layers,) * blocks, num_heads=(6,) * blocks, img_size=patch)
-    trainer = open_run(run, cfg, steps=steps)
+    cfg = TrainConfig(data=data, sigma=sigma, sigma_max=sigma_max, steps=steps or 20000, patch=patch or 64,
+                      batch=batch, lr=lr, freeze_position_bias=bool(freeze_position_bias))
+    cfg.model.update(embed_dim=embed_dim, depths=(layers,) * blocks, num_heads=(6,) * blocks, img_size=cfg.patch)
+    changes = ResumeChanges(steps=steps, restart_lr=restart_lr, patch=patch, freeze_position_bias=freeze_position_bias)
+    trainer = open_run(run, cfg, changes=changes)
     console.print(f"run {run}: step {trainer.step}/{trainer.cfg.steps} on {trainer.device}, "
                   f"{trainer.model.num_params / 1e6:.2f} M parameters")
     trainer.fit(minutes=minutes)
