@@ -93,28 +93,6 @@ def add_gaussian_noise(pixels: np.ndarray, sigma: float, seed: int = 0) -> np.nd
     return np.clip(np.rint(pixels.astype(np.float64) + noise), 0, 255).astype(np.uint8)
 
 
-def choose_checkpoint(suggested: int | None, gray: bool, weights: str | None) -> tuple[object, str | None]:
-    """The weights to run: ``weights`` if given, else the analyzer's suggested noise level.
-
-    When the suggested level has no weights here, the nearest available level is used, with a note.
-    """
-    from tools.swinir import weights as registry
-
-    if weights:
-        return registry.resolve(None, gray=gray, weights=weights), None
-    wanted = suggested or registry.DEFAULT_NOISE
-    try:
-        return registry.resolve(wanted, gray=gray), None
-    except UserError as missing:
-        for level in sorted(registry.NOISE_LEVELS, key=lambda n: (abs(n - wanted), n)):
-            try:
-                chosen = registry.resolve(level, gray=gray)
-            except UserError:
-                continue
-            return chosen, f"no noise-{wanted} weights here: ran {chosen.id} (noise {level}) instead"
-        raise missing from None
-
-
 class StepClock:
     """Times named steps in order: ``with clock("analyze"): ...``."""
 
@@ -169,10 +147,10 @@ def run_demo(
     records = load_records(None) if records is None else records
     with clock("analyze"):
         before = analyze(paths["input"], records)
-    chosen, note = choose_checkpoint(before.suggested_noise_level, degraded.ndim == 2, weights)
     with clock("denoise"):
-        named = chosen.id if chosen.kind != "file" else str(chosen.path)
-        run = denoise_file(paths["input"], paths["restored"], weights=named, progress=progress)
+        run = denoise_file(paths["input"], paths["restored"], noise_level=None if weights else before.suggested_noise_level,
+                           weights=weights, progress=progress,
+                           noise_sigma=before.noise.sigma if before.noise.gaussian_like else None)
     with clock("measure"):
         after = analyze(paths["restored"])
         restored = load_image(paths["restored"]).pixels
@@ -184,14 +162,15 @@ def run_demo(
         mode=AS_IS if as_is else REFERENCE, source=source.label, width=int(degraded.shape[1]),
         height=int(degraded.shape[0]), sigma=sigma, seed=None if as_is else seed,
         files={key: str(path) for key, path in paths.items()},
-        checkpoint={"id": chosen.id, "noise_level": chosen.noise_level, "kind": chosen.kind,
-                    "suggested_noise_level": before.suggested_noise_level, "tiles": run.tiles},
+        checkpoint={"id": run.model, "noise_level": run.noise_level, "kind": run.weights_kind,
+                    "suggested_noise_level": before.suggested_noise_level, "tiles": run.tiles,
+                    "contrast": run.contrast},
         analysis=before.to_dict(), after=after.to_dict(),
         noise_estimate={"before": before.noise.sigma, "after": after.noise.sigma},
         quality={"before": _quality_score(before.to_dict()), "after": _quality_score(after.to_dict())},
         metrics=metrics, seconds=clock.seconds,
         recommendations=[r.to_dict() for r in before.recommendations],
-        notes=[*run.notes, *([note] if note else [])],
+        notes=run.notes,
     )
     from agent.comparison import write_comparison
 

@@ -110,11 +110,11 @@ class Workspace:
             self._composed = compose_answer(self.question, self.records, search, self.analyses, self.denoise_runs)
         return self._composed
 
-    def suggested_level(self, path: str) -> int | None:
-        """The SwinIR checkpoint level suggested by a photo's analysis in this session, if any."""
+    def latest_analysis(self, path: str) -> dict | None:
+        """The latest analysis of a photo in this session, if any."""
         resolved = str(Path(path).expanduser().resolve())
-        levels = [a["suggested_noise_level"] for (key, _), a in self._analysis_cache.items() if key == resolved]
-        return levels[-1] if levels else None
+        found = [a for (key, _), a in self._analysis_cache.items() if key == resolved]
+        return found[-1] if found else None
 
     # ------------------------------------------------------------ implementation
 
@@ -189,9 +189,12 @@ class Workspace:
         source = Path(path).expanduser()
         if not source.is_file():
             raise UserError(f"no such file: {path}")
-        level = noise_level if noise_level is not None else self.suggested_level(path)
+        analysis = self.latest_analysis(path) or {}
+        level = noise_level if noise_level is not None else analysis.get("suggested_noise_level")
+        # The analyzer's estimate is matched to the weights unless the caller named a level.
+        sigma = analysis.get("noise_sigma") if noise_level is None and analysis.get("gaussian_like") else None
         target = Path(output).expanduser() if output else default_output(source, self.output_dir)
-        result = denoise_file(source, target, noise_level=level).to_json()
+        result = denoise_file(source, target, noise_level=level, noise_sigma=sigma).to_json()
         self.note_images([path])
         self.denoise_runs.append(result)
         return result

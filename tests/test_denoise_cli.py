@@ -17,7 +17,8 @@ from tests.swinir_helpers import home, save_checkpoint, save_sr_checkpoint  # no
 from tools.swinir import weights as registry
 
 ROOT = Path(__file__).resolve().parents[1]
-JSON_KEYS = {"input", "output", "model", "noise_level", "seconds", "megapixels", "tiles", "psnr", "ssim"}
+JSON_KEYS = {"input", "output", "model", "noise_level", "seconds", "megapixels", "tiles", "weights_kind", "contrast",
+             "psnr", "ssim"}
 
 
 @pytest.fixture(scope="module")
@@ -252,3 +253,15 @@ def test_quality_on_tiny_and_identical_images():
     assert 30 < quality(pixels, noisier)[0] < 50
     result = DenoiseResult("a", "b", "m", 15, 1.0, 1.0, 1, psnr=psnr, ssim=ssim)
     assert json.loads(json.dumps(result.to_json()))["psnr"] is None
+
+
+def test_a_level_without_weights_runs_the_nearest_with_its_noise_matched(monkeypatch, capsys, photo, tiny_ckpt,
+                                                                          home, tmp_path):
+    registry.install(tiny_ckpt, "swinir-m-color-noise15")
+    code, out, err = cli(monkeypatch, capsys, "denoise", str(photo[0]), "-o", str(tmp_path / "o.png"),
+                         "--noise", "25", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["model"] == "swinir-m-color-noise15" and result["noise_level"] == 15
+    assert result["contrast"] == pytest.approx(0.6)
+    assert "no noise-25 weights here" in err and "input contrast x0.60" in err

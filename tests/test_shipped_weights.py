@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+from skimage import data
 from skimage.metrics import peak_signal_noise_ratio
 
 from tools.swinir import load_swinir, weights
@@ -22,6 +23,21 @@ def test_shipped_weights_load_and_raise_psnr_by_5_db(sample_photo):
     before = peak_signal_noise_ratio(clean, noisy, data_range=255)
     after = peak_signal_noise_ratio(clean, restored, data_range=255)
     assert after - before >= 5.0, f"PSNR {before:.2f} -> {after:.2f} dB"
+
+
+def psnr_gain(model, clean: np.ndarray, sigma: float, noise_ratio: float = 1.0) -> float:
+    noisy = np.clip(np.rint(clean + np.random.default_rng(7).normal(0, sigma, clean.shape)), 0, 255).astype(np.uint8)
+    restored = denoise_array(model, noisy, noise_ratio=noise_ratio)
+    return peak_signal_noise_ratio(clean, restored, data_range=255) - peak_signal_noise_ratio(clean, noisy, data_range=255)
+
+
+def test_noise_matching_lets_the_sigma_15_weights_clean_gray_and_stronger_noise(sample_photo):
+    model = load_swinir(weights.find("swinir-s-noise15").path)
+    gray = np.asarray(data.camera())[128:320, 128:320]
+    assert psnr_gain(model, gray, 15) >= 5.0  # replicated gray noise, matched inside denoise_array
+    color = sample_photo[64:256, 160:352]
+    unmatched, matched = psnr_gain(model, color, 25), psnr_gain(model, color, 25, noise_ratio=15 / 25)
+    assert matched >= unmatched + 1.0 and matched >= 6.0, (unmatched, matched)
 
 
 def test_shipped_weights_are_the_default_for_sigma_15(monkeypatch, tmp_path):

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tools.swinir.inference import (denoise_array, denoise_float, model_window, plan_tiles, ramp, tile_starts,
-                                    tile_weights, to_uint8)
+from tools.swinir.inference import (denoise_array, denoise_float, matching_contrast, model_window, plan_tiles,
+                                    ramp, tile_starts, tile_weights, to_uint8)
 from tests.swinir_helpers import tiny_swinir
 
 
@@ -122,12 +122,32 @@ def test_gray_network_on_color_photo_runs_per_channel(gray_model, small):
         assert np.abs(out[..., c] - alone).max() < 1e-5
 
 
-def test_color_network_on_gray_photo_keeps_it_gray(color_model, small):
+def test_color_network_on_gray_photo_keeps_it_gray_with_its_noise_matched(color_model, small):
+    import torch
+
     gray = np.ascontiguousarray(small[..., 1])
     out = denoise_float(color_model, gray, tile=None)
     assert out.shape == gray.shape
-    replicated = denoise_float(color_model, np.repeat(gray[..., None], 3, axis=2), tile=None)
-    assert np.abs(out - replicated.mean(axis=2)).max() < 1e-5
+    # Replicated gray noise is sqrt(3) stronger along the gray axis: the plane runs at 1/sqrt(3) contrast.
+    k = 1 / np.sqrt(3)
+    scaled = 0.5 + (np.repeat(gray[..., None], 3, axis=2) / 255.0 - 0.5) * k
+    with torch.inference_mode():
+        raw = color_model(torch.from_numpy(scaled.astype(np.float32)).permute(2, 0, 1)[None])[0]
+    expected = np.clip(0.5 + (raw.permute(1, 2, 0).numpy() - 0.5) / k, 0, 1).mean(axis=2)
+    assert np.abs(out - expected).max() < 1e-5
+
+
+def test_matching_contrast_follows_the_noise_ratio_within_its_range():
+    assert matching_contrast(15 / 25) == pytest.approx(0.6)
+    assert matching_contrast(1.0, replicated_channels=3) == pytest.approx(1 / np.sqrt(3))
+    assert matching_contrast(15 / 1000) == 0.2 and matching_contrast(15 / 0.1) == 3.0
+
+
+def test_noise_ratio_scales_the_network_input(color_model, small):
+    plain = denoise_float(color_model, small, tile=None)
+    matched = denoise_float(color_model, small, tile=None, noise_ratio=0.6)
+    assert np.abs(plain - matched).max() > 1e-3
+    assert np.array_equal(plain, denoise_float(color_model, small, tile=None, noise_ratio=1.0))
 
 
 def test_rejects_non_uint8_pixels(color_model):

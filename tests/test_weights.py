@@ -203,3 +203,15 @@ def test_download_refuses_embedded_and_unknown_ids():
         registry.download("swinir-s-noise15")
     with pytest.raises(UserError, match="unknown weights id"):
         registry.download("swinir-m-color-noise99")
+
+
+def test_checkpoint_falls_back_to_the_nearest_installed_level(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(registry.HOME_ENV, str(tmp_path / "home"))
+    monkeypatch.setattr(registry, "EMBEDDED_DIR", tmp_path / "embedded")
+    with pytest.raises(UserError, match="no SwinIR weights for noise level 15"):
+        registry.resolve_nearest(15, gray=False)
+    registry.install(save_checkpoint(tmp_path / "tiny.pth", 3), "swinir-m-color-noise25")
+    chosen, note = registry.resolve_nearest(15, gray=False)
+    assert chosen.id == "swinir-m-color-noise25" and "no noise-15 weights here" in note
+    chosen, note = registry.resolve_nearest(25, gray=False)
+    assert chosen.id == "swinir-m-color-noise25" and note is None

@@ -1,19 +1,12 @@
-"""Workflow stages, their Mermaid and SVG diagrams, and the checkpoint choice behind the demo."""
+"""Workflow stages and their Mermaid and SVG diagrams."""
 from __future__ import annotations
 
 import re
 from html import unescape
-from pathlib import Path
 
-import pytest
-
-from agent.demo import choose_checkpoint
 from agent.report.diagram import WRAP, mermaid, svg
 from agent.workflow import Stage, answer_stages
-from tests.swinir_helpers import save_checkpoint
 from tools.cards import load_records
-from tools.errors import UserError
-from tools.swinir import weights as registry
 
 STAGES = [Stage("input", "Input", ['question: "quoted" <and> & more']), Stage("analyzer", "Analyzer", ["a"], 0.25),
           Stage("model", "SwinIR checkpoint", ["x" * 80]), Stage("output", "Output", ["PSNR 20.00 -> 30.00 dB"])]
@@ -45,15 +38,3 @@ def test_refused_answer_has_no_model_stage():
     cited = answer_stages({"question": "noise?", "refused": False, "citations": [records[0].id]}, [], records)
     assert [stage.kind for stage in cited] == ["input", "model", "output"]
     assert records[0].id in cited[1].lines[0]
-
-
-def test_checkpoint_falls_back_to_the_nearest_installed_level(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv(registry.HOME_ENV, str(tmp_path / "home"))
-    monkeypatch.setattr(registry, "EMBEDDED_DIR", tmp_path / "embedded")
-    with pytest.raises(UserError, match="no SwinIR weights for noise level 15"):
-        choose_checkpoint(15, gray=False, weights=None)
-    registry.install(save_checkpoint(tmp_path / "tiny.pth", 3), "swinir-m-color-noise25")
-    chosen, note = choose_checkpoint(15, gray=False, weights=None)
-    assert chosen.id == "swinir-m-color-noise25" and "no noise-15 weights here" in note
-    chosen, note = choose_checkpoint(25, gray=False, weights=None)
-    assert chosen.id == "swinir-m-color-noise25" and note is None

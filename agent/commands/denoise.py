@@ -28,7 +28,7 @@ def denoise(
         result = denoise_file(input, output, noise_level=noise, weights=weights, tile=tile, overlap=overlap,
                               reference=reference, progress=update)
     for note in result.notes:
-        err.print(f"warning: {note}", highlight=False)
+        err.print(f"warning: {note}", highlight=False, soft_wrap=True)
     if as_json:
         typer.echo(json.dumps(result.to_json()))
         return

@@ -3,9 +3,18 @@
 Large photos are cut into equal-size overlapping tiles; the tiles run through the network in
 bounded-size batches and are blended back with cosine-ramp weights, so tile seams do not show
 and the peak memory depends on the tile size, not on the photo size.
+
+Noise matching: a denoiser trained on Gaussian noise of one sigma, independent in each channel,
+removes other noise best when the photo is first made to look like its training data. Scaling
+the photo's contrast by ``k`` about mid-gray scales its noise by ``k`` too, so the network runs
+on ``0.5 + k (x - 0.5)`` and its output is scaled back by ``1 / k``. ``k`` is the ratio of the
+network's training sigma to the photo's sigma; a gray photo replicated into a color network
+carries the same noise in every channel, which is sqrt(3) stronger along the gray axis than the
+independent noise the network knows, so ``k`` is divided by sqrt(3) there.
 """
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +30,8 @@ BATCH_PIXELS = 256 * 256
 # Share of the overlap discarded at a tile edge, and share over which neighbours blend.
 EDGE_DISCARD = 3 / 8
 BLEND = 1 / 4
+# Range of the noise-matching contrast: beyond it the scaled photo no longer resembles training data.
+CONTRAST_RANGE = (0.2, 3.0)
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: called at the start and after each batch with the tiles finished."""
@@ -171,6 +182,16 @@ def _planes(pixels: np.ndarray, channels: int) -> list[np.ndarray]:
     raise ValueError(f"cannot feed a {have}-channel image to a {channels}-channel network")
 
 
+def matching_contrast(noise_ratio: float, replicated_channels: int = 1) -> float:
+    """Input contrast that matches a photo's noise to the network's training noise (module docstring).
+
+    ``noise_ratio`` is the network's training sigma over the photo's sigma; ``replicated_channels``
+    is how many channels one gray plane is copied into.
+    """
+    low, high = CONTRAST_RANGE
+    return float(min(high, max(low, noise_ratio / math.sqrt(replicated_channels))))
+
+
 def _merge(outputs: list[np.ndarray], gray: bool) -> np.ndarray:
     """Assemble float H x W x C network outputs back into the image's own layout."""
     merged = np.concatenate(outputs, axis=2) if len(outputs) > 1 else outputs[0]
@@ -180,11 +201,11 @@ def _merge(outputs: list[np.ndarray], gray: bool) -> np.ndarray:
 
 
 def run_tiled(model, image: np.ndarray, plan: TilePlan, overlap: int, batch: int,
-              on_batch: Callable[[int], None]) -> np.ndarray:
+              on_batch: Callable[[int], None], contrast: float = 1.0) -> np.ndarray:
     """Run the network on every tile of one H x W x C uint8 image; blended float32 result in [0, 1].
 
     The image is first reflect-padded (bottom and right) to the plan's size, as the network
-    itself pads a whole image, then cropped back.
+    itself pads a whole image, then cropped back. ``contrast`` is the noise-matching scale.
     """
     import torch
 
@@ -197,7 +218,12 @@ def run_tiled(model, image: np.ndarray, plan: TilePlan, overlap: int, batch: int
         chunk = boxes[first:first + batch]
         tiles = np.stack([image[y:y + plan.tile_h, x:x + plan.tile_w] for y, x in chunk])
         inputs = torch.from_numpy(tiles).permute(0, 3, 1, 2).float().div_(255.0)
-        outputs = model(inputs).clamp_(0.0, 1.0).permute(0, 2, 3, 1).numpy()
+        if contrast != 1.0:
+            inputs.sub_(0.5).mul_(contrast).add_(0.5)
+        outputs = model(inputs)
+        if contrast != 1.0:
+            outputs.sub_(0.5).div_(contrast).add_(0.5)
+        outputs = outputs.clamp_(0.0, 1.0).permute(0, 2, 3, 1).numpy()
         for (y, x), out in zip(chunk, outputs):
             w = tile_weights(plan, y, x, overlap)[..., None]
             total[y:y + plan.tile_h, x:x + plan.tile_w] += out * w
@@ -208,14 +234,17 @@ def run_tiled(model, image: np.ndarray, plan: TilePlan, overlap: int, batch: int
 
 
 def denoise_float(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
-                  progress: Progress | None = None, batch_pixels: int = BATCH_PIXELS) -> np.ndarray:
+                  progress: Progress | None = None, batch_pixels: int = BATCH_PIXELS,
+                  noise_ratio: float = 1.0) -> np.ndarray:
     """Like :func:`denoise_array` but returns float32 in [0, 1] (for exact comparisons)."""
     import torch
 
     if pixels.dtype != np.uint8 or pixels.ndim not in (2, 3) or (pixels.ndim == 3 and pixels.shape[2] not in (1, 3)):
         raise ValueError(f"expected uint8 H x W or H x W x 3 pixels, got {pixels.dtype} {pixels.shape}")
     gray = pixels.ndim == 2 or pixels.shape[2] == 1
-    planes = _planes(pixels, model_channels(model))
+    channels = model_channels(model)
+    planes = _planes(pixels, channels)
+    contrast = matching_contrast(noise_ratio, channels if gray else 1)
     plan = plan_tiles(pixels.shape[0], pixels.shape[1], tile, overlap, model_window(model))
     batch = max(1, batch_pixels // (plan.tile_h * plan.tile_w))
     total = plan.count * len(planes)
@@ -231,7 +260,7 @@ def denoise_float(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, ov
     set_threads()
     model.eval()
     with torch.inference_mode():
-        outputs = [run_tiled(model, plane, plan, overlap, batch, on_batch) for plane in planes]
+        outputs = [run_tiled(model, plane, plan, overlap, batch, on_batch, contrast) for plane in planes]
     result = _merge(outputs, gray)
     return result if pixels.ndim == 2 or not gray else result[..., None]
 
@@ -245,12 +274,14 @@ def to_uint8(values: np.ndarray) -> np.ndarray:
 
 
 def denoise_array(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
-                  progress: Progress | None = None) -> np.ndarray:
+                  progress: Progress | None = None, noise_ratio: float = 1.0) -> np.ndarray:
     """Denoise uint8 gray (H x W) or color (H x W x 3) pixels with a SwinIR-style network.
 
     The image is processed in ``tile`` x ``tile`` tiles overlapping by ``overlap`` pixels
     (``tile=None`` runs the whole image at once); a gray network on a color photo runs once per
-    channel, a color network on a gray photo sees the gray plane replicated. Computation is
-    float32 throughout. Alpha channels are not handled here: the caller keeps and re-attaches them.
+    channel, a color network on a gray photo sees the gray plane replicated, with its noise
+    matched (module docstring). ``noise_ratio`` is the network's training sigma over the photo's
+    sigma. Computation is float32 throughout. Alpha channels are not handled here: the caller
+    keeps and re-attaches them.
     """
-    return to_uint8(denoise_float(model, pixels, tile, overlap, progress))
+    return to_uint8(denoise_float(model, pixels, tile, overlap, progress, noise_ratio=noise_ratio))

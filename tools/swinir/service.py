@@ -15,8 +15,8 @@ from tools.errors import UserError
 from tools.fileio import check_output_path
 from tools.imageio import SAVE_FORMATS, LoadedImage, load_image, save_image
 from tools.swinir import weights as registry
-from tools.swinir.inference import (DEFAULT_OVERLAP, DEFAULT_TILE, Progress, denoise_array, model_channels,
-                                    model_window, plan_tiles)
+from tools.swinir.inference import (DEFAULT_OVERLAP, DEFAULT_TILE, Progress, denoise_array, matching_contrast,
+                                    model_channels, model_window, plan_tiles)
 
 
 @dataclass
@@ -30,6 +30,8 @@ class DenoiseResult:
     seconds: float
     megapixels: float
     tiles: int
+    weights_kind: str = "embedded"
+    contrast: float = 1.0  # noise-matching input contrast (1: the photo ran as it is)
     psnr: float | None = None
     ssim: float | None = None
     notes: list[str] = field(default_factory=list)
@@ -72,8 +74,16 @@ def _channel_note(channels: int, gray: bool) -> list[str]:
     if channels == 1 and not gray:
         return ["gray checkpoint on a color photo: each color channel denoised separately"]
     if channels == 3 and gray:
-        return ["color checkpoint on a gray photo: run on the gray plane replicated to three channels"]
+        return ["color checkpoint on a gray photo: run on the gray plane replicated to three channels, "
+                "its noise matched to the independent color noise the checkpoint knows"]
     return []
+
+
+def noise_ratio(model_level: int | None, photo_sigma: float | None) -> float:
+    """The checkpoint's training sigma over the photo's sigma (1 when either is unknown)."""
+    if not model_level or photo_sigma is None or photo_sigma <= 0:
+        return 1.0
+    return model_level / photo_sigma
 
 
 def _load_reference(reference: Path, image: LoadedImage) -> np.ndarray:
@@ -98,8 +108,12 @@ def quality(clean: np.ndarray, restored: np.ndarray) -> tuple[float, float]:
 
 def denoise_file(input: str | Path, output: str | Path, noise_level: int | None = None, weights: str | None = None,
                  tile: int | None = None, overlap: int | None = None, reference: str | Path | None = None,
-                 progress: Progress | None = None) -> DenoiseResult:
+                 progress: Progress | None = None, noise_sigma: float | None = None) -> DenoiseResult:
     """Denoise ``input`` into ``output`` (format from its extension); PSNR/SSIM against ``reference``.
+
+    ``noise_level`` picks the weights (the nearest installed level when it has none, unless
+    ``weights`` names them); the photo's noise is matched to theirs, taken as ``noise_sigma``
+    (e.g. the analyzer's estimate) or else as ``noise_level``.
 
     Every check (paths, image, reference, weights, checkpoint) happens before any output is
     written; the output appears in one rename, and the input is never modified.
@@ -111,14 +125,20 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
     tile, overlap = _check_tiling(tile, overlap)
     image = load_image(source)
     clean = _load_reference(Path(reference), image) if reference else None
-    chosen = registry.resolve(noise_level, gray=image.is_gray, weights=weights)
+    chosen, fallback = registry.resolve_nearest(noise_level, gray=image.is_gray, weights=weights)
     model = load_model(chosen.path)
-    notes = list(image.notes) + _channel_note(model_channels(model), image.is_gray)
+    channels = model_channels(model)
+    notes = [*image.notes, *_channel_note(channels, image.is_gray), *([fallback] if fallback else [])]
+    ratio = noise_ratio(chosen.noise_level, noise_sigma if noise_sigma is not None else noise_level)
+    contrast = matching_contrast(ratio, channels if image.is_gray else 1)
+    if ratio != 1.0:
+        notes.append(f"noise matched: photo sigma {noise_sigma if noise_sigma is not None else noise_level:.1f} "
+                     f"to the checkpoint's {chosen.noise_level} (input contrast x{contrast:.2f})")
     if image.alpha is not None and SAVE_FORMATS[target.suffix.lower()] == "JPEG":
         notes.append("JPEG has no alpha channel: the output is written without it")
 
     started = time.perf_counter()
-    restored = denoise_array(model, image.pixels, tile=tile, overlap=overlap, progress=progress)
+    restored = denoise_array(model, image.pixels, tile=tile, overlap=overlap, progress=progress, noise_ratio=ratio)
     seconds = time.perf_counter() - started
     save_image(restored, target, alpha=image.alpha)
 
@@ -126,4 +146,5 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
     psnr, ssim = quality(clean, restored) if clean is not None else (None, None)
     return DenoiseResult(input=str(source), output=str(target), model=chosen.id, noise_level=chosen.noise_level,
                          seconds=round(seconds, 3), megapixels=round(image.height * image.width / 1e6, 4),
-                         tiles=plan.count, psnr=psnr, ssim=ssim, notes=notes)
+                         tiles=plan.count, weights_kind=chosen.kind, contrast=round(contrast, 4), psnr=psnr,
+                         ssim=ssim, notes=notes)

@@ -262,6 +262,27 @@ def resolve(noise_level: int | None = None, gray: bool = False, weights: str | N
                     f"checkpoint file, or pass --weights PATH")
 
 
+def resolve_nearest(noise_level: int | None, gray: bool = False,
+                    weights: str | None = None) -> tuple[ResolvedWeights, str | None]:
+    """:func:`resolve`, but when ``noise_level`` has no weights here, the nearest level that has, with a note.
+
+    The caller matches the photo's noise to the chosen weights (see ``tools.swinir.inference``).
+    """
+    if weights:
+        return resolve(noise_level, gray=gray, weights=weights), None
+    wanted = noise_level or DEFAULT_NOISE
+    try:
+        return resolve(wanted, gray=gray), None
+    except UserError as missing:
+        for level in sorted(NOISE_LEVELS, key=lambda n: (abs(n - wanted), n)):
+            try:
+                chosen = resolve(level, gray=gray)
+            except UserError:
+                continue
+            return chosen, f"no noise-{wanted} weights here: ran {chosen.id} (noise {level}) instead"
+        raise missing from None
+
+
 def _resolve_named(weights: str, noise_level: int | None) -> ResolvedWeights:
     if any(e.id == weights for e in REGISTRY):
         entry = find(weights)
