@@ -252,10 +252,18 @@ def _denoise_sentence(run: Mapping) -> str:
         input=run.get("input", "the photo"),
         output=run.get("output", "the output"),
         level=f" at noise level {level}" if level is not None else "",
+        matching=_matching(run.get("contrast")),
         seconds=f"{float(run.get('seconds') or 0):.2f}",
         megapixels=f"{float(run.get('megapixels') or 0):.2f}",
         quality=quality,
     )
+
+
+def _matching(contrast: object) -> str:
+    """Words for a noise-matched run (the photo ran at another contrast so its noise fit the weights)."""
+    if not isinstance(contrast, (int, float)) or abs(contrast - 1.0) < 1e-3:
+        return ""
+    return f", with the photo's noise matched to the weights' training noise (input contrast x{contrast:.2f})"
 
 
 # ---------------------------------------------------------------- helpers

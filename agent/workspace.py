@@ -190,11 +190,13 @@ class Workspace:
         if not source.is_file():
             raise UserError(f"no such file: {path}")
         analysis = self.latest_analysis(path) or {}
-        level = noise_level if noise_level is not None else analysis.get("suggested_noise_level")
-        # The analyzer's estimate is matched to the weights unless the caller named a level.
-        sigma = analysis.get("noise_sigma") if noise_level is None and analysis.get("gaussian_like") else None
+        suggested = analysis.get("suggested_noise_level")
+        level = noise_level if noise_level is not None else suggested
+        # The analyzer's estimate is matched to the weights unless the caller named another level.
+        sigma = analysis.get("noise_sigma") if analysis.get("gaussian_like") and level == suggested else None
         target = Path(output).expanduser() if output else default_output(source, self.output_dir)
-        result = denoise_file(source, target, noise_level=level, noise_sigma=sigma).to_json()
+        run = denoise_file(source, target, noise_level=level, noise_sigma=sigma)
+        result = {**run.to_json(), "notes": run.notes}
         self.note_images([path])
         self.denoise_runs.append(result)
         return result

@@ -77,3 +77,21 @@ def test_missing_attached_image_is_a_one_line_error(tmp_path: Path) -> None:
     result = run_ask({"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, ROOT, "what is wrong?", "--image",
                      str(tmp_path / "nope.png"))
     assert result.returncode == 2 and result.stderr.strip() == f"error: no such image file: {tmp_path / 'nope.png'}"
+
+
+def test_gray_photo_with_strong_noise_is_denoised_with_its_noise_matched(tmp_path: Path) -> None:
+    import numpy as np
+    from PIL import Image
+    from skimage import data
+
+    clean = data.camera()[96:224, 96:288].astype(np.float64)
+    photo = tmp_path / "gray.png"
+    noisy = np.clip(np.rint(clean + np.random.default_rng(4).normal(0, 25, clean.shape)), 0, 255)
+    Image.fromarray(noisy.astype(np.uint8)).save(photo)
+    workspace = Workspace(output_dir=tmp_path)
+    reply = respond(f"please denoise {photo}", workspace, LLMSettings())
+    analysis, run = workspace.analyses[-1], workspace.denoise_runs[-1]
+    # Replicated gray noise through color weights: sigma-15 weights see the photo at 15 / (sigma * sqrt(3)).
+    assert run["contrast"] == round(15 / (analysis["noise_sigma"] * 3 ** 0.5), 4)
+    assert any("noise matched" in note for note in run["notes"])
+    assert f"input contrast x{run['contrast']:.2f}" in reply.response["sections"]["workflow"]
