@@ -51,12 +51,14 @@ def compose_answer(
     search: SearchResult,
     analyses: Sequence[Mapping] | None = None,
     denoise_results: Sequence[Mapping] | None = None,
+    failures: Sequence[Mapping] = (),
 ) -> ComposedAnswer:
     """Compose the answer to ``question`` from ``records`` ranked by ``search``.
 
     ``analyses``: dicts describing analysed photos (``path``, ``noise_sigma``, ``degradations``/``findings``).
     ``denoise_results``: dicts of denoise runs (``input``, ``output``, ``model``, ``noise_level``,
     ``seconds``, ``megapixels``, ``psnr``, ``ssim``). Both are reported with their numbers.
+    ``failures``: tool calls that failed (``name``, ``args``, ``error``); the workflow says what was not done.
     """
     analyses, denoise_results = list(analyses or ()), list(denoise_results or ())
     if not search.covered and not analyses and not denoise_results:
@@ -67,7 +69,8 @@ def compose_answer(
     groups = group_by_situation(selected)
     sections = {
         "task": _task_section(question, groups, analyses),
-        "workflow": _workflow_section(groups, analyses, denoise_results),
+        "workflow": "\n\n".join([_workflow_section(groups, analyses, denoise_results),
+                                 *(_failure_sentence(failure) for failure in failures)]),
         "references": "\n".join(_reference_line(record) for record in selected),
     }
     return ComposedAnswer(question, sections, [record.id for record in selected], refused=False)
@@ -257,6 +260,13 @@ def _denoise_sentence(run: Mapping) -> str:
         megapixels=f"{float(run.get('megapixels') or 0):.2f}",
         quality=quality,
     )
+
+
+def _failure_sentence(failure: Mapping) -> str:
+    args = failure.get("args") or {}
+    target = args.get("path") or args.get("query") or ""
+    return fill("tool-failure", tool=failure.get("name", "a tool"), target=f" on `{target}`" if target else "",
+                error=str(failure.get("error") or "unknown error").rstrip("."))
 
 
 def _matching(contrast: object) -> str:

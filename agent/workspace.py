@@ -107,7 +107,9 @@ class Workspace:
         if self._composed is None:
             covered = [search for search in self.searches if search.covered]
             search = (covered or self.searches or [self.store.search(self.question)])[0]
-            self._composed = compose_answer(self.question, self.records, search, self.analyses, self.denoise_runs)
+            failures = [call.to_dict() for call in self.calls if not call.ok]
+            self._composed = compose_answer(self.question, self.records, search, self.analyses, self.denoise_runs,
+                                            failures)
         return self._composed
 
     def latest_analysis(self, path: str) -> dict | None:

@@ -71,6 +71,8 @@ def test_tool_error_goes_back_to_the_model_and_the_turn_still_answers(tmp_path: 
     assert failed["name"] == "denoise_image" and failed["ok"] is False
     assert failed["error"].startswith("output folder does not exist")
     assert reply.response["backend"] == "offline" and all(reply.response["sections"].values())
+    assert f"Not done: `denoise_image` on `{photo}` failed (output folder does not exist" in \
+        reply.response["sections"]["workflow"]
 
 
 def test_missing_attached_image_is_a_one_line_error(tmp_path: Path) -> None:
