@@ -148,8 +148,8 @@ def run_demo(
     with clock("analyze"):
         before = analyze(paths["input"], records)
     with clock("denoise"):
-        run = denoise_file(paths["input"], paths["restored"], noise_level=None if weights else before.suggested_noise_level,
-                           weights=weights, progress=progress,
+        run = denoise_file(paths["input"], paths["restored"], weights=weights, progress=progress,
+                           noise_level=None if weights else before.suggested_noise_level,
                            noise_sigma=before.noise.sigma if before.noise.gaussian_like else None)
     with clock("measure"):
         after = analyze(paths["restored"])

@@ -129,11 +129,12 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
     model = load_model(chosen.path)
     channels = model_channels(model)
     notes = [*image.notes, *_channel_note(channels, image.is_gray), *([fallback] if fallback else [])]
-    ratio = noise_ratio(chosen.noise_level, noise_sigma if noise_sigma is not None else noise_level)
+    photo_sigma = noise_sigma if noise_sigma is not None else noise_level
+    ratio = noise_ratio(chosen.noise_level, photo_sigma)
     contrast = matching_contrast(ratio, channels if image.is_gray else 1)
     if ratio != 1.0:
-        notes.append(f"noise matched: photo sigma {noise_sigma if noise_sigma is not None else noise_level:.1f} "
-                     f"to the checkpoint's {chosen.noise_level} (input contrast x{contrast:.2f})")
+        notes.append(f"noise matched: photo sigma {photo_sigma:.1f} to the checkpoint's {chosen.noise_level} "
+                     f"(input contrast x{contrast:.2f})")
     if image.alpha is not None and SAVE_FORMATS[target.suffix.lower()] == "JPEG":
         notes.append("JPEG has no alpha channel: the output is written without it")
 

@@ -7,8 +7,9 @@
 
 Random crops with flips and rotations, Gaussian noise added on the fly (sigma on the 0..255
 scale, or a range), Charbonnier loss, Adam with warm-up and cosine decay (restartable from any
-step), gradient clipping, fixed seeds. A checkpoint (model, optimizer, step, every RNG) is written atomically every few
-minutes and at the end; validation PSNR on held-out crops is logged to ``log.jsonl``.
+step), gradient clipping, fixed seeds. A checkpoint (model, optimizer, step, every RNG) is written
+atomically every few minutes and at the end; validation PSNR on held-out crops is logged to
+``log.jsonl``.
 """
 from __future__ import annotations
 
@@ -260,8 +261,9 @@ def open_run(run: Path, cfg: TrainConfig | None = None, device: str | None = Non
             changes.apply(saved, int(state["step"]))
         trainer = Trainer(run, saved, device)
         trainer.restore(state)
-        if changes is not None and changes != ResumeChanges():
-            trainer.log({"step": trainer.step, "resumed_with": {k: v for k, v in asdict(changes).items() if v is not None}})
+        changed = {k: v for k, v in asdict(changes).items() if v is not None} if changes else {}
+        if changed:
+            trainer.log({"step": trainer.step, "resumed_with": changed})
         return trainer
     if cfg is None or not cfg.data:
         raise UserError(f"no checkpoint in {run}: give --data to start a new run")
