@@ -10,7 +10,8 @@ from skimage import data
 
 from tools.errors import UserError
 from tools.swinir import load_swinir
-from tools.swinir.train import ResumeChanges, TrainConfig, export_weights, learning_rate, open_run
+from tools.swinir.train import (ResumeChanges, TrainConfig, export_weights, learning_rate, open_run,
+                                training_loss)
 
 
 @pytest.fixture()
@@ -92,6 +93,15 @@ def test_resume_with_frozen_bias_keeps_the_tables_and_logs_the_change(tmp_path, 
         assert torch.equal(value, after[name]) == frozen or name.endswith("attn_mask"), name
     events = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert {"step": 2, "resumed_with": {"restart_lr": 5e-4, "patch": 24, "freeze_position_bias": True}} in events
+
+
+def test_resume_can_switch_to_l2_loss_and_a_new_batch(tmp_path, photo_folder):
+    open_run(tmp_path / "run", tiny_config(photo_folder)).fit(max_steps=1)
+    trainer = open_run(tmp_path / "run", changes=ResumeChanges(loss="l2", batch=3))
+    assert trainer.sampler.batch(trainer.cfg.batch).shape[0] == 3
+    out, clean = torch.full((1, 3, 4, 4), 0.5), torch.zeros(1, 3, 4, 4)
+    assert training_loss(trainer.cfg, out, clean).item() == pytest.approx(0.25)
+    assert training_loss(TrainConfig(), out, clean).item() == pytest.approx(0.5, rel=1e-4)
 
 
 def test_new_run_needs_data(tmp_path):

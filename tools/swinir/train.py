@@ -6,7 +6,7 @@
     python -m tools.swinir.train export runs/s15 tools/swinir/weights/swinir-s-noise15.pth
 
 Random crops with flips and rotations, Gaussian noise added on the fly (sigma on the 0..255
-scale, or a range), Charbonnier loss, Adam with warm-up and cosine decay (restartable from any
+scale, or a range), Charbonnier loss (or L2, which targets PSNR directly, for a final cycle), Adam with warm-up and cosine decay (restartable from any
 step), gradient clipping, fixed seeds. A checkpoint (model, optimizer, step, every RNG) is written
 atomically every few minutes and at the end; validation PSNR on held-out crops is logged to
 ``log.jsonl``.
@@ -51,6 +51,7 @@ class TrainConfig:
     cycle_start: int = 0  # step where the current warm-up + cosine cycle began (a warm restart moves it)
     freeze_position_bias: bool = False  # keeps the bias tables fixed, so attention runs in the fused kernel
     clip: float = 0.5
+    loss: str = "charbonnier"  # or "l2"
     charbonnier_eps: float = 1e-3
     seed: int = 0
     val_images: int = 4
@@ -103,6 +104,16 @@ def learning_rate(cfg: TrainConfig, step: int) -> float:
         return cfg.lr * (step + 1) / cfg.warmup
     t = min(1.0, (step - cfg.warmup) / max(1, length - cfg.warmup))
     return cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * t))
+
+
+LOSSES = ("charbonnier", "l2")
+
+
+def training_loss(cfg: TrainConfig, out: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
+    """Charbonnier (a smooth L1) or plain mean squared error, as the run's config says."""
+    if cfg.loss == "l2":
+        return torch.mean((out - clean) ** 2)
+    return torch.sqrt((out - clean) ** 2 + cfg.charbonnier_eps**2).mean()
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -164,7 +175,7 @@ class Trainer:
             group["lr"] = learning_rate(self.cfg, self.step)
         clean = to_tensor(self.sampler.batch(self.cfg.batch), self.device)
         out = self.model(self.noisy(clean))
-        loss = torch.sqrt((out - clean) ** 2 + self.cfg.charbonnier_eps**2).mean()
+        loss = training_loss(self.cfg, out, clean)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.clip)
@@ -234,6 +245,8 @@ class ResumeChanges:
     steps: int | None = None  # new schedule length; the cosine decay follows
     restart_lr: float | None = None  # start a new warm-up + cosine cycle at the current step with this peak
     patch: int | None = None
+    batch: int | None = None
+    loss: str | None = None
     freeze_position_bias: bool | None = None
 
     def apply(self, cfg: TrainConfig, step: int) -> TrainConfig:
@@ -243,6 +256,10 @@ class ResumeChanges:
             cfg.lr, cfg.cycle_start = self.restart_lr, step
         if self.patch is not None:
             cfg.patch = self.patch  # masks follow the input size; ``model.img_size`` stays for the state dict
+        if self.batch is not None:
+            cfg.batch = self.batch
+        if self.loss is not None:
+            cfg.loss = self.loss
         if self.freeze_position_bias is not None:
             cfg.freeze_position_bias = self.freeze_position_bias
         return cfg
@@ -295,15 +312,20 @@ def train_command(
     threads: int = typer.Option(None, help="CPU threads for torch."),
     embed_dim: int = typer.Option(48), blocks: int = typer.Option(4), layers: int = typer.Option(2),
     patch: int = typer.Option(None, help="Patch size (default 64; on resume, changes it)."),
-    batch: int = typer.Option(8), lr: float = typer.Option(1e-3),
+    batch: int = typer.Option(None, help="Patches per step (default 8; on resume, changes it)."),
+    loss: str = typer.Option(None, help="charbonnier (default) or l2 (on resume, changes it)."),
+    lr: float = typer.Option(1e-3),
 ) -> None:
     """Train (or resume) a small SwinIR denoiser."""
+    if loss is not None and loss not in LOSSES:
+        raise UserError(f"--loss must be one of {', '.join(LOSSES)}, not {loss!r}")
     if threads:
         torch.set_num_threads(threads)
     cfg = TrainConfig(data=data, sigma=sigma, sigma_max=sigma_max, steps=steps or 20000, patch=patch or 64,
-                      batch=batch, lr=lr, freeze_position_bias=bool(freeze_position_bias))
+                      batch=batch or 8, loss=loss or "charbonnier", lr=lr, freeze_position_bias=bool(freeze_position_bias))
     cfg.model.update(embed_dim=embed_dim, depths=(layers,) * blocks, num_heads=(6,) * blocks, img_size=cfg.patch)
-    changes = ResumeChanges(steps=steps, restart_lr=restart_lr, patch=patch, freeze_position_bias=freeze_position_bias)
+    changes = ResumeChanges(steps=steps, restart_lr=restart_lr, patch=patch, batch=batch, loss=loss,
+                            freeze_position_bias=freeze_position_bias)
     trainer = open_run(run, cfg, changes=changes)
     console.print(f"run {run}: step {trainer.step}/{trainer.cfg.steps} on {trainer.device}, "
                   f"{trainer.model.num_params / 1e6:.2f} M parameters")
