@@ -75,10 +75,9 @@ def swinir_denoiser(path: Path, level: int | None, match: bool = True) -> Denois
 
     def run(noisy: np.ndarray, sigma: float) -> np.ndarray:
         x = noisy if noisy.ndim == 3 else noisy[..., None]
-        replicated = channels if x.shape[2] == 1 else 1
+        contrast = matching_contrast((level or sigma) / sigma, x.shape[2], channels) if match else 1.0
         if x.shape[2] != channels:
             x = np.repeat(x, channels, axis=2) if channels == 3 else x
-        contrast = matching_contrast((level or sigma) / sigma, replicated) if match else 1.0
         with torch.inference_mode():
             out = matched_forward(model, torch.from_numpy(x.astype(np.float32)).permute(2, 0, 1)[None], contrast)
         out = out[0].permute(1, 2, 0).numpy()

@@ -3,12 +3,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from agent.commands import llm_options as opt
 
+if TYPE_CHECKING:
+    from agent.backends import LLMSettings
 
+
+@opt.with_llm_settings
 def ask(
     question: str = typer.Argument(None, help="The question (default: the card's own question)."),
     image: list[Path] = typer.Option(None, "--image", help="Attach a photo (repeatable): analysed, and denoised "
@@ -16,13 +21,9 @@ def ask(
     card: Path = opt.CARD,
     as_json: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
     show_tools: bool = typer.Option(False, "--show-tools", help="Print the tool calls the agent made."),
-    llm: str = opt.LLM,
-    model: str = opt.MODEL,
-    base_url: str = opt.BASE_URL,
-    timeout: float = opt.TIMEOUT,
-    no_fallback: bool = opt.NO_FALLBACK,
-    no_stream: bool = opt.NO_STREAM,
     output_dir: Path = opt.OUTPUT_DIR,
+    *,
+    settings: LLMSettings,
 ) -> None:
     """Answer a question about image restoration from the card's records only, with citations and links."""
     from rich.console import Console
@@ -32,7 +33,6 @@ def ask(
     from agent.respond import respond
     from agent.workspace import Workspace
 
-    settings = opt.llm_settings(llm, model, base_url, timeout, no_fallback, no_stream)
     workspace = Workspace(card, opt.check_output_dir(output_dir))
     question = require_question(question, workspace.card.question)
     console, err = Console(), Console(stderr=True)

@@ -3,23 +3,24 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from agent.commands import llm_options as opt
 
+if TYPE_CHECKING:
+    from agent.backends import LLMSettings
 
+
+@opt.with_llm_settings
 def chat(
     card: Path = opt.CARD,
     transcript: Path = typer.Option(None, "--transcript", help="Write the conversation as Markdown to this file."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per turn or command (for scripts)."),
-    llm: str = opt.LLM,
-    model: str = opt.MODEL,
-    base_url: str = opt.BASE_URL,
-    timeout: float = opt.TIMEOUT,
-    no_fallback: bool = opt.NO_FALLBACK,
-    no_stream: bool = opt.NO_STREAM,
     output_dir: Path = opt.OUTPUT_DIR,
+    *,
+    settings: LLMSettings,
 ) -> None:
     """Chat about image restoration: questions, photos by path, /analyze, /denoise, /records, /card, /report, /help, /quit."""
     from rich.console import Console
@@ -28,7 +29,6 @@ def chat(
     from agent.session import ChatSession
     from tools.fileio import check_output_path
 
-    settings = opt.llm_settings(llm, model, base_url, timeout, no_fallback, no_stream)
     if transcript is not None:
         check_output_path(transcript)
     session = ChatSession(settings, card, opt.check_output_dir(output_dir), transcript)

@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from agent.commands import llm_options as opt
+
+if TYPE_CHECKING:
+    from agent.backends import LLMSettings
 from tools.errors import UserError
 
 
+@opt.with_llm_settings
 def report(
     question: str = typer.Option(None, "--question", "-q", help="The question (default: the card's own question)."),
     images: list[Path] = typer.Option(None, "--image", help="A photo to analyze and restore in the report (repeatable)."),
@@ -19,15 +24,10 @@ def report(
     script: Path = typer.Option(None, "--script", help="A YAML job file: one report per job plus index.html in the -o folder."),
     output: Path = typer.Option(..., "-o", "--output", help="report.html or report.md; with --script, a folder."),
     force: bool = typer.Option(False, "--force", help="Replace existing output files."),
-    llm: str = opt.LLM,
-    model: str = opt.MODEL,
-    base_url: str = opt.BASE_URL,
-    timeout: float = opt.TIMEOUT,
-    no_fallback: bool = opt.NO_FALLBACK,
-    no_stream: bool = opt.NO_STREAM,
+    *,
+    settings: LLMSettings,
 ) -> None:
     """Write a self-contained HTML (or Markdown) report: answer, workflow diagram, photos before/after, references."""
-    settings = opt.llm_settings(llm, model, base_url, timeout, no_fallback, no_stream)
     if script is not None:
         if question is not None or images or noise is not None or card is not None or weights is not None:
             raise UserError("--script takes questions, photos, cards, noise and weights from the job file")

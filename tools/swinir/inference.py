@@ -182,14 +182,15 @@ def _planes(pixels: np.ndarray, channels: int) -> list[np.ndarray]:
     raise ValueError(f"cannot feed a {have}-channel image to a {channels}-channel network")
 
 
-def matching_contrast(noise_ratio: float, replicated_channels: int = 1) -> float:
+def matching_contrast(noise_ratio: float, photo_channels: int = 3, network_channels: int = 3) -> float:
     """Input contrast that matches a photo's noise to the network's training noise (module docstring).
 
-    ``noise_ratio`` is the network's training sigma over the photo's sigma; ``replicated_channels``
-    is how many channels one gray plane is copied into.
+    ``noise_ratio`` is the network's training sigma over the photo's sigma. A gray photo
+    (``photo_channels`` 1) fed to a color network has its plane copied into every channel.
     """
+    replicated = network_channels if photo_channels == 1 else 1
     low, high = CONTRAST_RANGE
-    return float(min(high, max(low, noise_ratio / math.sqrt(replicated_channels))))
+    return float(min(high, max(low, noise_ratio / math.sqrt(replicated))))
 
 
 def matched_forward(model, inputs, contrast: float = 1.0):
@@ -246,7 +247,7 @@ def denoise_float(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, ov
     gray = pixels.ndim == 2 or pixels.shape[2] == 1
     channels = model_channels(model)
     planes = _planes(pixels, channels)
-    contrast = matching_contrast(noise_ratio, channels if gray else 1)
+    contrast = matching_contrast(noise_ratio, 1 if gray else 3, channels)
     plan = plan_tiles(pixels.shape[0], pixels.shape[1], tile, overlap, model_window(model))
     batch = max(1, batch_pixels // (plan.tile_h * plan.tile_w))
     total = plan.count * len(planes)

@@ -131,7 +131,7 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
     notes = [*image.notes, *_channel_note(channels, image.is_gray), *([fallback] if fallback else [])]
     photo_sigma = noise_sigma if noise_sigma is not None else noise_level
     ratio = noise_ratio(chosen.noise_level, photo_sigma)
-    contrast = matching_contrast(ratio, channels if image.is_gray else 1)
+    contrast = matching_contrast(ratio, 1 if image.is_gray else 3, channels)
     if ratio != 1.0:
         notes.append(f"noise matched: photo sigma {photo_sigma:.1f} to the checkpoint's {chosen.noise_level} "
                      f"(input contrast x{contrast:.2f})")
