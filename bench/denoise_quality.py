@@ -60,10 +60,11 @@ def metrics(clean: np.ndarray, out: np.ndarray) -> tuple[float, float]:
     return float(peak_signal_noise_ratio(clean, out, data_range=255)), float(ssim)
 
 
-def swinir_denoiser(path: Path, level: int | None, match: bool = True) -> Denoiser:
+def swinir_denoiser(path: Path, level: int | None, match: bool = True, ensemble: bool = False) -> Denoiser:
     """A SwinIR checkpoint trained at ``level``; gray images run on replicated channels through a color model.
 
-    With ``match``, the noise is matched to the checkpoint's as ``restore-agent denoise`` does.
+    With ``match``, the noise is matched to the checkpoint's as ``restore-agent denoise`` does;
+    ``ensemble`` averages eight flipped and turned runs (``denoise --ensemble``).
     """
     import torch
 
@@ -79,7 +80,8 @@ def swinir_denoiser(path: Path, level: int | None, match: bool = True) -> Denois
         if x.shape[2] != channels:
             x = np.repeat(x, channels, axis=2) if channels == 3 else x
         with torch.inference_mode():
-            out = matched_forward(model, torch.from_numpy(x.astype(np.float32)).permute(2, 0, 1)[None], contrast)
+            out = matched_forward(model, torch.from_numpy(x.astype(np.float32)).permute(2, 0, 1)[None], contrast,
+                                  ensemble)
         out = out[0].permute(1, 2, 0).numpy()
         return out.mean(axis=2) if noisy.ndim == 2 else out
 
@@ -119,19 +121,20 @@ def ffdnet_denoiser() -> Denoiser:
     return run
 
 
-def methods(names: list[str], weights: list[Path], match: bool) -> dict[str, Denoiser]:
+def methods(names: list[str], weights: list[Path], match: bool, ensemble: bool) -> dict[str, Denoiser]:
     from tools.swinir import weights as registry
 
     found: dict[str, Denoiser] = {}
-    suffix = "" if match else ", unmatched"
+    suffix = ("" if match else ", unmatched") + (", self-ensemble x8" if ensemble else "")
     for name in names:
         if name == "ours":
             for entry in registry.entries():
                 if entry.available:
-                    found[f"{entry.id} ({entry.kind}{suffix})"] = swinir_denoiser(entry.path, entry.noise_level, match)
+                    found[f"{entry.id} ({entry.kind}{suffix})"] = swinir_denoiser(entry.path, entry.noise_level, match,
+                                                                                   ensemble)
             for path in weights:
                 level = registry.noise_from_name(path.name)
-                found[f"{path.name} (file{suffix})"] = swinir_denoiser(path, level, match)
+                found[f"{path.name} (file{suffix})"] = swinir_denoiser(path, level, match, ensemble)
         else:
             factory = {"bm3d": bm3d_denoiser, "nlm": nlm_denoiser, "ffdnet": ffdnet_denoiser}[name]
             try:
@@ -163,11 +166,12 @@ def main(
     limit: int = typer.Option(None, help="Only the first N images of each set."),
     sets: list[str] = typer.Option(list(SETS), help="Test sets."),
     match: bool = typer.Option(True, help="Match the noise to the SwinIR weights' (--no-match: run as is)."),
+    ensemble: bool = typer.Option(False, help="SwinIR with the eight-fold self-ensemble (denoise --ensemble)."),
 ) -> None:
     if not SHARED.is_dir():
         console.print(f"[yellow]skipped: {SHARED} is absent (the test images live in ../shared)")
         raise typer.Exit(0)
-    denoisers = methods(methods_, weights, match)
+    denoisers = methods(methods_, weights, match, ensemble)
     rows: list[dict] = []
     for set_name in sets:
         images = load_set(set_name, limit)

@@ -17,7 +17,7 @@ from tests.swinir_helpers import home, save_checkpoint, save_sr_checkpoint  # no
 from tools.swinir import weights as registry
 
 ROOT = Path(__file__).resolve().parents[1]
-JSON_KEYS = {"input", "output", "model", "noise_level", "seconds", "megapixels", "tiles", "weights_kind", "contrast",
+JSON_KEYS = {"input", "output", "model", "noise_level", "seconds", "megapixels", "tiles", "weights_kind", "contrast", "ensemble",
              "psnr", "ssim"}
 
 
@@ -91,6 +91,18 @@ def test_text_output_reports_time_per_megapixel_and_metrics(monkeypatch, capsys,
     assert code == 0, err
     assert "s/MP" in out and "PSNR" in out and "SSIM" in out
     assert Image.open(tmp_path / "out.webp").size == (56, 40)
+
+
+def test_ensemble_flag_runs_the_self_ensemble_and_says_so(monkeypatch, capsys, photo, tiny_ckpt, tmp_path):
+    noisy, _ = photo
+    code, out, err = cli(monkeypatch, capsys, "denoise", str(noisy), "-o", str(tmp_path / "x8.png"),
+                         "--weights", str(tiny_ckpt), "--ensemble")
+    assert code == 0, err
+    assert "self-ensemble x8" in out
+    code, out, err = cli(monkeypatch, capsys, "denoise", str(noisy), "-o", str(tmp_path / "x1.png"),
+                         "--weights", str(tiny_ckpt), "--json")
+    assert json.loads(out)["ensemble"] is False
+    assert not np.array_equal(np.asarray(Image.open(tmp_path / "x8.png")), np.asarray(Image.open(tmp_path / "x1.png")))
 
 
 def test_gray_stays_gray_and_alpha_is_reattached(monkeypatch, capsys, photo, tiny_ckpt, tmp_path):

@@ -59,3 +59,12 @@ def test_weights_list_names_the_project_model_as_the_default(tmp_path):
     row = next(line for line in out.stdout.splitlines() if "swinir-s-noise15" in line)
     assert "trained by this project" in row and "default" in row
     assert "SwinIR-M" not in row
+
+
+def test_self_ensemble_cleans_a_little_more_than_one_run(sample_photo):
+    model = load_swinir(weights.find("swinir-s-noise15").path)
+    clean = sample_photo[64:192, 160:288]
+    noisy = np.clip(np.rint(clean + np.random.default_rng(3).normal(0, 15, clean.shape)), 0, 255).astype(np.uint8)
+    one = peak_signal_noise_ratio(clean, denoise_array(model, noisy), data_range=255)
+    eight = peak_signal_noise_ratio(clean, denoise_array(model, noisy, ensemble=True), data_range=255)
+    assert eight > one + 0.03, (one, eight)

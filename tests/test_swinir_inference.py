@@ -159,3 +159,21 @@ def test_rejects_non_uint8_pixels(color_model):
 
 def test_to_uint8_rounds_and_clips():
     assert to_uint8(np.array([-0.1, 0.5, 1.2])).tolist() == [0, 128, 255]
+
+
+def test_self_ensemble_turns_every_run_back_so_a_position_bias_averages_out():
+    import torch
+
+    from tools.swinir.inference import self_ensemble
+
+    x = torch.rand(2, 3, 8, 8)
+    ramp = torch.arange(8.0)  # adds 0..7 along the width: not flip- or turn-invariant
+    assert torch.allclose(self_ensemble(lambda t: t, x), x)
+    assert torch.allclose(self_ensemble(lambda t: t + ramp, x), x + 3.5)
+
+
+def test_ensemble_turns_non_square_tiles_and_returns_the_photo_shape(color_model, small):
+    plain = denoise_float(color_model, small, tile=32, overlap=8)
+    averaged = denoise_float(color_model, small, tile=32, overlap=8, ensemble=True)
+    assert averaged.shape == plain.shape == small.shape and np.isfinite(averaged).all()
+    assert not np.allclose(averaged, plain)  # the untrained network is not flip-invariant

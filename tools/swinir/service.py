@@ -32,6 +32,7 @@ class DenoiseResult:
     tiles: int
     weights_kind: str = "embedded"
     contrast: float = 1.0  # noise-matching input contrast (1: the photo ran as it is)
+    ensemble: bool = False  # eight flipped and turned runs averaged
     psnr: float | None = None
     ssim: float | None = None
     notes: list[str] = field(default_factory=list)
@@ -108,12 +109,14 @@ def quality(clean: np.ndarray, restored: np.ndarray) -> tuple[float, float]:
 
 def denoise_file(input: str | Path, output: str | Path, noise_level: int | None = None, weights: str | None = None,
                  tile: int | None = None, overlap: int | None = None, reference: str | Path | None = None,
-                 progress: Progress | None = None, noise_sigma: float | None = None) -> DenoiseResult:
+                 progress: Progress | None = None, noise_sigma: float | None = None,
+                 ensemble: bool = False) -> DenoiseResult:
     """Denoise ``input`` into ``output`` (format from its extension); PSNR/SSIM against ``reference``.
 
     ``noise_level`` picks the weights (the nearest installed level when it has none, unless
     ``weights`` names them); the photo's noise is matched to theirs, taken as ``noise_sigma``
-    (e.g. the analyzer's estimate) or else as ``noise_level``.
+    (e.g. the analyzer's estimate) or else as ``noise_level``. ``ensemble`` averages eight flipped
+    and turned runs (eight times the time).
 
     Every check (paths, image, reference, weights, checkpoint) happens before any output is
     written; the output appears in one rename, and the input is never modified.
@@ -139,7 +142,8 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
         notes.append("JPEG has no alpha channel: the output is written without it")
 
     started = time.perf_counter()
-    restored = denoise_array(model, image.pixels, tile=tile, overlap=overlap, progress=progress, noise_ratio=ratio)
+    restored = denoise_array(model, image.pixels, tile=tile, overlap=overlap, progress=progress, noise_ratio=ratio,
+                             ensemble=ensemble)
     seconds = time.perf_counter() - started
     save_image(restored, target, alpha=image.alpha)
 
@@ -147,5 +151,5 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
     psnr, ssim = quality(clean, restored) if clean is not None else (None, None)
     return DenoiseResult(input=str(source), output=str(target), model=chosen.id, noise_level=chosen.noise_level,
                          seconds=round(seconds, 3), megapixels=round(image.height * image.width / 1e6, 4),
-                         tiles=plan.count, weights_kind=chosen.kind, contrast=round(contrast, 4), psnr=psnr,
+                         tiles=plan.count, weights_kind=chosen.kind, contrast=round(contrast, 4), ensemble=ensemble, psnr=psnr,
                          ssim=ssim, notes=notes)
