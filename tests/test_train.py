@@ -104,6 +104,19 @@ def test_resume_can_switch_to_l2_loss_and_a_new_batch(tmp_path, photo_folder):
     assert training_loss(TrainConfig(), out, clean).item() == pytest.approx(0.5, rel=1e-4)
 
 
+def test_resume_from_another_device_reseeds_the_noise_and_says_so(tmp_path, photo_folder):
+    open_run(tmp_path / "run", tiny_config(photo_folder)).fit(max_steps=1)
+    ckpt = tmp_path / "run" / "checkpoint.pt"
+    state = torch.load(ckpt, weights_only=False)
+    state["noise_rng"] = torch.zeros(16, dtype=torch.uint8)  # the size of a CUDA generator's state
+    torch.save(state, ckpt)
+    trainer = open_run(tmp_path / "run")
+    trainer.fit(max_steps=1)
+    assert trainer.step == 2
+    events = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert any("noise_rng_reseeded" in e and e["step"] == 1 for e in events)
+
+
 def test_new_run_needs_data(tmp_path):
     with pytest.raises(UserError, match="give --data"):
         open_run(tmp_path / "empty")

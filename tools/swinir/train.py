@@ -202,7 +202,11 @@ class Trainer:
         self.opt.load_state_dict(state["optimizer"])
         self.step = int(state["step"])
         self.rng.bit_generator.state = state["numpy_rng"]
-        self.noise_gen.set_state(state["noise_rng"])
+        try:
+            self.noise_gen.set_state(state["noise_rng"])
+        except RuntimeError:  # saved on another device type (CPU and CUDA generator states differ)
+            self.noise_gen.manual_seed(self.cfg.seed + 1 + self.step)
+            self.log({"step": self.step, "noise_rng_reseeded": f"saved state does not fit a {self.device.type} generator"})
         torch.set_rng_state(state["torch_rng"])
         random.setstate(state["python_rng"])
 
