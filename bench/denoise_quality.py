@@ -76,7 +76,7 @@ def swinir_denoiser(path: Path, level: int | None, match: bool = True, ensemble:
 
     def run(noisy: np.ndarray, sigma: float) -> np.ndarray:
         x = noisy if noisy.ndim == 3 else noisy[..., None]
-        contrast = matching_contrast((level or sigma) / sigma, x.shape[2], channels) if match else 1.0
+        contrast = matching_contrast((level or sigma) / sigma, x.shape[2] == 1, channels) if match else 1.0
         if x.shape[2] != channels:
             x = np.repeat(x, channels, axis=2) if channels == 3 else x
         with torch.inference_mode():

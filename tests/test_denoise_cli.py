@@ -17,8 +17,8 @@ from tests.swinir_helpers import home, save_checkpoint, save_sr_checkpoint  # no
 from tools.swinir import weights as registry
 
 ROOT = Path(__file__).resolve().parents[1]
-JSON_KEYS = {"input", "output", "model", "noise_level", "seconds", "megapixels", "tiles", "weights_kind", "contrast", "ensemble",
-             "psnr", "ssim"}
+JSON_KEYS = {"input", "output", "model", "noise_level", "seconds", "megapixels", "tiles", "weights_kind", "contrast",
+             "ensemble", "psnr", "ssim"}
 
 
 @pytest.fixture(scope="module")

@@ -139,9 +139,9 @@ def test_color_network_on_gray_photo_keeps_it_gray_with_its_noise_matched(color_
 
 def test_matching_contrast_follows_the_noise_ratio_within_its_range():
     assert matching_contrast(15 / 25) == pytest.approx(0.6)
-    assert matching_contrast(1.0, photo_channels=1, network_channels=3) == pytest.approx(1 / np.sqrt(3))
-    assert matching_contrast(1.0, photo_channels=1, network_channels=1) == 1.0
-    assert matching_contrast(1.0, photo_channels=3, network_channels=1) == 1.0
+    assert matching_contrast(1.0, gray=True, network_channels=3) == pytest.approx(1 / np.sqrt(3))
+    assert matching_contrast(1.0, gray=True, network_channels=1) == 1.0
+    assert matching_contrast(1.0, gray=False, network_channels=1) == 1.0
     assert matching_contrast(15 / 1000) == 0.2 and matching_contrast(15 / 0.1) == 3.0
 
 

@@ -8,10 +8,10 @@ import typer
 from rich.console import Console
 
 from agent.commands import llm_options as opt
+from tools.errors import UserError
 
 if TYPE_CHECKING:
     from agent.backends import LLMSettings
-from tools.errors import UserError
 
 
 @opt.with_llm_settings

@@ -182,13 +182,13 @@ def _planes(pixels: np.ndarray, channels: int) -> list[np.ndarray]:
     raise ValueError(f"cannot feed a {have}-channel image to a {channels}-channel network")
 
 
-def matching_contrast(noise_ratio: float, photo_channels: int = 3, network_channels: int = 3) -> float:
+def matching_contrast(noise_ratio: float, gray: bool = False, network_channels: int = 3) -> float:
     """Input contrast that matches a photo's noise to the network's training noise (module docstring).
 
-    ``noise_ratio`` is the network's training sigma over the photo's sigma. A gray photo
-    (``photo_channels`` 1) fed to a color network has its plane copied into every channel.
+    ``noise_ratio`` is the network's training sigma over the photo's sigma. A ``gray`` photo fed
+    to a color network has its plane copied into every channel.
     """
-    replicated = network_channels if photo_channels == 1 else 1
+    replicated = network_channels if gray else 1
     low, high = CONTRAST_RANGE
     return float(min(high, max(low, noise_ratio / math.sqrt(replicated))))
 
@@ -268,7 +268,7 @@ def denoise_float(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, ov
     gray = pixels.ndim == 2 or pixels.shape[2] == 1
     channels = model_channels(model)
     planes = _planes(pixels, channels)
-    contrast = matching_contrast(noise_ratio, 1 if gray else 3, channels)
+    contrast = matching_contrast(noise_ratio, gray, channels)
     plan = plan_tiles(pixels.shape[0], pixels.shape[1], tile, overlap, model_window(model))
     batch = max(1, batch_pixels // (plan.tile_h * plan.tile_w))
     total = plan.count * len(planes)

@@ -134,7 +134,7 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
     notes = [*image.notes, *_channel_note(channels, image.is_gray), *([fallback] if fallback else [])]
     photo_sigma = noise_sigma if noise_sigma is not None else noise_level
     ratio = noise_ratio(chosen.noise_level, photo_sigma)
-    contrast = matching_contrast(ratio, 1 if image.is_gray else 3, channels)
+    contrast = matching_contrast(ratio, image.is_gray, channels)
     if ratio != 1.0:
         notes.append(f"noise matched: photo sigma {photo_sigma:.1f} to the checkpoint's {chosen.noise_level} "
                      f"(input contrast x{contrast:.2f})")
@@ -151,5 +151,5 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
     psnr, ssim = quality(clean, restored) if clean is not None else (None, None)
     return DenoiseResult(input=str(source), output=str(target), model=chosen.id, noise_level=chosen.noise_level,
                          seconds=round(seconds, 3), megapixels=round(image.height * image.width / 1e6, 4),
-                         tiles=plan.count, weights_kind=chosen.kind, contrast=round(contrast, 4), ensemble=ensemble, psnr=psnr,
-                         ssim=ssim, notes=notes)
+                         tiles=plan.count, weights_kind=chosen.kind, contrast=round(contrast, 4), ensemble=ensemble,
+                         psnr=psnr, ssim=ssim, notes=notes)

@@ -6,10 +6,10 @@
     python -m tools.swinir.train export runs/s15 tools/swinir/weights/swinir-s-noise15.pth
 
 Random crops with flips and rotations, Gaussian noise added on the fly (sigma on the 0..255
-scale, or a range), Charbonnier loss (or L2, which targets PSNR directly, for a final cycle), Adam with warm-up and cosine decay (restartable from any
-step), gradient clipping, fixed seeds. A checkpoint (model, optimizer, step, every RNG) is written
-atomically every few minutes and at the end; validation PSNR on held-out crops is logged to
-``log.jsonl``.
+scale, or a range), Charbonnier loss (or L2, which targets PSNR directly, for a final cycle),
+Adam with warm-up and cosine decay (restartable from any step), gradient clipping, fixed seeds.
+A checkpoint (model, optimizer, step, every RNG) is written atomically every few minutes and at
+the end; validation PSNR on held-out crops is logged to ``log.jsonl``.
 """
 from __future__ import annotations
 
@@ -206,7 +206,8 @@ class Trainer:
             self.noise_gen.set_state(state["noise_rng"])
         except RuntimeError:  # saved on another device type (CPU and CUDA generator states differ)
             self.noise_gen.manual_seed(self.cfg.seed + 1 + self.step)
-            self.log({"step": self.step, "noise_rng_reseeded": f"saved state does not fit a {self.device.type} generator"})
+            self.log({"step": self.step,
+                      "noise_rng_reseeded": f"saved state does not fit a {self.device.type} generator"})
         torch.set_rng_state(state["torch_rng"])
         random.setstate(state["python_rng"])
 
