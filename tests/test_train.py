@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -120,3 +123,11 @@ def test_resume_from_another_device_reseeds_the_noise_and_says_so(tmp_path, phot
 def test_new_run_needs_data(tmp_path):
     with pytest.raises(UserError, match="give --data"):
         open_run(tmp_path / "empty")
+
+
+def test_unknown_loss_is_one_line_error_and_exit_2(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "tools.swinir.train", "train", "--run", str(tmp_path / "r"),
+                          "--loss", "l1"], capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+    assert out.returncode == 2
+    assert out.stderr.strip() == "error: --loss must be one of charbonnier, l2, not 'l1'"
+    assert not (tmp_path / "r").exists()
