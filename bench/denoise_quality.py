@@ -168,6 +168,9 @@ def main(
     match: bool = typer.Option(True, help="Match the noise to the SwinIR weights' (--no-match: run as is)."),
     ensemble: bool = typer.Option(False, help="SwinIR with the eight-fold self-ensemble (denoise --ensemble)."),
 ) -> None:
+    from tools.swinir.runtime import configure_process
+
+    configure_process()  # threads and allocator as the CLI sets them, so the timings compare
     if not SHARED.is_dir():
         console.print(f"[yellow]skipped: {SHARED} is absent (the test images live in ../shared)")
         raise typer.Exit(0)

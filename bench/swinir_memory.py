@@ -166,6 +166,9 @@ def measure_first_batches(photo: Path, checkpoint: Path, out: Path, batches: int
 
 
 def main() -> None:
+    from tools.swinir.runtime import configure_process
+
+    configure_process()  # as the CLI does; the --child run times SwinIR in this process
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, default=3, help="SwinIR-M: stop after this many tile batches")
     parser.add_argument("--full-m", action="store_true", help="run SwinIR-M on the whole photo (hours on 2 cores)")

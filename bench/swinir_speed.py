@@ -3,8 +3,8 @@
 Same process, same random weights (SwinIR-M noise15 configuration by default: embed 180,
 6 x 6 layers, 6 heads, window 8, MLP ratio 2), whole-image forward passes on color inputs.
 The reference runs twice: with glibc's default allocator (as a plain PyTorch program, such as
-the official implementation, runs) and with the heap allocator that our inference path sets
-(``tools.swinir.inference.use_heap_allocator``), so the table separates the gain of the
+the official implementation, runs) and with the heap allocator that the CLI sets at start
+(``tools.swinir.runtime.use_heap_allocator``), so the table separates the gain of the
 formulation from the gain of the allocator. Prints seconds per megapixel, the speed ratios, peak
 RSS growth and the max abs difference; writes bench/results/swinir_speed.json.
 Target: ratio >= 2 against the plain reference at max abs difference <= 1e-4.
@@ -87,9 +87,10 @@ def profile(model, x, mode: str, console: Console) -> None:
 
 
 def main() -> None:
-    import torch
+    from tools.swinir.runtime import configure_process, use_heap_allocator
 
-    from tools.swinir.inference import set_threads, use_heap_allocator
+    configure_process()  # before torch starts, as the CLI does
+    import torch
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", choices=sorted(CONFIGS), default="m")
@@ -98,7 +99,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="also profile both modes at the first size")
     args = parser.parse_args()
 
-    threads = set_threads()
+    threads = torch.get_num_threads()
     console = Console(width=140)
     model = make_model(args.config)
     runs = {"plain": ("reference", False), "reference": ("reference", True), "fast": ("fast", True)}

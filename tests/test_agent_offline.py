@@ -7,9 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from agent.backends import LLMSettings
-from agent.respond import respond
-from agent.workspace import Workspace
+from agent.core.backends import LLMSettings
+from agent.core.loop import ask
 from tests.agent_fixtures import noisy_crop, sha, weights_env  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,9 +20,8 @@ def run_ask(env: dict, cwd: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_card_question_streams_the_composed_answer_through_the_loop() -> None:
-    workspace = Workspace()
     pieces: list[str] = []
-    reply = respond(workspace.card.question, workspace, LLMSettings(), on_token=lambda text, _: pieces.append(text))
+    reply = ask(None, settings=LLMSettings(), on_token=lambda text, _: pieces.append(text))
     assert reply.response["backend"] == "offline" and reply.failure is None
     assert "".join(pieces) == reply.response["answer"]  # streamed piece by piece, nothing for the guard to remove
     assert [call["name"] for call in reply.response["tool_calls"]] == ["search_records"]
@@ -56,7 +54,7 @@ def test_attached_photo_is_analysed_and_denoised_and_the_workflow_names_its_nois
 
 def test_photo_without_a_request_to_clean_it_is_only_analysed(tmp_path: Path) -> None:
     photo = noisy_crop(tmp_path / "grainy.png", 0, 0, sigma=25, seed=2)
-    reply = respond(f"What is wrong with {photo}?", Workspace(), LLMSettings())
+    reply = ask(f"What is wrong with {photo}?")
     assert [call["name"] for call in reply.response["tool_calls"]] == ["search_records", "analyze_image"]
     sigma = re.search(r"noise level at sigma (\d+\.\d)", reply.response["sections"]["workflow"])
     assert sigma and 18 < float(sigma.group(1)) < 32
@@ -65,8 +63,8 @@ def test_photo_without_a_request_to_clean_it_is_only_analysed(tmp_path: Path) ->
 
 def test_tool_error_goes_back_to_the_model_and_the_turn_still_answers(tmp_path: Path) -> None:
     photo = noisy_crop(tmp_path / "p.png", 0, 0, sigma=15, seed=3)
-    workspace = Workspace(output_dir=tmp_path / "missing")  # the denoise output folder does not exist
-    reply = respond(f"please denoise {photo}", workspace, LLMSettings())
+    # the denoise output folder does not exist
+    reply = ask(f"please denoise {photo}", output_dir=tmp_path / "missing")
     failed = reply.response["tool_calls"][-1]
     assert failed["name"] == "denoise_image" and failed["ok"] is False
     assert failed["error"].startswith("output folder does not exist")
@@ -90,9 +88,8 @@ def test_gray_photo_with_strong_noise_is_denoised_with_its_noise_matched(tmp_pat
     photo = tmp_path / "gray.png"
     noisy = np.clip(np.rint(clean + np.random.default_rng(4).normal(0, 25, clean.shape)), 0, 255)
     Image.fromarray(noisy.astype(np.uint8)).save(photo)
-    workspace = Workspace(output_dir=tmp_path)
-    reply = respond(f"please denoise {photo}", workspace, LLMSettings())
-    analysis, run = workspace.analyses[-1], workspace.denoise_runs[-1]
+    reply = ask(f"please denoise {photo}", output_dir=tmp_path)
+    analysis, run = reply.evidence.analyses[-1], reply.evidence.denoise_runs[-1]
     # Replicated gray noise through color weights: sigma-15 weights see the photo at 15 / (sigma * sqrt(3)).
     assert run["contrast"] == round(15 / (analysis["noise_sigma"] * 3 ** 0.5), 4)
     assert any("noise matched" in note for note in run["notes"])

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.backends import LLMSettings
-from agent.grounding import urls_in
-from agent.respond import respond
-from agent.workspace import Workspace
+from agent.core.backends import LLMSettings
+from agent.core.grounding import urls_in
+from agent.core.loop import ask
 from tests.openai_server import Step, call, scripted_server, text
 from tools.errors import UserError
 
@@ -35,14 +34,14 @@ def settings(base_url: str, **overrides: object) -> LLMSettings:
 
 
 def offline_answer(question: str = QUESTION) -> dict:
-    return respond(question, Workspace(), LLMSettings()).response
+    return ask(question, settings=LLMSettings()).response
 
 
 @pytest.mark.parametrize("stream", [True, False], ids=["sse", "json"])
 def test_tool_call_runs_our_tool_and_the_final_answer_is_kept(stream: bool) -> None:
     with scripted_server(call("search_records", {"query": "rain haze"}), text(GOOD_ANSWER)) as server:
         tokens: list[str] = []
-        reply = respond(QUESTION, Workspace(), settings(server.base_url, stream=stream),
+        reply = ask(QUESTION, settings=settings(server.base_url, stream=stream),
                         on_token=lambda piece, _: tokens.append(piece))
     response = reply.response
     assert reply.failure is None and response["backend"] == "openai"
@@ -65,7 +64,7 @@ def test_tool_call_runs_our_tool_and_the_final_answer_is_kept(stream: bool) -> N
 def test_foreign_url_and_citation_are_removed_by_the_guard() -> None:
     slipped = GOOD_ANSWER.replace("checked by PSNR.", "checked by PSNR, see https://evil.example.com/x.pdf [smith2020].")
     with scripted_server(text(slipped)) as server:
-        response = respond(QUESTION, Workspace(), settings(server.base_url)).response
+        response = ask(QUESTION, settings=settings(server.base_url)).response
     assert response["backend"] == "openai"
     assert response["grounding"]["removed"] == ["https://evil.example.com/x.pdf", "[smith2020]"]
     for text_out in (response["answer"], *response["sections"].values()):
@@ -76,7 +75,7 @@ def test_foreign_url_and_citation_are_removed_by_the_guard() -> None:
 def test_missing_section_is_filled_from_the_offline_composer_and_reported() -> None:
     partial = GOOD_ANSWER.split("## Papers and tools")[0]
     with scripted_server(text(partial)) as server:
-        response = respond(QUESTION, Workspace(), settings(server.base_url)).response
+        response = ask(QUESTION, settings=settings(server.base_url)).response
     assert response["grounding"]["repaired"] == ["references"]
     assert response["sections"]["references"] == offline_answer()["sections"]["references"]
     assert "All-in-one restoration of rain and haze" in response["sections"]["task"]
@@ -102,7 +101,7 @@ FAILURES = {
 def test_llm_failure_gives_one_line_and_the_offline_answer(case: str) -> None:
     step, expected = FAILURES[case]
     with scripted_server(step) as server:
-        reply = respond(QUESTION, Workspace(), settings(server.base_url))
+        reply = ask(QUESTION, settings=settings(server.base_url))
     assert reply.failure and expected in reply.failure and "\n" not in reply.failure
     assert reply.response["backend"] == "offline-fallback"
     offline = offline_answer()
@@ -113,7 +112,7 @@ def test_llm_failure_gives_one_line_and_the_offline_answer(case: str) -> None:
 def test_hanging_server_times_out_then_answers_offline() -> None:
     with scripted_server(Step(hang=30)) as server:
         started = time.perf_counter()
-        reply = respond(QUESTION, Workspace(), settings(server.base_url, timeout=1.0))
+        reply = ask(QUESTION, settings=settings(server.base_url, timeout=1.0))
         elapsed = time.perf_counter() - started
     assert reply.failure == f"scripted at {server.base_url} did not answer within 1 s"
     assert reply.response["backend"] == "offline-fallback" and reply.response["citations"]
@@ -122,11 +121,11 @@ def test_hanging_server_times_out_then_answers_offline() -> None:
 
 def test_connection_refused_and_no_fallback() -> None:
     url = f"http://127.0.0.1:{_closed_port()}/v1"
-    reply = respond(QUESTION, Workspace(), settings(url))
+    reply = ask(QUESTION, settings=settings(url))
     assert reply.failure.startswith(f"cannot reach scripted at {url}")
     assert reply.response["backend"] == "offline-fallback"
     with pytest.raises(UserError, match="^openai backend failed: cannot reach"):
-        respond(QUESTION, Workspace(), settings(url, fallback=False))
+        ask(QUESTION, settings=settings(url, fallback=False))
 
 
 def test_ask_cli_with_the_openai_backend(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.paths import image_paths_in, referred_images
+from agent.core.photo_mentions import image_paths_in, referred_images
 
 KNOWN = ["a.png", "b.png", "c.png"]
 

@@ -71,4 +71,4 @@ def test_clean_photo_needs_nothing(photo) -> None:
 def test_recommend_can_be_rerun_on_an_analysis(photo) -> None:
     result = analyze(loaded(blurred(photo, 3)))
     assert result.recommendations == []
-    assert [r.record for r in recommend(result, RECORDS)] == ["all-in-one"]
+    assert [r.record for r in recommend(result.findings, result.suggested_noise_level, RECORDS)] == ["all-in-one"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.grounding import urls_in
+from agent.core.grounding import urls_in
 
 ROOT = Path(__file__).resolve().parents[1]
 CARD_LINKS = {

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from agent.backends import LLMSettings
-from agent.repl import run_repl
-from agent.session import ChatSession
+from agent.core.backends import LLMSettings
+from agent.cli.repl import run_repl
+from agent.core.session import ChatSession
 from tests.agent_fixtures import noisy_crop, sha, weights_env  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parents[1]

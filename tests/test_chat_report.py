@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.backends import LLMSettings
-from agent.session import ChatSession
-from agent.slash import run_slash
+from agent.core.backends import LLMSettings
+from agent.core.session import ChatSession
+from agent.cli.slash import run_slash
 from tools.errors import UserError
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from agent.demo import add_gaussian_noise
+from agent.products.demo import add_gaussian_noise
 from tests.cli_run import run_cli
 from tests.swinir_helpers import save_checkpoint
 from tools.errors import UserError
@@ -93,7 +93,7 @@ def test_demo_refuses_bad_input(demo_run, crop: Path, tmp_path: Path):
     cases = {
         ("demo", "--image", crop, "-o", out): "output exists",
         ("demo", "--image", tmp_path / "missing.png", "-o", tmp_path / "a"): "no such file",
-        ("demo", "--as-is", "-o", tmp_path / "b"): "--as-is needs --image",
+        ("demo", "--as-is", "-o", tmp_path / "b"): "--image must be given to restore a photo as is",
         ("demo", "--as-is", "--image", crop, "--noise", "15", "-o", tmp_path / "d"): "takes no --noise",
         ("demo", "--image", crop, "-o", crop / "sub"): "output folder",
         ("demo", "--image", crop, "--noise", "-3", "-o", tmp_path / "c"): "--noise",

@@ -208,7 +208,7 @@ def test_unusable_checkpoints_exit_2(monkeypatch, capsys, photo, tmp_path, kind,
     (("-o", "{tmp}/out.png", "--tile", "4"), "--tile must be"),
     (("-o", "{tmp}/out.png", "--tile", "64", "--overlap", "64"), "--overlap must be"),
     (("-o", "{tmp}/out.png", "--noise", "30"), "noise level must be one of"),
-    (("-o", "{tmp}/out.png", "--weights", "swinir-m-color-noise99"), "neither a known id"),
+    (("-o", "{tmp}/out.png", "--weights", "swinir-m-color-noise99"), "--weights must be a known weights id"),
     (("-o", "{tmp}/out.png", "--weights", "swinir-m-color-noise25"), "weights download swinir-m-color-noise25"),
     (("-o", "{tmp}/out.png", "--reference", "{tmp}/small.png", "--weights", "{ckpt}"), "must match"),
 ])
@@ -234,6 +234,13 @@ def test_weights_download_without_network_points_to_install(monkeypatch, capsys)
     monkeypatch.setattr(registry, "RELEASE_URL", "http://127.0.0.1:9/")  # discard port: connection refused
     code, _, err = cli(monkeypatch, capsys, "weights", "download", "swinir-m-gray-noise15")
     assert code == 2 and "weights install PATH --id swinir-m-gray-noise15" in err
+
+
+def test_weights_install_of_an_unnamed_file_asks_for_the_id_flag(monkeypatch, capsys, tiny_ckpt, tmp_path):
+    unnamed = tmp_path / "checkpoint.pth"
+    unnamed.write_bytes(tiny_ckpt.read_bytes())
+    code, _, err = cli(monkeypatch, capsys, "weights", "install", str(unnamed))
+    assert code == 2 and err.startswith("error: --id must be given (one of swinir-m-color-noise15")
 
 
 def test_weights_list_shows_installed_and_missing(monkeypatch, capsys, tiny_ckpt, home):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from agent.report.html import check_links, external_links
+from agent.products.report.html import check_links, external_links
 from tests.browser import Browser, chromium_path, run_chromium
 from tests.cli_run import run_cli
 from tests.swinir_helpers import save_checkpoint

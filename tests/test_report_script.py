@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.report.script import load_jobs
+from agent.products.report.script import load_jobs
 from tests.cli_run import run_cli
 from tools.errors import UserError
 

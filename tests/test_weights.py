@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.swinir_helpers import home, save_checkpoint, save_sr_checkpoint  # noqa: F401 (home: fixture)
-from tools.errors import UserError
+from tools.errors import DownloadFailed, SettingError, UserError, WeightsUnavailable
 from tools.swinir import weights as registry
 
 
@@ -68,8 +68,19 @@ def test_install_reads_noise_level_from_the_name_and_channels_from_the_tensors(c
     assert registry.install(named).id == "swinir-m-gray-noise25"
 
 
+def test_install_needs_the_id_when_the_file_name_does_not_match_one(checkpoints, home, tmp_path):
+    with pytest.raises(SettingError) as unnamed:
+        registry.install(checkpoints["color"])
+    assert (unnamed.value.setting, unnamed.value.value) == ("id", None)
+    named = tmp_path / "tiny_color_noise25.pth"
+    named.write_bytes(checkpoints["color"].read_bytes())
+    with pytest.raises(SettingError) as mismatch:
+        registry.install(named, "swinir-m-color-noise15")
+    assert (mismatch.value.setting, mismatch.value.value) == ("id", "swinir-m-color-noise15")
+    assert not (home / "weights").exists() or not any((home / "weights").iterdir())
+
+
 @pytest.mark.parametrize("which,entry_id,message", [
-    ("color", None, "pass --id"),
     ("gray", "swinir-m-color-noise15", "gray checkpoint"),
     ("color", "no-such-id", "unknown weights id"),
     ("sr", "swinir-m-color-noise15", "super-resolution"),
@@ -98,11 +109,12 @@ def test_install_refuses_a_checkpoint_of_another_network(tmp_path):
         registry.install(other)
 
 
-def test_resolve_without_weights_says_how_to_get_them():
-    with pytest.raises(UserError, match="weights download swinir-m-color-noise15"):
-        registry.resolve(15)
-    with pytest.raises(UserError, match="weights download swinir-m-gray-noise50"):
-        registry.resolve(50, gray=True)
+def test_resolve_without_weights_names_the_official_ones_to_get():
+    for level, gray, weights_id in ((15, False, "swinir-m-color-noise15"), (50, True, "swinir-m-gray-noise50")):
+        with pytest.raises(WeightsUnavailable) as missing:
+            registry.resolve(level, gray=gray)
+        exc = missing.value
+        assert (exc.weights_id, exc.noise_level, exc.official) == (weights_id, level, True)
 
 
 def test_resolve_prefers_matching_official_weights_then_any_official_then_embedded(checkpoints, tmp_path):
@@ -126,10 +138,12 @@ def test_embedded_entry_is_hidden_until_its_file_exists():
 
 def test_resolve_named_weights(checkpoints):
     assert registry.resolve(weights=str(checkpoints["color"])).kind == "file"
-    with pytest.raises(UserError, match="not installed"):
+    with pytest.raises(WeightsUnavailable) as missing:
         registry.resolve(weights="swinir-m-color-noise25")
-    with pytest.raises(UserError, match="neither a known id nor an existing file"):
+    assert missing.value.weights_id == "swinir-m-color-noise25" and missing.value.official
+    with pytest.raises(SettingError) as bad:
         registry.resolve(weights="missing.pth")
+    assert (bad.value.setting, bad.value.value) == ("weights", "missing.pth")
     registry.install(checkpoints["color"], "swinir-m-color-noise15")
     with pytest.raises(UserError, match="for noise level 15, not 50"):
         registry.resolve(50, weights="swinir-m-color-noise15")
@@ -192,8 +206,9 @@ def test_download_without_network_fails_fast_and_points_to_install(home):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     start = time.monotonic()
-    with pytest.raises(UserError, match="weights install PATH --id swinir-m-color-noise15"):
+    with pytest.raises(DownloadFailed) as failed:
         registry.download("swinir-m-color-noise15", url=f"http://127.0.0.1:{port}/x.pth")
+    assert failed.value.weights_id == "swinir-m-color-noise15" and failed.value.url.endswith("/x.pth")
     assert time.monotonic() - start < 5
     assert list((home / "weights").iterdir()) == []
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from agent.report.diagram import WRAP, mermaid, svg
-from agent.workflow import Stage, answer_stages
+from agent.products.report.diagram import WRAP, mermaid, svg
+from agent.products.workflow import Stage, answer_stages
 from tools.cards import load_records
 
 STAGES = [Stage("input", "Input", ['question: "quoted" <and> & more']), Stage("analyzer", "Analyzer", ["a"], 0.25),

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from tools.errors import UserError
+from tools.errors import OutputExists, UserError
 
 
 def check_output_path(output: Path, *inputs: Path, force: bool = True) -> Path:
@@ -21,7 +21,7 @@ def check_output_path(output: Path, *inputs: Path, force: bool = True) -> Path:
         if output.resolve() == Path(src).resolve():
             raise UserError(f"output path is the input file: {output} (inputs are never overwritten)")
     if output.exists() and not force:
-        raise UserError(f"output exists: {output} (use --force to replace it)")
+        raise OutputExists(output)
     return output
 
 
@@ -49,3 +49,23 @@ def _umask() -> int:
 def write_text_atomic(path: Path, text: str) -> Path:
     """Write UTF-8 text atomically."""
     return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+def prepare_output_folder(folder: Path, names: Iterable[str], inputs: Iterable[Path] = (), force: bool = False) -> Path:
+    """Create ``folder`` if needed and check that each of ``names`` may be written there.
+
+    One-line errors for a folder that cannot be created or written, a name that would overwrite an
+    input, and an existing file unless ``force``.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"output folder is a file: {folder}")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create output folder {folder}: {exc.strerror or exc}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"output folder is not writable: {folder}")
+    sources = [Path(src) for src in inputs]
+    for name in names:
+        check_output_path(folder / name, *sources, force=force)
+    return folder

@@ -9,6 +9,7 @@ from pathlib import Path
 from tools.analyzer.blur import BlurMeasurement, measure_blur
 from tools.analyzer.color import ColorMeasurement, measure_color
 from tools.analyzer.exposure import ExposureMeasurement, measure_exposure
+from tools.analyzer.finding import Finding
 from tools.analyzer.haze import HazeMeasurement, measure_haze
 from tools.analyzer.jpeg import JpegMeasurement, measure_jpeg
 from tools.analyzer.measurement import SEVERITIES, Measurement
@@ -21,20 +22,6 @@ from tools.records import Record
 
 PROVEN_JPEG = ("quantization-tables", "dct-histogram")  # JpegMeasurement.method values that prove compression
 MIXED_MIN_FINDINGS = 3  # this many distinct findings, one of them severe, read as real-world mixed degradation
-
-
-@dataclass
-class Finding:
-    """A degradation (a key of ``tools.records.DEGRADATIONS``) with its severity and evidence."""
-
-    degradation: str
-    severity: str
-    evidence: str
-    score: float = 0.0
-    explained_by: str | None = None  # another finding that can account for this one (not a main degradation)
-
-    def to_dict(self) -> dict:
-        return {"degradation": self.degradation, "severity": self.severity, "evidence": self.evidence}
 
 
 @dataclass
@@ -136,6 +123,6 @@ def analyze(image: str | Path | LoadedImage, records: Sequence[Record] | None = 
                         mode=loaded.source_mode or ("L" if loaded.is_gray else "RGB"), notes=list(loaded.notes),
                         findings=_findings(measured), **measured)
     if records:
-        analysis.recommendations = recommend(analysis, records)
+        analysis.recommendations = recommend(analysis.findings, analysis.suggested_noise_level, records)
     analysis.seconds = time.perf_counter() - start
     return analysis

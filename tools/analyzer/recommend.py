@@ -3,12 +3,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
 
+from tools.analyzer.finding import Finding
 from tools.records import Record
-
-if TYPE_CHECKING:
-    from tools.analyzer.analysis import Analysis
 
 MULTIPLE = "unknown"  # records that take several degradations at once (all-in-one models)
 FALLBACK = {"gaussian-noise": "noise"}  # when no loaded record handles a finding, try the wider term
@@ -37,9 +34,13 @@ def _availability(record: Record) -> str:
     return "runs here" if record.runnable else "described only"
 
 
-def recommend(analysis: "Analysis", records: Sequence[Record]) -> list[Recommendation]:
-    """Records that handle what was found, most specific first; only ``records`` can be named."""
-    findings = [f for f in analysis.findings if f.severity != "none"]
+def recommend(findings: Sequence[Finding], suggested_noise_level: int | None,
+              records: Sequence[Record]) -> list[Recommendation]:
+    """Records that handle what was found, most specific first; only ``records`` can be named.
+
+    ``suggested_noise_level`` is the SwinIR noise checkpoint (15/25/50) to name for Gaussian noise, if any.
+    """
+    findings = [f for f in findings if f.severity != "none"]
     chosen: dict[str, Recommendation] = {}
 
     def add(record: Record, reason: str, noise_level: int | None = None) -> None:
@@ -50,7 +51,7 @@ def recommend(analysis: "Analysis", records: Sequence[Record]) -> list[Recommend
 
     for finding in findings:
         for record in _handlers(records, finding.degradation):
-            level = analysis.suggested_noise_level if "gaussian-noise" in record.handles \
+            level = suggested_noise_level if "gaussian-noise" in record.handles \
                 and finding.degradation == "gaussian-noise" else None
             reason = f"{finding.severity} {finding.degradation}: {finding.evidence}"
             if level is not None:

@@ -15,7 +15,6 @@ independent noise the network knows, so ``k`` is divided by sqrt(3) there.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,7 +23,7 @@ import numpy as np
 DEFAULT_TILE = 256
 DEFAULT_OVERLAP = 32
 # Working memory per batch of tiles, as a number of pixels of the network's input; the batch
-# size follows from it. With the heap allocator (see use_heap_allocator) SwinIR-M's working set
+# size follows from it. With the heap allocator (see tools.swinir.runtime) SwinIR-M's working set
 # is about 1.4 GB per 256 x 256 tile, so one such tile a batch keeps a 12 MP photo under 2 GB.
 BATCH_PIXELS = 256 * 256
 # Share of the overlap discarded at a tile edge, and share over which neighbours blend.
@@ -121,42 +120,6 @@ def tile_weights(plan: TilePlan, y: int, x: int, overlap: int) -> np.ndarray:
     rows = ramp(plan.tile_h, overlap, y > 0, y + plan.tile_h < plan.height)
     cols = ramp(plan.tile_w, overlap, x > 0, x + plan.tile_w < plan.width)
     return np.outer(rows, cols)
-
-
-# glibc mallopt parameters, and their defaults
-M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
-DEFAULT_MMAP_MAX, DEFAULT_TRIM_THRESHOLD = 65536, 128 * 1024
-
-
-def use_heap_allocator(enabled: bool = True) -> bool:
-    """Serve large tensors from glibc's heap and keep freed memory for reuse (or restore the defaults).
-
-    By default glibc maps every allocation over 32 MB afresh and unmaps it when freed, so each
-    layer's output is page-faulted in again, and the faults serialise on the kernel's memory lock,
-    leaving cores idle. Keeping those blocks on the heap removes that cost without changing any
-    result (SwinIR-M, 500 x 500, 2 cores: 31.9 s -> 13.3 s). Returns False where glibc is absent.
-    """
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL(None)  # the process's own symbols, libc's among them
-        mmap_max, trim = (0, 1 << 30) if enabled else (DEFAULT_MMAP_MAX, DEFAULT_TRIM_THRESHOLD)
-        return bool(libc.mallopt(M_MMAP_MAX, mmap_max)) and bool(libc.mallopt(M_TRIM_THRESHOLD, trim))
-    except (OSError, AttributeError):
-        return False
-
-
-def set_threads() -> int:
-    """Use every CPU this process may run on, with the heap allocator; returns the thread count."""
-    import torch
-
-    use_heap_allocator()
-    try:
-        count = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        count = os.cpu_count() or 1
-    torch.set_num_threads(max(1, count))
-    return torch.get_num_threads()
 
 
 def model_channels(model) -> int:
@@ -281,7 +244,6 @@ def denoise_float(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, ov
             progress(done, total)
 
     on_batch(0)
-    set_threads()
     model.eval()
     with torch.inference_mode():
         outputs = [run_tiled(model, plane, plan, overlap, batch, on_batch, contrast, ensemble) for plane in planes]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.errors import UserError
+from tools.errors import SettingError, UserError
 from tools.fileio import check_output_path
 from tools.imageio import SAVE_FORMATS, LoadedImage, load_image, save_image
 from tools.swinir import weights as registry
@@ -65,9 +65,9 @@ def _check_tiling(tile: int | None, overlap: int | None) -> tuple[int | None, in
     tile = DEFAULT_TILE if tile is None else tile
     overlap = DEFAULT_OVERLAP if overlap is None else overlap
     if tile < 0 or (0 < tile < 16):
-        raise UserError(f"--tile must be 0 (whole image) or at least 16 pixels, got {tile}")
+        raise SettingError("tile", tile, "0 (whole image) or at least 16 pixels")
     if overlap < 0 or (tile and overlap >= tile):
-        raise UserError(f"--overlap must be between 0 and the tile size minus one, got {overlap}")
+        raise SettingError("overlap", overlap, "between 0 and the tile size minus one")
     return (tile or None), overlap
 
 

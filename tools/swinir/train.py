@@ -30,6 +30,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from tools.errors import UserError
 from tools.fileio import write_atomic
 from tools.swinir.model import SwinIR
+from tools.swinir.runtime import configure_process
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 console = Console(stderr=True)
@@ -322,6 +323,7 @@ def train_command(
     lr: float = typer.Option(1e-3),
 ) -> None:
     """Train (or resume) a small SwinIR denoiser."""
+    configure_process()
     if loss is not None and loss not in LOSSES:
         raise UserError(f"--loss must be one of {', '.join(LOSSES)}, not {loss!r}")
     if threads:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.errors import UserError
+from tools.errors import DownloadFailed, SettingError, UserError, WeightsUnavailable
 from tools.fileio import write_atomic, write_text_atomic
 
 HOME_ENV = "RESTORE_AGENT_HOME"
@@ -110,6 +110,10 @@ def find(entry_id: str) -> WeightsEntry:
     raise UserError(f"unknown weights id {entry_id!r}; known: {', '.join(e.id for e in entries())}")
 
 
+def _official_ids() -> list[str]:
+    return [e.id for e in REGISTRY if e.kind == "official"]
+
+
 def noise_from_name(name: str) -> int | None:
     """The noise level a file name states (``...noise25.pth`` -> 25), if any."""
     match = re.search(r"noise[_-]?(\d+)", name, flags=re.IGNORECASE)
@@ -140,11 +144,11 @@ def _identify(path: Path, channels: int, entry_id: str | None) -> WeightsEntry:
         if entry.kind != "official":
             raise UserError(f"{entry.id} is shipped with the package and cannot be installed over")
         if named is not None and named != entry.noise_level:
-            raise UserError(f"{path.name} says noise {named} but --id {entry.id} is noise {entry.noise_level}")
+            raise SettingError("id", entry.id, f"a noise-{named} weights id, as the file name {path.name} says")
     else:
         if named is None:
-            raise UserError(f"cannot tell the noise level from the file name {path.name}: pass --id "
-                            f"(one of {', '.join(e.id for e in REGISTRY if e.kind == 'official')})")
+            raise SettingError("id", None, f"given (one of {', '.join(_official_ids())}) when the file name "
+                                           f"{path.name} does not tell the noise level")
         if named not in NOISE_LEVELS:
             raise UserError(f"noise level {named} from {path.name} is not one of {NOISE_LEVELS}")
         entry = _official(channels, named)
@@ -223,8 +227,7 @@ def download(entry_id: str, progress: Progress | None = None, url: str | None = 
             _fetch(url, tmp, progress, timeout)
         except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
             reason = getattr(exc, "reason", None) or exc
-            raise UserError(f"cannot download {entry.id} from {url} ({reason}); fetch the file on a machine "
-                            f"with network access and run `restore-agent weights install PATH --id {entry.id}`") from None
+            raise DownloadFailed(entry.id, entry.noise_level, url, str(reason)) from None
         _identify(Path(entry.file_name), _channels_of(tmp), entry.id)
 
     write_atomic(entry.path, fetch_and_check)
@@ -257,9 +260,8 @@ def resolve(noise_level: int | None = None, gray: bool = False, weights: str | N
         best = candidates[0]
         return ResolvedWeights(best.id, best.path, best.noise_level, best.kind)
     suggestion = _official(wanted, level).id
-    raise UserError(f"no SwinIR weights for noise level {level} are available: run `restore-agent weights "
-                    f"download {suggestion}`, or `restore-agent weights install PATH` with the official "
-                    f"checkpoint file, or pass --weights PATH")
+    raise WeightsUnavailable(suggestion, level, True, f"no SwinIR weights for noise level {level} are installed "
+                                                      f"(official checkpoint {suggestion})")
 
 
 def resolve_nearest(noise_level: int | None, gray: bool = False,
@@ -287,14 +289,12 @@ def _resolve_named(weights: str, noise_level: int | None) -> ResolvedWeights:
     if any(e.id == weights for e in REGISTRY):
         entry = find(weights)
         if not entry.available:
-            how = (f"run `restore-agent weights download {entry.id}` or `restore-agent weights install PATH "
-                   f"--id {entry.id}`") if entry.kind == "official" else "it is not part of this installation"
-            raise UserError(f"weights {entry.id} are not installed: {how}")
+            raise WeightsUnavailable(entry.id, entry.noise_level, entry.kind == "official")
         if noise_level is not None and noise_level != entry.noise_level:
             raise UserError(f"weights {entry.id} are for noise level {entry.noise_level}, not {noise_level}")
         return ResolvedWeights(entry.id, entry.path, entry.noise_level, entry.kind)
     path = Path(weights).expanduser()
     if not path.is_file():
-        raise UserError(f"--weights is neither a known id nor an existing file: {weights} "
-                        f"(ids: {', '.join(e.id for e in entries())})")
+        raise SettingError("weights", weights, f"a known weights id ({', '.join(e.id for e in entries())}) "
+                                               "or an existing checkpoint file")
     return ResolvedWeights(path.name, path, noise_level or noise_from_name(path.name), "file")

@@ -1,0 +1,48 @@
+"""`restore-agent ask`: a grounded answer from the loaded records, through the agent and its tools."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from agent.cli import options as opt
+
+if TYPE_CHECKING:
+    from agent.core.backends import LLMSettings
+
+
+@opt.with_llm_settings
+def ask(
+    question: str = typer.Argument(None, help="The question (default: the card's own question)."),
+    image: list[Path] = typer.Option(None, "--image", help="Attach a photo (repeatable): analysed, and denoised "
+                                     "when the question asks to clean or restore it."),
+    card: Path = opt.CARD,
+    as_json: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
+    show_tools: bool = typer.Option(False, "--show-tools", help="Print the tool calls the agent made."),
+    output_dir: Path = opt.OUTPUT_DIR,
+    *,
+    settings: LLMSettings,
+) -> None:
+    """Answer a question about image restoration from the card's records only, with citations and links."""
+    from rich.console import Console
+
+    from agent.cli.views.turn import StreamView, fallback_notice, render_turn_notes, tool_table
+    from agent.core.loop import ask as answer
+
+    output_dir = opt.check_output_dir(output_dir)
+    console, err = Console(), Console(stderr=True)
+    with StreamView(err if as_json else console) as view:
+        reply = answer(question, card, image or (), settings, output_dir, on_token=view.token)
+    if reply.failure:
+        err.print(f"[yellow]{fallback_notice(reply.failure, settings.backend)}[/yellow]", highlight=False)
+    if as_json:
+        typer.echo(json.dumps(reply.response, ensure_ascii=False))
+        return
+    from agent.cli.views.answer import render_answer
+
+    render_answer(reply.response, console)
+    if show_tools:
+        console.print(tool_table(reply.response["tool_calls"]))
+    render_turn_notes(reply.response, console)

@@ -1,0 +1,49 @@
+"""`restore-agent chat`: a conversation with the agent, in a terminal or through a pipe."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from agent.cli import options as opt
+
+if TYPE_CHECKING:
+    from agent.core.backends import LLMSettings
+
+
+@opt.with_llm_settings
+def chat(
+    card: Path = opt.CARD,
+    transcript: Path = typer.Option(None, "--transcript", help="Write the conversation as Markdown to this file."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per turn or command (for scripts)."),
+    output_dir: Path = opt.OUTPUT_DIR,
+    *,
+    settings: LLMSettings,
+) -> None:
+    """Chat about image restoration: questions, photos by path, /analyze, /denoise, /records, /card, /report, /help, /quit."""
+    from rich.console import Console
+
+    from agent.cli.repl import PROMPT, run_repl
+    from agent.core.session import ChatSession
+    from tools.fileio import check_output_path
+
+    if transcript is not None:
+        check_output_path(transcript)
+    session = ChatSession(settings, card, opt.check_output_dir(output_dir), transcript)
+    console, err = Console(), Console(stderr=True)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        console.print(f"restore-agent chat ({settings.backend}); /help lists the commands, Ctrl-D or /quit leaves.",
+                      highlight=False)
+
+    def read_line() -> str:
+        if interactive:
+            return console.input(f"[bold]{PROMPT}[/bold]")
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError
+        return line
+
+    run_repl(session, read_line, console, err, as_json=as_json, echo=not interactive)

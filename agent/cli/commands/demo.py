@@ -1,0 +1,38 @@
+"""`restore-agent demo`: degrade, analyze, denoise and measure a photo live."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+
+def demo(
+    image: Path = typer.Option(None, "--image", help="A clean photo to degrade (default: a scikit-image sample photo)."),
+    noise: int = typer.Option(None, "--noise", help="Sigma of the Gaussian noise added to the clean photo (0..255 scale; default 15)."),
+    output: Path = typer.Option(Path("demo-output"), "-o", "--output", help="Folder for the input, restored, comparison and demo.json."),
+    as_is: bool = typer.Option(False, "--as-is", help="The photo is already degraded: restore it as it is, no reference metrics."),
+    weights: str = typer.Option(None, "--weights", help="A weights id or checkpoint path instead of the suggested one."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the added noise."),
+    force: bool = typer.Option(False, "--force", help="Replace existing files in the output folder."),
+    open_result: bool = typer.Option(False, "--open", help="Open the comparison image when done."),
+    as_json: bool = typer.Option(False, "--json", help="Print demo.json instead of the summary."),
+) -> None:
+    """Live demo: noisy copy -> analyzer -> SwinIR with the suggested checkpoint -> restored, with real figures."""
+    from agent.products.demo import DEFAULT_SIGMA, run_demo
+    from agent.cli.views.progress import progress_bar
+    from tools.errors import UserError
+
+    if as_is and noise is not None:
+        raise UserError("--as-is restores the photo as it is: it takes no --noise")
+    sigma = None if as_is else (DEFAULT_SIGMA if noise is None else noise)
+    with progress_bar("denoising tiles", enabled=not as_json) as update:
+        result = run_demo(output, image=image, sigma=sigma, weights=weights, seed=seed, force=force, progress=update)
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        from agent.cli.views.demo import render_demo
+
+        render_demo(result)
+    if open_result and typer.launch(result.files["comparison"], wait=True) != 0:
+        typer.echo(f"note: no image viewer could open {result.files['comparison']}", err=True)

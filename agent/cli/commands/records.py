@@ -1,0 +1,26 @@
+"""`restore-agent records`: the records answers may cite."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+
+def records(
+    card: Path = typer.Option(None, "--card", help="A card (text, YAML or JSON records) that replaces the default records."),
+    as_json: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
+) -> None:
+    """List the loaded records: ids, kinds, what they handle, whether runnable here, exact links."""
+    from tools.cards import load_card
+
+    loaded = load_card(card)
+    if as_json:
+        payload = {"card": loaded.source, "question": loaded.question, "records": [r.to_dict() for r in loaded.records]}
+        typer.echo(json.dumps(payload, ensure_ascii=False))
+        return
+    from rich.console import Console
+
+    from agent.cli.views.answer import records_table
+
+    Console().print(records_table(loaded.records, title=f"Records ({loaded.source} card)"))

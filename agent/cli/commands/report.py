@@ -1,0 +1,69 @@
+"""`restore-agent report`: a grounded answer with photo analyses and before/after figures, as HTML or Markdown."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.console import Console
+
+from agent.cli import options as opt
+from tools.errors import UserError
+
+if TYPE_CHECKING:
+    from agent.core.backends import LLMSettings
+
+
+@opt.with_llm_settings
+def report(
+    question: str = typer.Option(None, "--question", "-q", help="The question (default: the card's own question)."),
+    images: list[Path] = typer.Option(None, "--image", help="A photo to analyze and restore in the report (repeatable)."),
+    card: Path = opt.CARD,
+    noise: int = typer.Option(None, "--noise", help="Add Gaussian noise at this sigma to each photo first and measure against the original."),
+    weights: str = typer.Option(None, "--weights", help="A weights id or checkpoint path instead of the suggested one."),
+    script: Path = typer.Option(None, "--script", help="A YAML job file: one report per job plus index.html in the -o folder."),
+    output: Path = typer.Option(..., "-o", "--output", help="report.html or report.md; with --script, a folder."),
+    force: bool = typer.Option(False, "--force", help="Replace existing output files."),
+    *,
+    settings: LLMSettings,
+) -> None:
+    """Write a self-contained HTML (or Markdown) report: answer, workflow diagram, photos before/after, references."""
+    if script is not None:
+        if question is not None or images or noise is not None or card is not None or weights is not None:
+            raise UserError("--script takes questions, photos, cards, noise and weights from the job file")
+        raise typer.Exit(_run_script(script, settings, output, force))
+    from agent.cli.views.progress import progress_bar
+    from agent.products.report.build import ReportJob
+    from agent.products.report.run import create_report
+
+    job = ReportJob(question, list(images or []), card, noise, weights)
+    with progress_bar("denoising tiles") as update:
+        made = create_report(job, settings, output, force, progress=update)
+    state = "refused: the records do not cover this question" if made.answer["refused"] else \
+        f"{len(made.answer['citations'])} record(s) cited"
+    Console().print(f"wrote {output}: {len(made.runs)} photo(s), {state}, {made.answer['backend']} backend, "
+                    f"{made.seconds:.1f} s", highlight=False)
+
+
+def _run_script(script: Path, settings, output: Path, force: bool) -> int:
+    """Run a job file with an overall progress bar; print the summary; exit code 1 if any job failed."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from agent.products.report.script import INDEX, load_jobs, run_jobs, summary_line
+    from agent.cli.views.reports import outcomes_table
+
+    jobs = load_jobs(script)
+    err = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("reports", total=len(jobs))
+
+        def on_job(number: int, job) -> None:
+            bar.update(task, completed=number, description=f"report {job.name}")
+
+        outcomes = run_jobs(jobs, settings, output, force, on_job)
+        bar.update(task, completed=len(jobs))
+    out = Console()
+    out.print(outcomes_table(outcomes))
+    out.print(f"{summary_line(outcomes)}; index: {Path(output) / INDEX}", highlight=False)
+    return 0 if all(outcome.ok for outcome in outcomes) else 1

@@ -1,0 +1,63 @@
+"""Rich rendering of a demo run: the workflow with this run's numbers and step times, metrics, files."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+
+from agent.products.demo_result import DemoResult
+from agent.products.workflow import Stage, demo_stages, figure_rows
+
+STAGE_STYLE = {"input": "cyan", "analyzer": "magenta", "records": "magenta", "model": "yellow", "output": "green"}
+
+
+MIN_STAGE_WIDTH = 30  # narrower terminals get the stages stacked top to bottom
+
+
+def stage_panel(stage: Stage) -> Panel:
+    subtitle = None if stage.seconds is None else f"{stage.seconds:.2f} s"
+    return Panel("\n".join(stage.lines), title=f"[bold]{stage.title}[/]", subtitle=subtitle,
+                 border_style=STAGE_STYLE.get(stage.kind, "white"))
+
+
+def workflow_view(stages: Sequence[Stage], width: int) -> Table | Group:
+    """The stages as panels joined by arrows, each with its time: in one row where ``width`` allows."""
+    if width < MIN_STAGE_WIDTH * len(stages):
+        parts: list = []
+        for index, stage in enumerate(stages):
+            parts += (["  [bold]|\n  v[/]"] if index else []) + [stage_panel(stage)]
+        return Group(*parts)
+    row = Table.grid(padding=(0, 1), expand=True)
+    cells: list = []
+    for index, stage in enumerate(stages):
+        if index:
+            row.add_column(justify="center", vertical="middle", width=2)
+            cells.append("[bold]->[/]")
+        row.add_column(ratio=1)
+        cells.append(stage_panel(stage))
+    row.add_row(*cells)
+    return row
+
+
+def figures_table(result: DemoResult) -> Table:
+    """Before/after figures of the run, the restored column in bold."""
+    table = Table(title="Before and after", title_justify="left")
+    for column in ("measure", "input", "restored"):
+        table.add_column(column, justify="right" if column != "measure" else "left")
+    for measure, before, after in figure_rows(result):
+        table.add_row(measure, before, f"[bold]{after}[/]")
+    return table
+
+
+def render_demo(result: DemoResult, console: Console | None = None) -> None:
+    console = console or Console()
+    view = workflow_view(demo_stages(result), console.width - 4)
+    console.print(Panel(view, title="Workflow of this run", title_align="left"))
+    console.print(figures_table(result))
+    for note in result.notes:
+        console.print(f"note: {note}", highlight=False)
+    times = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result.seconds.items())
+    console.print(Group(f"[dim]steps: {times}; total {result.total_seconds:.2f} s[/]",
+                        *(f"[dim]wrote {path}[/]" for path in result.files.values())), highlight=False)

@@ -1,0 +1,1 @@
+"""The conversation core: a turn in, a grounded answer out (loop, backends, offline model, composer, guard)."""

@@ -1,0 +1,132 @@
+"""A chat session: the loaded records, the photos seen so far, the conversation, and its transcript.
+
+Each question becomes a :class:`~agent.core.turn.Turn` with the earlier turns as context, so that follow-ups
+work; photos measured in earlier turns are passed on, not measured again. Slash commands act on photos
+through the same restoration pipeline as the agent's tools.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from agent.core.backends import LLMSettings
+from agent.core.loop import Token, run_agent
+from agent.core.turn import TurnResult, make_turn
+from tools.cards import Card, load_card
+from tools.fileio import write_text_atomic
+
+if TYPE_CHECKING:
+    from tools.analyzer import Analysis
+    from tools.records import Record
+    from tools.restore import PhotoKey, RestoreResult
+
+
+@dataclass
+class Entry:
+    """One exchange for the transcript: what was typed and what came back (Markdown)."""
+
+    said: str
+    markdown: str
+    backend: str = ""
+    tools: list[dict] = field(default_factory=list)
+    note: str = ""
+
+
+class ChatSession:
+    """Turns and slash commands over one set of records; keeps history, photos and an optional transcript."""
+
+    def __init__(self, settings: LLMSettings, card: Path | None = None, output_dir: Path | None = None,
+                 transcript: Path | None = None) -> None:
+        self.settings = settings
+        self.output_dir = output_dir
+        self.photos: list[str] = []
+        self.history: list[tuple[str, str]] = []
+        self.last_question = ""
+        self.entries: list[Entry] = []
+        self.analyses: dict[PhotoKey, Analysis] = {}
+        self.load_card(card)
+        self.transcript = Path(transcript) if transcript else None
+        if self.transcript:
+            self.save()
+
+    def load_card(self, card: Path | None) -> Card:
+        """Answer from a card's records from now on (the default card when ``card`` is None)."""
+        self.card = load_card(card)
+        self.analyses.clear()  # recommendations depend on the records
+        return self.card
+
+    @property
+    def records(self) -> list[Record]:
+        return list(self.card.records)
+
+    def ask(self, text: str, on_token: Token | None = None) -> TurnResult:
+        """One agent turn; a cancelled or failed turn leaves the history as it was."""
+        turn = make_turn(text, self.card.records, session_photos=self.photos, history=self.history,
+                         output_dir=self.output_dir, analyses=dict(self.analyses))
+        result = run_agent(turn, self.settings, on_token)
+        self.analyses.update(result.evidence.measured)
+        self.note_photos([*turn.photos, *(a["path"] for a in result.evidence.analyses),
+                          *(r.input for r in result.evidence.restorations)])
+        self.last_question = text
+        self.history.append((turn.message, result.response["answer"]))
+        self.record(Entry(text, result.response["answer"], result.response["backend"],
+                          result.response["tool_calls"], result.failure or ""))
+        return result
+
+    def analyze(self, path: str) -> Analysis:
+        """A photo's analysis (measured once per file content and card)."""
+        from tools.restore import analyze_photo, photo_key
+
+        key = photo_key(path)
+        if key not in self.analyses:
+            self.analyses[key] = analyze_photo(path, self.card.records)
+        self.note_photos([path])
+        return self.analyses[key]
+
+    def restore(self, path: str, output: str | None = None, noise_level: int | None = None) -> RestoreResult:
+        """A photo through the restoration pipeline (its analysis reused), written to ``output`` or the default."""
+        from tools.restore import RestoreRequest, default_output, restore
+
+        target = Path(output).expanduser() if output else default_output(path, self.output_dir)
+        return restore(path, RestoreRequest(target, noise_level=noise_level), self.card.records,
+                       analysis=self.analyze(path))
+
+    def note_photos(self, paths: list[str]) -> None:
+        """Remember photos in the order they were first mentioned."""
+        self.photos += [path for path in dict.fromkeys(paths) if path not in self.photos]
+
+    def record(self, entry: Entry) -> None:
+        """Add an exchange to the transcript (and rewrite the transcript file, atomically)."""
+        self.entries.append(entry)
+        if self.transcript:
+            self.save()
+
+    def save(self) -> None:
+        write_text_atomic(self.transcript, transcript_markdown(self))
+
+
+def transcript_markdown(session: ChatSession) -> str:
+    """The conversation as Markdown: each message, each answer with its backend and tool calls."""
+    lines = ["# restore-agent chat", "",
+             f"Backend: {session.settings.backend}; records: {', '.join(r.id for r in session.card.records)}", ""]
+    for entry in session.entries:
+        lines += [f"## > {entry.said}", ""]
+        if entry.note:
+            lines += [f"*{entry.note}*", ""]
+        lines += [_demote(entry.markdown), ""]
+        if entry.backend:
+            calls = "; ".join(f"`{c['name']}({_args(c['args'])})` {c['seconds']:.2f} s" + ("" if c["ok"] else " (failed)")
+                              for c in entry.tools)
+            lines += [f"*Answered by {entry.backend}. Tools: {calls or 'none'}.*", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _demote(markdown: str) -> str:
+    """Answer headings one level down, under the message's heading."""
+    return "\n".join("#" + line if line.startswith("#") else line for line in markdown.splitlines())
+
+
+def _args(args: dict) -> str:
+    return ", ".join(f"{key}={json.dumps(value, ensure_ascii=False)}" for key, value in args.items())

@@ -1,0 +1,207 @@
+"""The agent's four tools for one turn, as LangChain tools with typed argument schemas.
+
+Each tool reads the :class:`~agent.core.turn.Turn`, appends what it found to the turn's
+:class:`~agent.core.turn.Evidence` and returns compact JSON text. Photos go through the one restoration
+pipeline (:mod:`tools.restore`); results the turn already carries are reused, not recomputed. A tool that
+fails returns ``error: <one line>`` to the model (:func:`tool_error_message`) instead of ending the run.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, Field
+
+from agent.core.turn import Evidence, ToolCall, Turn
+from tools.errors import UserError
+from tools.records import Record
+
+if TYPE_CHECKING:
+    from langchain_core.tools import BaseTool
+
+    from tools.analyzer import Analysis
+    from tools.restore import RestoreResult
+
+MAX_HITS = 4
+MAX_PASSAGES = 2
+PASSAGE_CHARS = 300
+NOT_RUN = "not run (arguments rejected)"
+
+
+class SearchArgs(BaseModel):
+    query: str = Field(description="What to look for in the loaded records, e.g. the user's question.")
+
+
+class AnalyzeArgs(BaseModel):
+    path: str = Field(description="Path of a photo the user attached or named.")
+
+
+class DenoiseArgs(BaseModel):
+    path: str = Field(description="Path of the photo to denoise.")
+    output: str | None = Field(None, description="Where to write the result (default: <name>.denoised.png).")
+    noise_level: Literal[15, 25, 50] | None = Field(
+        None, description="SwinIR checkpoint noise level (default: the level the photo's analysis suggests).")
+
+
+class WorkflowArgs(BaseModel):
+    record_ids: list[str] = Field(default_factory=list, description="Record ids to describe (empty: all records).")
+
+
+TOOL_SPECS: tuple[tuple[str, type[BaseModel], str], ...] = (
+    ("search_records", SearchArgs,
+     "Search the loaded records (the only allowed sources). Returns ids, titles, exact links and matching passages."),
+    ("analyze_image", AnalyzeArgs,
+     "Measure what is wrong with a photo: noise level (sigma, 0-255), blur, JPEG, exposure, haze; "
+     "findings and the records that fit, with the suggested SwinIR noise level."),
+    ("denoise_image", DenoiseArgs,
+     "Denoise a photo with the SwinIR model that runs here; returns the output path, model, time and size."),
+    ("describe_workflow", WorkflowArgs,
+     "Describe records for the workflow: what each handles, its technique, whether it runs here, its links."),
+)
+TOOL_NAMES = tuple(name for name, _, _ in TOOL_SPECS)
+
+
+class Toolbox:
+    """The tools of one turn: they read ``turn`` and record what they find in ``evidence``."""
+
+    def __init__(self, turn: Turn, evidence: Evidence) -> None:
+        self.turn, self.evidence = turn, evidence
+
+    def search_records(self, query: str) -> dict:
+        """The loaded records that match ``query``, best first, with their links and best passages."""
+        from tools.retrieval import RecordStore
+
+        if not query.strip():
+            raise UserError("search_records needs a non-empty query")
+        search = RecordStore(self.turn.records).search(query, k=MAX_HITS, passages_per_hit=MAX_PASSAGES)
+        self.evidence.searches.append(search)
+        by_id = {record.id: record for record in self.turn.records}
+        return {
+            "query": query,
+            "covered": search.covered,
+            **({} if search.covered else {"not_covered_because": search.scope.reason or "no record matches"}),
+            "records": [
+                {**record_links(by_id[hit.record_id]), "score": round(hit.score, 2),
+                 "passages": [p.text[:PASSAGE_CHARS] for p in hit.passages]}
+                for hit in search.hits if hit.record_id in by_id
+            ],
+        }
+
+    def analyze_image(self, path: str) -> dict:
+        """What is wrong with a photo: noise level, findings, the records that fit."""
+        from tools.restore import analysis_summary
+
+        result = analysis_summary(self._analysis(path), path)
+        self.evidence.analyses.append(result)
+        return result
+
+    def denoise_image(self, path: str, output: str | None = None, noise_level: int | None = None) -> dict:
+        """Restore a photo through the pipeline; a restoration the turn already carries is reused."""
+        from tools.restore import RestoreRequest, default_output, photo_key, restore
+
+        key = photo_key(path)
+        known = self.turn.restorations.get(key)
+        if known is not None and output is None and noise_level in reusable_levels(known):
+            result = known
+        else:
+            target = Path(output).expanduser() if output else default_output(path, self.turn.output_dir)
+            request = RestoreRequest(target, noise_level=noise_level)
+            result = restore(path, request, self.turn.records, analysis=self._analysis(path))
+        self.evidence.restorations.append(result)
+        summary = result.to_json()
+        self.evidence.denoise_runs.append(summary)
+        return summary
+
+    def describe_workflow(self, record_ids: Sequence[str] = ()) -> dict:
+        """What each record handles, how it works, whether it runs here, and its exact links."""
+        by_id = {record.id: record for record in self.turn.records}
+        unknown = [rid for rid in record_ids if rid not in by_id]
+        if unknown:
+            raise UserError(f"unknown record id {unknown[0]!r}; loaded ids: {', '.join(by_id)}")
+        chosen = [by_id[rid] for rid in record_ids] if record_ids else self.turn.records
+        return {"records": [
+            {**record_links(record), "kind": record.kind, "handles": list(record.handles),
+             "technique": record.technique, "best_for": record.best_for}
+            for record in chosen
+        ]}
+
+    def _analysis(self, path: str) -> Analysis:
+        """The photo's analysis: from this turn, from the turn's known results, else measured now."""
+        from tools.restore import analyze_photo, photo_key
+
+        key = photo_key(path)
+        known = self.turn.restorations.get(key)
+        analysis = (self.evidence.measured.get(key) or self.turn.analyses.get(key)
+                    or (known.analysis if known else None))
+        if analysis is None:
+            analysis = analyze_photo(path, self.turn.records)
+        self.evidence.measured[key] = analysis
+        return analysis
+
+
+def reusable_levels(known: RestoreResult) -> tuple[int | None, ...]:
+    """Noise levels a call may name and still get ``known``: none, the one the policy picked or suggested."""
+    return None, known.decision.noise_level, known.analysis.suggested_noise_level
+
+
+def record_links(record: Record) -> dict:
+    """A record's id, title, whether it runs here, and its exact links."""
+    return {"id": record.id, "title": record.title, "runnable": record.runnable, "paper": record.paper,
+            "code": record.code}
+
+
+def given(args: dict) -> dict:
+    """Arguments without those left empty, so a model's call and the traced call compare equal."""
+    return {key: value for key, value in args.items() if value is not None and value != []}
+
+
+def traced(evidence: Evidence, name: str, run: Callable[..., dict]) -> Callable[..., str]:
+    """``run`` as a tool function: timed, listed in the trace (completing the entry the model's call made),
+    its result as compact JSON text."""
+    def call(**kwargs: object) -> str:
+        args = given(kwargs)
+        entry = next((c for c in evidence.calls if c.error == NOT_RUN and c.name == name and c.args == args), None)
+        if entry is None:
+            entry = ToolCall(name, args, False, 0.0)
+            evidence.calls.append(entry)
+        entry.error = None
+        started = time.perf_counter()
+        try:
+            result = run(**kwargs)
+        except Exception as exc:
+            entry.error = str(exc)
+            raise
+        finally:
+            entry.seconds = time.perf_counter() - started
+        entry.ok = True
+        return json.dumps(result, ensure_ascii=False, separators=(",", ":"))
+
+    return call
+
+
+def expect_calls(evidence: Evidence, calls: Sequence[tuple[str, dict]]) -> None:
+    """List a model's tool calls in the trace in its order, before they run (possibly in parallel)."""
+    evidence.calls += [ToolCall(name, given(args), False, 0.0, NOT_RUN) for name, args in calls]
+
+
+def build_tools(turn: Turn, evidence: Evidence) -> list[BaseTool]:
+    """The four tools for ``turn``, recording into ``evidence``."""
+    from langchain_core.tools import StructuredTool
+
+    toolbox = Toolbox(turn, evidence)
+    return [
+        StructuredTool.from_function(func=traced(evidence, name, getattr(toolbox, name)), name=name,
+                                     description=description, args_schema=schema)
+        for name, schema, description in TOOL_SPECS
+    ]
+
+
+def tool_error_message(exc: Exception, request: object = None) -> str:
+    """The one line a failed tool call returns to the model."""
+    if isinstance(exc, UserError):
+        return f"error: {exc}"
+    detail = " ".join(str(exc).split())[:300]
+    return f"error: {type(exc).__name__}: {detail}" if detail else f"error: {type(exc).__name__}"

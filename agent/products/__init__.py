@@ -1,0 +1,1 @@
+"""What the agent makes for people: the live demo, comparison images, workflow stages and reports."""

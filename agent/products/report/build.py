@@ -1,0 +1,89 @@
+"""Gather a report: each photo run once through the demo pipeline, then the agent's grounded answer about those
+results, and the workflow."""
+from __future__ import annotations
+
+import datetime
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agent.core.backends import LLMSettings
+from agent.products.demo import run_demo
+from agent.products.demo_result import DemoResult
+from agent.products.workflow import Stage, answer_stages
+from tools.errors import UserError
+from tools.records import Record
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ReportJob:
+    """What one report is about. ``noise``: add Gaussian noise at this sigma to each photo first and
+    measure against the original (as ``demo`` does); without it the photos are restored as they are."""
+
+    question: str | None
+    images: list[Path] = field(default_factory=list)
+    card: Path | None = None
+    noise: int | None = None
+    weights: str | None = None
+
+
+@dataclass
+class Report:
+    """Everything a report shows."""
+
+    question: str
+    answer: dict
+    runs: list[DemoResult]
+    records: list[Record]
+    stages: list[Stage]
+    card: str
+    created: str
+    seconds: float
+
+    @property
+    def record_links(self) -> set[str]:
+        """The only http(s) links a report may contain: the loaded records' paper and code links."""
+        return {link for record in self.records for link in (record.paper, record.code) if link}
+
+
+def check_images(images: Sequence[Path]) -> None:
+    """A one-line error for the first photo that is missing or not a file, before any work."""
+    for image in images:
+        if not Path(image).is_file():
+            what = "is a folder, not an image" if Path(image).is_dir() else "no such image file"
+            raise UserError(f"{what}: {image}")
+
+
+def build_report(job: ReportJob, settings: LLMSettings, work_dir: Path,
+                 progress: Progress | None = None) -> Report:
+    """Run each photo through the demo pipeline (files under ``work_dir``), then ask the agent with those
+    results passed on (nothing is analysed or denoised twice), and assemble the report."""
+    from agent.core.answer import require_question
+    from agent.core.loop import run_agent
+    from agent.core.turn import make_turn
+    from tools.cards import load_card
+    from tools.restore import photo_key
+
+    started = time.perf_counter()
+    check_images(job.images)
+    card = load_card(job.card)
+    question = require_question(job.question, card.question)
+    runs = [run_demo(Path(work_dir) / f"photo-{number}", image=image, sigma=job.noise, weights=job.weights,
+                     records=card.records, progress=progress)
+            for number, image in enumerate(job.images, start=1)]
+    attached = [] if job.noise is not None else job.images  # synthetic noise: the answer is about the question
+    known = {photo_key(image): run.restoration for image, run in zip(attached, runs)}
+    agent_dir = Path(work_dir) / "agent"
+    agent_dir.mkdir(parents=True, exist_ok=True)
+    turn = make_turn(question, card.records, attached=attached, output_dir=agent_dir, restorations=known)
+    result = run_agent(turn, settings)
+    answer = {**result.response, **({"failure": result.failure} if result.failure else {})}
+    return Report(
+        question=answer["question"], answer=answer, runs=runs, records=list(card.records),
+        stages=answer_stages(answer, runs, card.records), card=str(job.card) if job.card else "default card",
+        created=datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z").strip(),
+        seconds=round(time.perf_counter() - started, 2),
+    )

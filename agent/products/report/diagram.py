@@ -1,0 +1,87 @@
+"""Workflow diagrams from :class:`agent.products.workflow.Stage` lists: Mermaid for Markdown, inline SVG for HTML.
+
+The SVG uses no script, font file or external reference: boxes, text and arrow heads only.
+"""
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+from html import escape
+
+from agent.products.workflow import Stage
+
+WRAP = 28            # characters per line inside a box
+LINE = 17            # px between text lines
+PAD = 12
+BOX_W = 240
+GAP = 40             # room for an arrow between boxes
+FILL = {"input": "#e8f1fb", "analyzer": "#f3e8fb", "records": "#f3e8fb", "model": "#fdf3dc", "output": "#e6f6ea"}
+STROKE = {"input": "#3b78c2", "analyzer": "#8a4fc2", "records": "#8a4fc2", "model": "#b8860b", "output": "#2f8f46"}
+
+
+def heading(stage: Stage) -> str:
+    return stage.title + ("" if stage.seconds is None else f" ({stage.seconds:.2f} s)")
+
+
+def wrapped(stage: Stage, width: int = WRAP) -> list[str]:
+    """The stage's lines, each wrapped to ``width`` characters."""
+    return [part for line in stage.lines for part in textwrap.wrap(line, width, break_long_words=True, break_on_hyphens=False) or [""]]
+
+
+def mermaid(stages: Sequence[Stage]) -> str:
+    """A left-to-right Mermaid flowchart of the stages (a fenced block's body)."""
+    def label(stage: Stage) -> str:
+        text = "<br/>".join([f"<b>{heading(stage)}</b>", *wrapped(stage)])
+        return text.replace('"', "#quot;")
+
+    nodes = [f'    s{index}["{label(stage)}"]' for index, stage in enumerate(stages)]
+    edges = [f"    s{index} --> s{index + 1}" for index in range(len(stages) - 1)]
+    return "\n".join(["flowchart LR", *nodes, *edges])
+
+
+def _box(stage: Stage, x: int, y: int, width: int, height: int) -> str:
+    kind = stage.kind if stage.kind in FILL else "input"
+    lines = [f'<text x="{x + PAD}" y="{y + PAD + 13}" font-weight="bold">{escape(heading(stage))}</text>']
+    for number, line in enumerate(wrapped(stage), start=1):
+        lines.append(f'<text x="{x + PAD}" y="{y + PAD + 13 + number * LINE}">{escape(line)}</text>')
+    return (f'<g class="stage stage-{kind}"><rect x="{x}" y="{y}" width="{width}" height="{height}" rx="8" '
+            f'fill="{FILL[kind]}" stroke="{STROKE[kind]}" stroke-width="1.5"/>' + "".join(lines) + "</g>")
+
+
+def _arrow(x1: float, y1: float, x2: float, y2: float) -> str:
+    """A line from (x1, y1) to (x2, y2) with a triangular head at the end (horizontal or vertical)."""
+    if y1 == y2:
+        head = f"{x2},{y2} {x2 - 9},{y2 - 5} {x2 - 9},{y2 + 5}"
+        x2 -= 8
+    else:
+        head = f"{x2},{y2} {x2 - 5},{y2 - 9} {x2 + 5},{y2 - 9}"
+        y2 -= 8
+    return (f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#555" stroke-width="2"/>'
+            f'<polygon points="{head}" fill="#555"/>')
+
+
+def svg(stages: Sequence[Stage], vertical: bool = False, css_class: str = "diagram") -> str:
+    """The stages as boxes joined by arrows: left to right, or top to bottom when ``vertical``."""
+    heights = [2 * PAD + 13 + len(wrapped(stage)) * LINE + 4 for stage in stages]
+    parts = []
+    if vertical:
+        y = 0
+        for index, (stage, height) in enumerate(zip(stages, heights)):
+            if index:
+                parts.append(_arrow(BOX_W / 2, y - GAP + 4, BOX_W / 2, y - 2))
+            parts.append(_box(stage, 1, y, BOX_W - 2, height))
+            y += height + GAP
+        width, total = BOX_W, y - GAP + 2
+    else:
+        tallest = max(heights, default=0)
+        for index, stage in enumerate(stages):
+            x = index * (BOX_W + GAP)
+            if index:
+                parts.append(_arrow(x - GAP + 4, tallest / 2, x - 2, tallest / 2))
+            parts.append(_box(stage, x + 1, 1, BOX_W - 2, tallest - 2))
+        width, total = len(stages) * (BOX_W + GAP) - GAP, tallest
+    summary = " -> ".join(stage.title for stage in stages)
+    return (f'<svg class="{css_class}" viewBox="0 0 {width} {total}" '
+            f'width="{width}" height="{total}" role="img" aria-label="Workflow: {escape(summary)}" '
+            f'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif" font-size="13" fill="#1d1d1d">'
+            f"<title>Workflow: {escape(summary)}</title>" + "".join(parts) + "</svg>")

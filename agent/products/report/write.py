@@ -1,0 +1,51 @@
+"""Putting a report on disk: the format from the file extension, checks before any work, atomic writes."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from agent.products.report.build import Report
+from tools.errors import OutputExists, UserError
+from tools.fileio import check_output_path, write_atomic, write_text_atomic
+
+FORMATS = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
+
+
+def report_format(output: Path) -> str:
+    """``html`` or ``markdown`` from the extension of ``output``."""
+    try:
+        return FORMATS[Path(output).suffix.lower()]
+    except KeyError:
+        raise UserError(f"report output must end in .html or .md, got {Path(output).name!r}") from None
+
+
+def assets_dir(output: Path) -> Path:
+    """The folder beside a Markdown report that holds its images: ``report.md`` -> ``report_files``."""
+    return Path(output).with_name(Path(output).stem + "_files")
+
+
+def check_report_output(output: Path, force: bool = False) -> str:
+    """Check (before any work) that ``output`` can be written; returns its format."""
+    kind = report_format(output)
+    check_output_path(output, force=force)
+    if kind == "markdown" and assets_dir(output).exists() and not force:
+        raise OutputExists(assets_dir(output))
+    return kind
+
+
+def write_report(report: Report, output: Path) -> Path:
+    """Render ``report`` in the format of ``output`` and write it (and a Markdown report's images)."""
+    output = Path(output)
+    if report_format(output) == "html":
+        from agent.products.report.html import render_html
+
+        return write_text_atomic(output, render_html(report))
+    from agent.products.report.markdown import render_markdown
+
+    folder = assets_dir(output)
+    text, files = render_markdown(report, folder.name)
+    if files:
+        folder.mkdir(exist_ok=True)
+        for name, source in files.items():
+            write_atomic(folder / name, lambda tmp, source=source: shutil.copyfile(source, tmp))
+    return write_text_atomic(output, text)

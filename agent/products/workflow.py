@@ -1,0 +1,134 @@
+"""The CNAPS-style workflow (input -> analyzer -> model -> output) of a demo run or a report, with real numbers.
+
+The stages are plain data; :mod:`agent.cli.views.demo` draws them with rich, :mod:`agent.products.report.diagram`
+as Mermaid and SVG.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from textwrap import shorten
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agent.products.demo_result import DemoResult
+
+
+QUESTION_CHARS = 100  # a longer question is shortened in the diagram (the report states it in full)
+
+
+@dataclass
+class Stage:
+    """One box of the workflow: ``kind`` is input, analyzer, records, model or output."""
+
+    kind: str
+    title: str
+    lines: list[str] = field(default_factory=list)
+    seconds: float | None = None
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def findings_text(analysis: Mapping) -> str:
+    """The analysis's findings in a few words, strongest first."""
+    found = [f"{f['degradation']} ({f['severity']})" for f in analysis.get("findings", [])]
+    return ", ".join(found) if found else "no degradation found"
+
+
+def checkpoint_text(run: "DemoResult") -> str:
+    level = run.checkpoint.get("noise_level")
+    return f"{run.checkpoint['id']}" + (f" (noise {level})" if level else "")
+
+
+def result_lines(run: "DemoResult") -> list[str]:
+    """The before -> after figures of one run: PSNR/SSIM with a reference, else noise and PIQE."""
+    noise, quality = run.noise_estimate, run.quality
+    lines = [f"noise sigma {_num(noise['before'])} -> {_num(noise['after'])}"]
+    if run.metrics:
+        noisy, restored = run.metrics["noisy"], run.metrics["restored"]
+        lines.insert(0, f"PSNR {noisy['psnr']:.2f} -> {restored['psnr']:.2f} dB")
+        lines.insert(1, f"SSIM {noisy['ssim']:.3f} -> {restored['ssim']:.3f}")
+    else:
+        lines.append(f"PIQE {_num(quality['before'])} -> {_num(quality['after'])} (lower is better)")
+    return lines
+
+
+def figure_rows(run: "DemoResult", digits: int = 2) -> list[tuple[str, str, str]]:
+    """(measure, input, restored) rows: PSNR/SSIM against the clean photo where there is one, noise and PIQE."""
+    rows = []
+    if run.metrics:
+        noisy, restored = run.metrics["noisy"], run.metrics["restored"]
+        rows.append(("PSNR vs clean (dB)", f"{noisy['psnr']:.2f}", f"{restored['psnr']:.2f}"))
+        rows.append(("SSIM vs clean", f"{noisy['ssim']:.4f}", f"{restored['ssim']:.4f}"))
+    rows.append(("analyzer noise sigma", *(_num(run.noise_estimate[k], digits) for k in ("before", "after"))))
+    rows.append(("PIQE (lower is better)", *(_num(run.quality[k], digits) for k in ("before", "after"))))
+    return rows
+
+
+def panel_labels(run: "DemoResult") -> list[tuple[str, list[str]]]:
+    """(file key, two label lines) for each panel of a run's comparison image, left to right."""
+    noise = run.noise_estimate
+    if run.metrics:
+        noisy, restored = run.metrics["noisy"], run.metrics["restored"]
+        return [("clean", ["clean reference", f"{run.width}x{run.height}"]),
+                ("input", [f"noisy (sigma {run.sigma})", f"PSNR {noisy['psnr']:.2f} dB  SSIM {noisy['ssim']:.3f}"]),
+                ("restored", [f"restored ({run.checkpoint['id']})",
+                              f"PSNR {restored['psnr']:.2f} dB  SSIM {restored['ssim']:.3f}"])]
+    quality = run.quality
+    return [("input", ["input (as is)", f"noise {_num(noise['before'])}  PIQE {_num(quality['before'])}"]),
+            ("restored", [f"restored ({run.checkpoint['id']})",
+                          f"noise {_num(noise['after'])}  PIQE {_num(quality['after'])}"])]
+
+
+def demo_stages(run: "DemoResult") -> list[Stage]:
+    """The four stages of one demo run with its figures and the seconds each took."""
+    seconds = run.seconds
+    degraded = f"+ Gaussian noise sigma {run.sigma} (seed {run.seed})" if run.metrics else "taken as is"
+    analysis = run.analysis
+    suggested = run.checkpoint.get("suggested_noise_level")
+    return [
+        Stage("input", "Input", [Path(run.source).name,
+                                 f"{run.width}x{run.height}", degraded], seconds.get("prepare")),
+        Stage("analyzer", "Analyzer", [f"noise sigma {_num(run.noise_estimate['before'])}",
+                                       findings_text(analysis),
+                                       f"suggests noise-{suggested} checkpoint" if suggested else "no noise level suggested"],
+              seconds.get("analyze")),
+        Stage("model", "SwinIR checkpoint", [checkpoint_text(run), f"{run.checkpoint['tiles']} tile(s)"],
+              seconds.get("denoise")),
+        Stage("output", "Output", result_lines(run), round(seconds.get("measure", 0) + seconds.get("compare", 0), 3)),
+    ]
+
+
+def answer_stages(answer: Mapping, runs: Sequence["DemoResult"], records: Sequence) -> list[Stage]:
+    """The workflow for a question: the question (and photos), what the records say, what ran, what came out."""
+    question = Stage("input", "Input", [f"question: {shorten(answer['question'], QUESTION_CHARS, placeholder=' ...')}"])
+    question.lines += [f"photo: {Path(run.source).name} ({run.width}x{run.height})" for run in runs]
+    if answer.get("refused"):
+        return [question, Stage("records", "Records", [f"{len(records)} loaded records", "none covers this question"]),
+                Stage("output", "Output", ["a plain refusal", "no links"])]
+    stages = [question]
+    if runs:
+        stages.append(Stage("analyzer", "Analyzer", [f"{Path(run.source).name}: {findings_text(run.analysis)}"
+                                                     for run in runs],
+                            round(sum(run.seconds.get("analyze", 0) for run in runs), 3)))
+    from agent.core.compose import display_name
+
+    by_id = {record.id: record for record in records}
+    models = []
+    for record_id in answer.get("citations", []):
+        record = by_id.get(record_id)
+        name = display_name(record) if record else record_id
+        if record is not None and record.runnable and runs:
+            ran = sorted({checkpoint_text(run) for run in runs})
+            models.append(f"{name} [{record_id}]: ran {', '.join(ran)}")
+        else:
+            models.append(f"{name} [{record_id}]: " + ("runs here" if record and record.runnable else "described only"))
+    stages.append(Stage("model", "Models", models or ["no record cited"],
+                        round(sum(run.seconds.get("denoise", 0) for run in runs), 3) if runs else None))
+    outputs = [line for run in runs for line in (f"{Path(run.source).name}:", *result_lines(run))]
+    outputs.append(f"answer citing {len(answer.get('citations', []))} record(s)")
+    stages.append(Stage("output", "Output", outputs))
+    return stages
