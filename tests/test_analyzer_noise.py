@@ -38,11 +38,12 @@ def test_white_noise_is_gaussian_like_with_the_nearest_checkpoint(clean: np.ndar
     assert result.low <= result.sigma <= result.high
 
 
-def test_noise_shared_by_the_channels_is_not_called_gaussian(clean: np.ndarray) -> None:
+def test_noise_shared_by_the_channels_is_called_luminance_not_white(clean: np.ndarray) -> None:
     grain = np.random.default_rng(1).normal(0, 12, clean.shape[:2])[..., None]  # same noise in R, G and B
     result = measure_noise(np.clip(np.rint(clean + grain), 0, 255).astype(np.uint8))
-    assert result.severity != "none" and not result.gaussian_like and result.suggested_level is None
-    assert result.channel_correlation > 0.9 and "not white Gaussian" in result.evidence
+    assert result.severity != "none" and not result.gaussian_like and result.kind == "luminance"
+    assert result.channel_correlation > 0.9 and "luminance-only noise" in result.evidence
+    assert result.suggested_level == 15  # the white-noise weights run on it once matched (tools.restore.decide)
 
 
 def test_spatially_correlated_noise_is_not_called_gaussian(clean: np.ndarray) -> None:

@@ -15,7 +15,8 @@ PACKAGES = ("agent", "tools", "knowledge", "prompts")
 MAX_LINES = 400
 # Which room may import which. A room imports itself and the rooms listed; anything else is the wrong way.
 LAYERS = {
-    "agent.cli": {"agent.products", "agent.core", "tools", "knowledge", "prompts"},
+    "agent.cli": {"agent.mcp", "agent.products", "agent.core", "tools", "knowledge", "prompts"},
+    "agent.mcp": {"agent.products", "agent.core", "tools", "knowledge", "prompts"},
     "agent.products": {"agent.core", "tools", "knowledge", "prompts"},
     "agent.core": {"tools", "knowledge", "prompts"},
     "tools": {"knowledge"},

@@ -67,7 +67,7 @@ def test_json_shape_is_exact(card_answer: dict) -> None:
     assert all(set(ref) == {"id", "title", "paper", "code"} for ref in card_answer["references"])
 
 
-def test_card_answer_says_which_leads_when_and_how_each_works(card_answer: dict) -> None:
+def test_card_answer_says_which_fits_when_and_how_each_works(card_answer: dict) -> None:
     workflow = card_answer["sections"]["workflow"]
     for phrase in ("windows that shift", "hypernetwork", "frequency", "Diffusion Transformer",
                    "Mixture of Adaptive Modulator", "runnable here", "described only", "its level is known",

@@ -1,6 +1,8 @@
 """Atomic output: write to a temporary file beside the target, then rename over it."""
 from __future__ import annotations
 
+import glob
+import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Iterable
@@ -69,3 +71,22 @@ def prepare_output_folder(folder: Path, names: Iterable[str], inputs: Iterable[P
     for name in names:
         check_output_path(folder / name, *sources, force=force)
     return folder
+
+
+def sha256_file(path: Path) -> str:
+    """The sha256 of a file's bytes, read in 1 MB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def remove_stale_temporaries(path: Path) -> int:
+    """Delete the temporary files a killed :func:`write_atomic` left beside ``path``; returns how many."""
+    path = Path(path)
+    pattern = f".{glob.escape(path.name)}.*{glob.escape(path.suffix)}"
+    stale = list(path.parent.glob(pattern)) if path.parent.is_dir() else []
+    for leftover in stale:
+        leftover.unlink(missing_ok=True)
+    return len(stale)

@@ -12,12 +12,28 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL.ExifTags import Base as ExifTag
 
 from tools.errors import UserError
 from tools.fileio import write_atomic
 
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF",
                 ".bmp": "BMP", ".webp": "WEBP"}
+
+
+@dataclass(frozen=True)
+class PhotoMetadata:
+    """What a photo file says about itself that its outputs keep: EXIF (orientation already applied, so its
+    tag reads 1) and the ICC color profile."""
+
+    exif: bytes | None = None
+    icc: bytes | None = None
+
+    def icc_for(self, gray: bool) -> bytes | None:
+        """The ICC profile when it describes ``gray`` or RGB pixels (a CMYK profile does not fit converted pixels)."""
+        if not self.icc or len(self.icc) < 20:
+            return None
+        return self.icc if self.icc[16:20] == (b"GRAY" if gray else b"RGB ") else None
 
 
 @dataclass
@@ -30,6 +46,7 @@ class LoadedImage:
     source_mode: str = ""
     format: str | None = None
     notes: list[str] = field(default_factory=list)
+    metadata: PhotoMetadata = field(default_factory=PhotoMetadata)
 
     @property
     def is_gray(self) -> bool:
@@ -59,6 +76,22 @@ def _to_uint8(img: Image.Image, notes: list[str]) -> Image.Image:
     return img
 
 
+def read_metadata(img: Image.Image) -> PhotoMetadata:
+    """EXIF (orientation tag reset to 1, as the pixels get it applied) and ICC profile of an opened image."""
+    exif = Image.Exif()
+    exif.load(img.getexif().tobytes())  # a copy: the image's own EXIF still orients its pixels
+    if ExifTag.Orientation in exif:
+        exif[ExifTag.Orientation] = 1
+    return PhotoMetadata(exif=exif.tobytes() if len(exif) else None, icc=img.info.get("icc_profile") or None)
+
+
+def _deep_color_png(path: Path) -> bool:
+    """Whether a PNG holds 16-bit color samples (its header says so), which Pillow decodes at 8 bits."""
+    with open(path, "rb") as handle:
+        header = handle.read(26)
+    return len(header) == 26 and header[24] == 16 and header[25] in (2, 6)  # bit depth; RGB or RGBA
+
+
 def load_image(path: str | Path) -> LoadedImage:
     """Decode an image file into 8-bit gray or RGB pixels plus an optional alpha channel.
 
@@ -80,6 +113,7 @@ def load_image(path: str | Path) -> LoadedImage:
                     img.seek(0)
                 img.load()
                 source_mode = img.mode
+                metadata = read_metadata(img)
                 img = ImageOps.exif_transpose(img)
     except FileNotFoundError:
         raise UserError(f"no such file: {path}") from None
@@ -94,6 +128,8 @@ def load_image(path: str | Path) -> LoadedImage:
         raise UserError(f"cannot decode image (truncated or corrupt: {exc}): {path}") from None
 
     alpha = None
+    if fmt == "PNG" and _deep_color_png(path):
+        notes.append("16-bit color PNG read at 8 bits")
     img = _to_uint8(img, notes)
     if img.mode == "P":
         img = img.convert("RGBA" if "transparency" in img.info else "RGB")
@@ -103,13 +139,14 @@ def load_image(path: str | Path) -> LoadedImage:
         img = img.convert("L" if img.mode == "LA" else "RGB")
         notes.append("alpha channel kept aside and re-attached to outputs")
     if img.mode == "CMYK":
-        notes.append("CMYK image converted to RGB")
+        notes.append("CMYK image converted to RGB" + (" (its CMYK color profile dropped)" if metadata.icc else ""))
     if img.mode == "1":
         img = img.convert("L")
     if img.mode not in ("L", "RGB"):
         img = img.convert("RGB")
     pixels = np.asarray(img, dtype=np.uint8).copy()
-    return LoadedImage(path=path, pixels=pixels, alpha=alpha, source_mode=source_mode, format=fmt, notes=notes)
+    return LoadedImage(path=path, pixels=pixels, alpha=alpha, source_mode=source_mode, format=fmt, notes=notes,
+                       metadata=metadata)
 
 
 def to_pil(pixels: np.ndarray, alpha: np.ndarray | None = None) -> Image.Image:
@@ -120,12 +157,30 @@ def to_pil(pixels: np.ndarray, alpha: np.ndarray | None = None) -> Image.Image:
     return img
 
 
-def save_image(pixels: np.ndarray, path: str | Path, alpha: np.ndarray | None = None, quality: int = 95) -> Path:
-    """Write pixels atomically; the format follows the file extension."""
-    path = Path(path)
-    fmt = SAVE_FORMATS.get(path.suffix.lower())
+def save_format(path: str | Path) -> str:
+    """Pillow's format name for an output path's extension; a one-line error for any other extension."""
+    fmt = SAVE_FORMATS.get(Path(path).suffix.lower())
     if fmt is None:
-        raise UserError(f"unsupported output extension {path.suffix!r}: use one of {', '.join(sorted(SAVE_FORMATS))}")
+        raise UserError(f"unsupported output extension {Path(path).suffix!r}: "
+                        f"use one of {', '.join(sorted(SAVE_FORMATS))}")
+    return fmt
+
+
+def metadata_options(fmt: str, metadata: PhotoMetadata | None, gray: bool) -> dict:
+    """Pillow save options that carry ``metadata`` into a file of format ``fmt`` (BMP holds neither)."""
+    if metadata is None or fmt == "BMP":
+        return {}
+    icc = metadata.icc_for(gray)
+    return {**({"exif": metadata.exif} if metadata.exif else {}), **({"icc_profile": icc} if icc else {})}
+
+
+def save_image(pixels: np.ndarray, path: str | Path, alpha: np.ndarray | None = None, quality: int = 95,
+               metadata: PhotoMetadata | None = None) -> Path:
+    """Write pixels atomically; the format follows the file extension. ``metadata`` (EXIF, a fitting ICC
+    profile) goes into formats that hold it."""
+    path = Path(path)
+    fmt = save_format(path)
     img = to_pil(pixels, alpha if fmt != "JPEG" else None)
     options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
+    options.update(metadata_options(fmt, metadata, pixels.ndim == 2))
     return write_atomic(path, lambda tmp: img.save(tmp, format=fmt, **options))

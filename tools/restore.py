@@ -16,6 +16,7 @@ from tools.errors import UserError
 
 if TYPE_CHECKING:
     from tools.analyzer import Analysis
+    from tools.analyzer.method_noise import ResidualCheck
     from tools.records import Record
     from tools.swinir.service import DenoiseResult
 
@@ -26,7 +27,8 @@ PhotoKey = tuple[str, int, int]
 @dataclass(frozen=True)
 class RestoreRequest:
     """How to restore one photo. ``noise_level`` names a checkpoint level and overrides the analysis;
-    ``check`` measures the output with the analyzer."""
+    ``force`` runs the denoiser even where the policy would not (an explicit request); ``check`` measures the
+    output with the analyzer and checks what the run removed."""
 
     output: Path
     noise_level: int | None = None
@@ -35,6 +37,7 @@ class RestoreRequest:
     overlap: int | None = None
     ensemble: bool = False
     reference: Path | None = None
+    force: bool = False
     check: bool = True
 
 
@@ -46,10 +49,11 @@ class Decision:
     noise_level: int | None
     noise_sigma: float | None
     reason: str
+    forced: bool = False  # runs only because it was asked for explicitly; the policy would not
 
     def to_dict(self) -> dict:
         return {"denoise": self.denoise, "noise_level": self.noise_level, "noise_sigma": self.noise_sigma,
-                "reason": self.reason}
+                "reason": self.reason, "forced": self.forced}
 
 
 @dataclass
@@ -61,6 +65,7 @@ class RestoreResult:
     decision: Decision
     run: DenoiseResult | None
     after: Analysis | None = None
+    check: ResidualCheck | None = None
     seconds: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict:
@@ -70,9 +75,19 @@ class RestoreResult:
         if "denoise" in self.seconds:
             data["seconds"] = self.seconds["denoise"]  # the whole step, as step times report it
         data["decision"] = self.decision.to_dict()
+        data["before"] = noise_summary(self.analysis)
         if self.after is not None:
-            data["after"] = {"noise_sigma": self.after.noise.sigma, "piqe": self.after.quality.piqe}
+            data["after"] = noise_summary(self.after)
+        if self.check is not None:
+            data["check"] = self.check.to_dict()
         return data
+
+
+def noise_summary(analysis: Analysis) -> dict:
+    """The noise of a photo as tools report it: level with its range, kind, confidence, words; and PIQE."""
+    noise = analysis.noise
+    return {"noise_sigma": noise.sigma, "noise_low": noise.low, "noise_high": noise.high, "noise_kind": noise.kind,
+            "confidence": noise.confidence, "evidence": noise.evidence, "piqe": analysis.quality.piqe}
 
 
 def photo_key(path: str | Path) -> PhotoKey:
@@ -92,28 +107,50 @@ def analyze_photo(path: str | Path, records: Sequence[Record] = ()) -> Analysis:
     return analyze(Path(path).expanduser(), list(records))
 
 
-def decide(analysis: Analysis, noise_level: int | None = None, weights: str | None = None) -> Decision:
+def decide(analysis: Analysis, noise_level: int | None = None, weights: str | None = None,
+           force: bool = False) -> Decision:
     """The restoration policy.
 
-    The checkpoint level is the one asked for, else (without named weights) the one the analysis
-    suggests. The photo's noise is matched to the weights' training noise at the analyzer's sigma when
-    the noise is Gaussian-like and no other level was asked for; otherwise at the checkpoint's level.
+    The denoiser runs on noise the shipped white-noise weights fit once matched (white, luminance-only,
+    signal-dependent: the analyzer suggests a level), or when asked for explicitly (a level, weights, or
+    ``force``); on a photo with no visible noise, or with grain, it does not run, and the reason quotes the
+    measurement. The checkpoint level is the one asked for, else the suggested one; the photo's noise is
+    matched to the weights' training noise at the measured sigma unless another level was asked for.
     """
+    noise = analysis.noise
     suggested = analysis.suggested_noise_level
+    explicit = noise_level is not None or bool(weights) or force
+    if suggested is None and not explicit:
+        return Decision(False, None, None, _why_not(noise))
     level = noise_level if noise_level is not None else (None if weights else suggested)
-    matched = analysis.noise.gaussian_like and noise_level in (None, suggested)
-    sigma = analysis.noise.sigma if matched else None
+    matched = noise.sigma is not None and noise.sigma > 0 and suggested is not None and noise_level in (None, suggested)
+    sigma = noise.sigma if matched else None
     if noise_level is not None:
         reason = f"noise level {noise_level} as asked"
     elif weights:
         reason = f"the weights asked for ({weights})"
     elif suggested is not None:
-        reason = f"the analyzer suggests the noise-{suggested} checkpoint"
+        reason = f"{noise.evidence}: the noise-{suggested} checkpoint"
     else:
-        reason = "the analyzer suggests no noise level: the default checkpoint"
+        reason = "the default checkpoint, as asked"
     if sigma is not None:
         reason += f", matched to the measured sigma {sigma:.1f}"
-    return Decision(True, level, sigma, reason)
+    if suggested is None:
+        reason += f"; the analysis alone would not run it, since it found {_why_not(noise)}"
+    if noise.kind in ("luminance", "signal-dependent") and level is not None:
+        reason += ("; the weights expect independent noise in each channel" if noise.kind == "luminance" else
+                   "; one sigma for all brightness levels, so bright areas may keep some noise")
+    return Decision(True, level, sigma, reason, forced=suggested is None)
+
+
+def _why_not(noise) -> str:
+    """Why the policy does not run the denoiser on this noise, quoting the measurement."""
+    if noise.kind == "correlated":
+        return (f"{noise.evidence}: the shipped weights are trained on white noise, and on grain they would "
+                "soften detail and leave blotches")
+    if noise.kind == "none":
+        return f"{noise.evidence}: denoising would only remove detail"
+    return f"{noise.evidence}: no checkpoint level fits it"
 
 
 def restore(photo: str | Path, request: RestoreRequest, records: Sequence[Record] = (),
@@ -126,7 +163,7 @@ def restore(photo: str | Path, request: RestoreRequest, records: Sequence[Record
     if analysis is None:
         analysis = analyze_photo(photo, records)
         seconds["analyze"] = round(time.perf_counter() - started, 3)
-    decision = decide(analysis, request.noise_level, request.weights)
+    decision = decide(analysis, request.noise_level, request.weights, request.force)
     run = None
     if decision.denoise:
         started = time.perf_counter()
@@ -135,12 +172,24 @@ def restore(photo: str | Path, request: RestoreRequest, records: Sequence[Record
                            reference=request.reference, progress=progress, noise_sigma=decision.noise_sigma,
                            ensemble=request.ensemble)
         seconds["denoise"] = round(time.perf_counter() - started, 3)
-    after = None
+    after = check = None
     if run is not None and request.check:
         started = time.perf_counter()
-        after = analyze_photo(run.output)
+        after, check = check_output(photo, run.output, analysis)
         seconds["check"] = round(time.perf_counter() - started, 3)
-    return RestoreResult(str(photo), analysis, decision, run, after, seconds)
+    return RestoreResult(str(photo), analysis, decision, run, after, check, seconds)
+
+
+def check_output(photo: str | Path, output: str | Path, before: Analysis) -> tuple[Analysis, ResidualCheck]:
+    """The output's analysis and the method-noise check: what the run removed against the noise measured on
+    its input, and the no-reference score before and after."""
+    from tools.analyzer.method_noise import check_residual
+    from tools.imageio import load_image
+
+    after = analyze_photo(output)
+    check = check_residual(load_image(Path(photo).expanduser()).pixels, load_image(output).pixels,
+                           before.noise.sigma, before.noise.kind, before.quality.piqe, after.quality.piqe)
+    return after, check
 
 
 def default_output(source: str | Path, output_dir: Path | None = None) -> Path:
@@ -156,8 +205,13 @@ def analysis_summary(analysis: Analysis, path: str | Path) -> dict:
         "width": analysis.width,
         "height": analysis.height,
         "noise_sigma": analysis.noise.sigma,
+        "noise_low": analysis.noise.low,
+        "noise_high": analysis.noise.high,
+        "noise_kind": analysis.noise.kind,
+        "noise_confidence": analysis.noise.confidence,
         "gaussian_like": analysis.noise.gaussian_like,
         "suggested_noise_level": analysis.suggested_noise_level,
+        "decision": decide(analysis).to_dict(),
         "findings": [finding.to_dict() for finding in analysis.findings],
         "recommendations": [rec.to_dict() for rec in analysis.recommendations],
         "seconds": round(analysis.seconds, 3),

@@ -22,11 +22,12 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from agent.cli.commands import analyze, ask, chat, demo, denoise, records, report, weights
+    from agent.cli.commands import analyze, ask, batch, chat, demo, denoise, mcp, records, report, weights
 
     for name, command in (("ask", ask.ask), ("chat", chat.chat), ("records", records.records),
                           ("analyze", analyze.analyze), ("denoise", denoise.denoise), ("demo", demo.demo),
-                          ("report", report.report)):
+                          ("report", report.report), ("mcp", mcp.mcp),
+                          ("batch", batch.batch)):
         app.command(name)(command)
     app.add_typer(weights.app, name="weights")
 

@@ -95,7 +95,11 @@ def _denoise(session: ChatSession, args: list[str]) -> SlashResult:
     run = session.restore(parsed.path, parsed.output, parsed.noise).to_json()
     text = (f"wrote `{run['output']}` with {run['model']} (noise level {run['noise_level']}) in {run['seconds']:.2f} s "
             f"for {run['megapixels']:.2f} MP")
-    return SlashResult(text, run)
+    notes = [*run.get("notes", []), *([run["decision"]["reason"]] if run["decision"]["forced"] else [])]
+    check = run.get("check")
+    if check:
+        notes.append(("check: " if check["ok"] else "check failed: ") + check["verdict"])
+    return SlashResult("\n".join([text, *(f"- {note}" for note in notes)]), run)
 
 
 @slash("records", "", "list the loaded records with their links")

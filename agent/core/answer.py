@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from agent.core.backends import FALLBACK, OFFLINE
 from agent.core.compose import SECTIONS, ComposedAnswer, compose_turn
 from agent.core.grounding import cited_ids, ground_text
+from agent.core.question import earlier_turns
 from agent.core.turn import Evidence, Turn
 from tools.errors import UserError
 from tools.records import Record
@@ -88,7 +89,7 @@ def finalize(text: str, turn: Turn, evidence: Evidence, backend: str) -> dict:
     sections; a missing one is filled in from the composer (and reported as repaired). Either way the
     grounding guard removes any link or citation that no loaded record supports.
     """
-    offline = compose_turn(turn.question, turn.records, evidence)
+    offline = compose_turn(turn.question, turn.records, evidence, earlier_turns(turn.history, turn.records))
     if backend in (OFFLINE, FALLBACK):
         return build_response(turn.question, turn.records, offline, _trace(evidence), backend)
     sections = sections_from_markdown(text, offline.headings)

@@ -1,7 +1,11 @@
-"""The offline answer composer: deterministic prose in three sections from the records and retrieval hits.
+"""The offline answer composer: deterministic prose in three sections from the records, their facts and the
+turn's tool results.
 
-``compose_answer`` also takes optional tool results (a photo's analysis, a denoise run) as plain dicts,
-so that any backend can have the Workflow section report real numbers.
+The question is read first (:mod:`agent.core.question`). A narrow question (a fact, a comparison, whether a
+record runs here) is answered in the first paragraph from the records' facts (:mod:`agent.core.direct`,
+:mod:`agent.core.compare`), and its task, workflow and references are short and about the records it concerns.
+An overview or a recommendation keeps the situation-by-situation workflow over the matching records; so does a
+turn with photos, whose analyses and denoise runs (plain dicts) the workflow reports with their numbers.
 """
 from __future__ import annotations
 
@@ -9,19 +13,26 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from agent.core.templates import fill, fill_for
+from agent.core.compare import comparison_answer, recommend_answer
+from agent.core.direct import Direct, fact_answer, feasibility_answer, runs_here
+from agent.core.prose import cite, count, display_name, main_situation, situation_text, without_repeats
+from agent.core.prose import join as _join
+from agent.core.question import Earlier, Question, understand
+from agent.core.templates import fill
 from tools.degradation_terms import PRIORITY, degradations_in
 from tools.records import DEGRADATIONS, Record
-from tools.retrieval import RecordStore, SearchResult, record_name, tokenize
+from tools.retrieval import SearchResult, plain_question, store_for
 
 if TYPE_CHECKING:
     from agent.core.turn import Evidence
 
 SECTIONS = ("task", "workflow", "references")
-OVERVIEW_TERMS = frozenset(tokenize("techniques architectures leading overview compare comparison landscape alternatives"))
 RELATIVE_CUTOFF = 0.35  # a record scoring below this share of the best one is not relevant to a specific question
 OVERVIEW_CUTOFF = 0.1  # broad questions keep every record that shares a real part of the question
-_NUMBERS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+NARROW = {"fact": fact_answer, "feasibility": feasibility_answer, "comparison": comparison_answer,
+          "recommend": recommend_answer}
+
+__all__ = ["SECTIONS", "ComposedAnswer", "cite", "compose_answer", "compose_refusal", "compose_turn", "display_name"]
 
 
 @dataclass
@@ -39,15 +50,6 @@ class ComposedAnswer:
         return "\n\n".join(f"## {self.headings[key]}\n\n{self.sections[key]}" for key in SECTIONS)
 
 
-def display_name(record: Record) -> str:
-    """How prose names a record: its ``name``, else the title before a colon, else the title."""
-    return record.extra.get("name") or (record_name(record) if ":" in record.title else record.title)
-
-
-def cite(records: Sequence[Record]) -> str:
-    return "".join(f"[{record.id}]" for record in records)
-
-
 def compose_answer(
     question: str,
     records: Sequence[Record],
@@ -55,37 +57,48 @@ def compose_answer(
     analyses: Sequence[Mapping] | None = None,
     denoise_results: Sequence[Mapping] | None = None,
     failures: Sequence[Mapping] = (),
+    earlier: Sequence[Earlier] = (),
 ) -> ComposedAnswer:
-    """Compose the answer to ``question`` from ``records`` ranked by ``search``.
+    """Compose the answer to ``question`` from ``records``, the ``search`` behind it and the earlier turns.
 
     ``analyses``: dicts describing analysed photos (``path``, ``noise_sigma``, ``degradations``/``findings``).
     ``denoise_results``: dicts of denoise runs (``input``, ``output``, ``model``, ``noise_level``,
     ``seconds``, ``megapixels``, ``psnr``, ``ssim``). Both are reported with their numbers.
     ``failures``: tool calls that failed (``name``, ``args``, ``error``); the workflow says what was not done.
+    ``earlier``: the chat's earlier turns, which a follow-up ("how big is it?") refers to.
     """
     analyses, denoise_results = list(analyses or ()), list(denoise_results or ())
-    if not search.covered and not analyses and not denoise_results:
+    store = store_for(tuple(records))
+    asked = understand(question, records, earlier, store.lexicon)
+    follow_up = asked.follow_up and bool(asked.subjects) and not _foreign(search)
+    if not (search.covered or analyses or denoise_results or follow_up):
         return compose_refusal(question, records, search)
+    notes = [_failure_sentence(failure) for failure in failures]
+    if not analyses and not denoise_results and asked.kind in NARROW:
+        direct = NARROW[asked.kind](asked, {r.id: r for r in records}, store)
+        if direct.cited:
+            return _narrow(question, records, direct, notes)
     selected = select_records(question, records, search, analyses, denoise_results)
     if not selected:
         return compose_refusal(question, records, search)
     groups = group_by_situation(selected)
+    task = _task_section(asked, groups, analyses)
     sections = {
-        "task": _task_section(question, groups, analyses),
-        "workflow": "\n\n".join([_workflow_section(groups, analyses, denoise_results),
-                                 *(_failure_sentence(failure) for failure in failures)]),
+        "task": task,
+        "workflow": without_repeats("\n\n".join([_workflow_section(groups, analyses, denoise_results), *notes]), task),
         "references": "\n".join(_reference_line(record) for record in selected),
     }
     return ComposedAnswer(question, sections, [record.id for record in selected], refused=False)
 
 
-def compose_turn(question: str, records: Sequence[Record], evidence: Evidence) -> ComposedAnswer:
+def compose_turn(question: str, records: Sequence[Record], evidence: Evidence,
+                 earlier: Sequence[Earlier] = ()) -> ComposedAnswer:
     """The offline answer to ``question`` from a turn's evidence: its best covered search (else a fresh one),
-    its photo analyses and denoise runs, and the tool calls that failed."""
+    its photo analyses and denoise runs, the tool calls that failed, and the chat's earlier turns."""
     covered = [search for search in evidence.searches if search.covered]
-    search = (covered or evidence.searches or [RecordStore(records).search(question)])[0]
+    search = (covered or evidence.searches or [store_for(tuple(records)).search(question)])[0]
     failures = [call.to_dict() for call in evidence.calls if not call.ok]
-    return compose_answer(question, records, search, evidence.analyses, evidence.denoise_runs, failures)
+    return compose_answer(question, records, search, evidence.analyses, evidence.denoise_runs, failures, earlier)
 
 
 def compose_refusal(question: str, records: Sequence[Record], search: SearchResult) -> ComposedAnswer:
@@ -124,40 +137,74 @@ def select_records(
 
 def is_overview(question: str) -> bool:
     """Does the question ask for techniques/architectures in general rather than one fix?"""
-    return bool(set(tokenize(question)) & OVERVIEW_TERMS)
+    from agent.core.question import OVERVIEW
+
+    return bool(OVERVIEW.search(plain_question(question)))
 
 
 def group_by_situation(selected: Sequence[Record]) -> list[tuple[str, list[Record]]]:
     """Records grouped by their main situation (first ``handles`` entry), most specific situation first."""
     groups: dict[str, list[Record]] = {}
     for record in selected:
-        groups.setdefault(record.handles[0] if record.handles else "unknown", []).append(record)
+        groups.setdefault(main_situation(record), []).append(record)
     order = {key: index for index, key in enumerate(PRIORITY)}
     return sorted(groups.items(), key=lambda item: order.get(item[0], len(order)))
 
 
-# ---------------------------------------------------------------- sections
+def _foreign(search: SearchResult) -> bool:
+    return not search.scope.in_scope and search.scope.reason.startswith("the records never speak")
 
 
-def _task_section(question: str, groups: list[tuple[str, list[Record]]], analyses: list[Mapping]) -> str:
+# ---------------------------------------------------------------- narrow answers
+
+
+def _narrow(question: str, records: Sequence[Record], direct: Direct, notes: Sequence[str]) -> ComposedAnswer:
+    """The answer in the first paragraph, then a short task, workflow and references for the records it cites."""
+    by_id = {record.id: record for record in records}
+    said = "\n".join(direct.paragraphs)
+    order = sorted(direct.cited, key=lambda rid: (said.find(f"[{rid}]") % (len(said) + 1), direct.cited.index(rid)))
+    cited = [by_id[rid] for rid in order]
+    groups: dict[str, list[Record]] = {}
+    for record in cited:
+        groups.setdefault(main_situation(record), []).append(record)
+    situations = "; ".join(f"{situation_text('task', key)} {cite(members)}" for key, members in groups.items())
+    task = "\n\n".join([*direct.paragraphs, fill("task.narrow", situations=situations)])
+    workflow = "\n\n".join([*(_record_workflow(record) for record in cited), *notes])
+    sections = {"task": task, "workflow": without_repeats(workflow, task),
+                "references": "\n".join(_reference_line(record) for record in cited)}
+    return ComposedAnswer(question, sections, order, refused=False)
+
+
+def _record_workflow(record: Record) -> str:
+    key = main_situation(record)
+    model = record.technique or record.summary or record.title
+    model = model[0].upper() + model[1:] + "."
+    if record.runnable:
+        model += " " + runs_here()
+    return fill("workflow.record", name=display_name(record), cite=cite([record]), status=_status([record]),
+                input=situation_text("input", key), model=model, output=situation_text("output", key))
+
+
+# ---------------------------------------------------------------- overview and recommendations
+
+
+def _task_section(asked: Question, groups: list[tuple[str, list[Record]]], analyses: list[Mapping]) -> str:
     if len(groups) == 1:
         key, members = groups[0]
-        text = fill(
-            "task.single",
-            task=_for("task", key),
-            cites=cite(members),
-            detail=f"This is the case when {_for('situation', key)}.",
-        )
+        text = fill("task.single", task=_for("task", key), cites=cite(members),
+                    detail=f"This is the case when {_for('situation', key)}.")
     else:
         parts = [f"{_for('task', key)} {cite(members)}" for key, members in groups]
-        count = _NUMBERS.get(len(groups), str(len(groups)))
-        asked = degradations_in(question)
-        if is_overview(question) or not asked:
-            text = fill("task.overview", count=count, situations=_join(parts, "; "))
+        asked_keys = degradations_in(asked.text)
+        if asked.kind == "overview" or not asked_keys:
+            text = fill("task.overview", count=count(len(groups)), situations=_join(parts, "; "))
         else:
-            text = fill("task.multi", task=_for("task", asked[0]), count=count, situations=_join(parts, "; "))
-    if is_overview(question):
-        text += " " + fill("task.asks")
+            text = fill("task.multi", task=_for("task", asked_keys[0]), count=count(len(groups)),
+                        situations=_join(parts, "; "))
+    members = [record for _, group in groups for record in group]
+    if asked.kind == "overview" and len(members) > 1:
+        text += "\n\n" + fill("task.architectures", count=count(len(members)),
+                              names=_join([f"{display_name(r)} {cite([r])}" for r in members]))
     if analyses:
         text += " " + fill("task.photos", photos=_join([f"`{_analysis_path(a)}`" for a in analyses]))
     return text
@@ -191,13 +238,14 @@ def _workflow_section(
 
 
 def _model_sentence(record: Record, lead: bool) -> str:
-    return fill(
+    text = fill(
         "workflow.lead" if lead else "workflow.alternative",
         name=display_name(record),
         cite=cite([record]),
         technique=record.technique or record.summary or record.title,
         best_for=record.best_for or "the degradations it lists",
     )
+    return f"{text} {runs_here()}" if record.runnable else text
 
 
 def _status(members: Sequence[Record]) -> str:
@@ -214,7 +262,7 @@ def _reference_line(record: Record) -> str:
         title=record.title,
         cite=cite([record]),
         kind=record.kind,
-        status=fill("status.runnable" if record.runnable else "status.described"),
+        status=fill("reference.runnable" if record.runnable else "status.described"),
         paper=record.paper,
         code=record.code or fill("reference.no-code"),
     )
@@ -241,7 +289,7 @@ def _analysis_sentence(analysis: Mapping) -> str:
     parts = []
     sigma = _first(analysis, "noise_sigma", "sigma", "noise_level")
     if isinstance(sigma, (int, float)):
-        parts.append(f"estimates the noise level at sigma {float(sigma):.1f} (0-255 scale)")
+        parts.append(f"estimates the noise level at sigma {float(sigma):.1f} (0-255 scale{_noise_detail(analysis)})")
     findings = []
     for item in analysis.get("degradations") or analysis.get("findings") or ():
         if isinstance(item, str):
@@ -254,7 +302,31 @@ def _analysis_sentence(analysis: Mapping) -> str:
     return fill("analysis", path=_analysis_path(analysis), findings=" and ".join(parts))
 
 
+def _noise_detail(analysis: Mapping) -> str:
+    """The range, kind and confidence of a noise estimate, where the analysis gives them."""
+    low, high, kind = analysis.get("noise_low"), analysis.get("noise_high"), analysis.get("noise_kind")
+    parts = [f"range {low:.1f}-{high:.1f}"] if isinstance(low, (int, float)) and isinstance(high, (int, float)) \
+        and high - low >= 0.1 else []
+    parts += [f"{kind} noise"] if kind and kind != "none" else ["no visible noise"] if kind == "none" else []
+    confidence = analysis.get("noise_confidence")
+    parts += [f"confidence {confidence:.1f}"] if isinstance(confidence, (int, float)) else []
+    return "".join(f"; {part}" for part in parts)
+
+
 def _denoise_sentence(run: Mapping) -> str:
+    decision = run.get("decision") or {}
+    if decision and not decision.get("denoise", True):
+        return fill("denoise.skipped", input=run.get("input", "the photo"), reason=decision.get("reason", ""))
+    check = run.get("check") or {}
+    verdict = ""
+    if check:
+        verdict = " " + fill("denoise.check" if check.get("ok") else "denoise.check-failed",
+                             verdict=check.get("verdict", ""))
+    forced = " " + fill("denoise.forced", reason=decision.get("reason", "")) if decision.get("forced") else ""
+    return _run_sentence(run) + forced + verdict
+
+
+def _run_sentence(run: Mapping) -> str:
     level = run.get("noise_level")
     psnr, ssim = run.get("psnr"), run.get("ssim")
     quality = ""
@@ -292,16 +364,8 @@ def _matching(contrast: object) -> str:
 
 
 def _for(prefix: str, key: str) -> str:
-    return fill_for(prefix, key, degradation=DEGRADATIONS.get(key, key))
+    return situation_text(prefix, key)
 
 
 def _first(mapping: Mapping, *keys: str) -> object:
     return next((mapping[key] for key in keys if mapping.get(key) is not None), None)
-
-
-def _join(items: Sequence[str], separator: str = ", ", word: str = "and") -> str:
-    """``a``; ``a and b``; ``a, b, and c`` (or with another separator/word)."""
-    items = list(items)
-    if len(items) <= 2:
-        return f" {word} ".join(items)
-    return separator.join(items[:-1]) + f"{separator.rstrip()} {word} " + items[-1]

@@ -19,11 +19,18 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import ConfigDict
 
 from agent.core.compose import compose_turn
+from agent.core.question import earlier_turns, strip_attachments
 from tools.records import Record
 
 _DENOISE = re.compile(r"\b(de-?nois\w*|clean\w*|restor\w*|remove\s+(?:the\s+|its\s+)?noise|fix\w*)\b", re.I)
+_INSIST = re.compile(r"\b(anyway|regardless|even if|even though|nevertheless|force\w*)\b", re.I)
 _ATTACHED = re.compile(r"^Attached photos:(.*)$", re.M)
 _FOLLOW_UP = re.compile(r"^\s*(and|also|then|what about|how about|same|now)\b|\b(it|its|that one|them|these|those)\b", re.I)
+
+
+def insists(question: str) -> bool:
+    """Does the question ask to denoise even where the analysis would not ("denoise it anyway")?"""
+    return bool(_INSIST.search(question))
 
 
 def wants_denoise(question: str) -> bool:
@@ -38,7 +45,7 @@ def is_follow_up(question: str) -> bool:
 
 def question_text(message: BaseMessage) -> str:
     """A user message without its attached-photos line."""
-    return _ATTACHED.sub("", message.text).strip()
+    return strip_attachments(message.text)
 
 
 def attached_photos(message: BaseMessage) -> list[str]:
@@ -109,16 +116,20 @@ class OfflineChatModel(BaseChatModel):
                 planned.append(("search_records", {"query": f"{previous} {question}"}))
             if images and wants_denoise(question) and not any(call["name"] == "denoise_image" for call in made):
                 levels = _suggested_levels(made, results)
-                planned += [("denoise_image", {"path": path, **({"noise_level": levels[path]} if levels.get(path) else {})})
+                force = {"force": True} if insists(question) else {}
+                planned += [("denoise_image", {"path": path, **({"noise_level": levels[path]} if levels.get(path) else {}),
+                                               **force})
                             for path in images]
         offset = len(made)
         return [{"name": name, "args": args, "id": f"offline-{offset + i + 1}", "type": "tool_call"}
                 for i, (name, args) in enumerate(planned) if name in self.tool_names]
 
     def _answer(self, messages: Sequence[BaseMessage]) -> str:
-        humans = [m for m in messages if isinstance(m, HumanMessage)]
-        question = question_text(humans[-1]) if humans else ""
-        return compose_turn(question, self.records, self.evidence).markdown()
+        humans = [i for i, m in enumerate(messages) if isinstance(m, HumanMessage)]
+        question = question_text(messages[humans[-1]]) if humans else ""
+        history = [(messages[i].text, messages[i + 1].text) for i in humans[:-1]
+                   if i + 1 < len(messages) and isinstance(messages[i + 1], AIMessage)]
+        return compose_turn(question, self.records, self.evidence, earlier_turns(history, self.records)).markdown()
 
 
 def _json(message: ToolMessage) -> dict:

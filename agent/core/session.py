@@ -86,11 +86,12 @@ class ChatSession:
         return self.analyses[key]
 
     def restore(self, path: str, output: str | None = None, noise_level: int | None = None) -> RestoreResult:
-        """A photo through the restoration pipeline (its analysis reused), written to ``output`` or the default."""
+        """A photo through the restoration pipeline (its analysis reused), written to ``output`` or the default;
+        an explicit request, so it runs even where the analysis alone would not."""
         from tools.restore import RestoreRequest, default_output, restore
 
         target = Path(output).expanduser() if output else default_output(path, self.output_dir)
-        return restore(path, RestoreRequest(target, noise_level=noise_level), self.card.records,
+        return restore(path, RestoreRequest(target, noise_level=noise_level, force=True), self.card.records,
                        analysis=self.analyze(path))
 
     def note_photos(self, paths: list[str]) -> None:

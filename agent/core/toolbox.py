@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 MAX_HITS = 4
 MAX_PASSAGES = 2
+MAX_FACTS = 6
 PASSAGE_CHARS = 300
 NOT_RUN = "not run (arguments rejected)"
 
@@ -44,6 +45,8 @@ class DenoiseArgs(BaseModel):
     output: str | None = Field(None, description="Where to write the result (default: <name>.denoised.png).")
     noise_level: Literal[15, 25, 50] | None = Field(
         None, description="SwinIR checkpoint noise level (default: the level the photo's analysis suggests).")
+    force: bool = Field(False, description="Run even where the analysis finds no noise the weights fit (no visible "
+                        "noise, or grain). Only when the user explicitly asks to denoise anyway.")
 
 
 class WorkflowArgs(BaseModel):
@@ -52,14 +55,16 @@ class WorkflowArgs(BaseModel):
 
 TOOL_SPECS: tuple[tuple[str, type[BaseModel], str], ...] = (
     ("search_records", SearchArgs,
-     "Search the loaded records (the only allowed sources). Returns ids, titles, exact links and matching passages."),
+     "Search the loaded records (the only allowed sources). Returns the facts that best match, each with its "
+     "record id, and the matching records with ids, titles, exact links and passages."),
     ("analyze_image", AnalyzeArgs,
      "Measure what is wrong with a photo: noise level (sigma, 0-255), blur, JPEG, exposure, haze; "
      "findings and the records that fit, with the suggested SwinIR noise level."),
     ("denoise_image", DenoiseArgs,
      "Denoise a photo with the SwinIR model that runs here; returns the output path, model, time and size."),
     ("describe_workflow", WorkflowArgs,
-     "Describe records for the workflow: what each handles, its technique, whether it runs here, its links."),
+     "Describe records for the workflow: what each handles, its technique and key facts, whether it runs here "
+     "(and exactly which weights), its links."),
 )
 TOOL_NAMES = tuple(name for name, _, _ in TOOL_SPECS)
 
@@ -71,18 +76,22 @@ class Toolbox:
         self.turn, self.evidence = turn, evidence
 
     def search_records(self, query: str) -> dict:
-        """The loaded records that match ``query``, best first, with their links and best passages."""
-        from tools.retrieval import RecordStore
+        """The loaded records that match ``query``, best first, with their links and best passages, and the
+        single facts (each with its record id) that best answer it: the evidence the offline answer uses too."""
+        from tools.retrieval import store_for
 
         if not query.strip():
             raise UserError("search_records needs a non-empty query")
-        search = RecordStore(self.turn.records).search(query, k=MAX_HITS, passages_per_hit=MAX_PASSAGES)
+        search = store_for(tuple(self.turn.records)).search(query, k=MAX_HITS, passages_per_hit=MAX_PASSAGES,
+                                                            facts=MAX_FACTS)
         self.evidence.searches.append(search)
         by_id = {record.id: record for record in self.turn.records}
         return {
             "query": query,
             "covered": search.covered,
             **({} if search.covered else {"not_covered_because": search.scope.reason or "no record matches"}),
+            "facts": [{"record_id": fact.record_id, "field": fact.field, "text": fact.text}
+                      for fact in search.facts if search.covered and fact.record_id in by_id],
             "records": [
                 {**record_links(by_id[hit.record_id]), "score": round(hit.score, 2),
                  "passages": [p.text[:PASSAGE_CHARS] for p in hit.passages]}
@@ -98,8 +107,10 @@ class Toolbox:
         self.evidence.analyses.append(result)
         return result
 
-    def denoise_image(self, path: str, output: str | None = None, noise_level: int | None = None) -> dict:
-        """Restore a photo through the pipeline; a restoration the turn already carries is reused."""
+    def denoise_image(self, path: str, output: str | None = None, noise_level: int | None = None,
+                      force: bool = False) -> dict:
+        """Restore a photo through the pipeline (which may decide not to run the denoiser, and says why);
+        a restoration the turn already carries is reused."""
         from tools.restore import RestoreRequest, default_output, photo_key, restore
 
         key = photo_key(path)
@@ -108,7 +119,7 @@ class Toolbox:
             result = known
         else:
             target = Path(output).expanduser() if output else default_output(path, self.turn.output_dir)
-            request = RestoreRequest(target, noise_level=noise_level)
+            request = RestoreRequest(target, noise_level=noise_level, force=force)
             result = restore(path, request, self.turn.records, analysis=self._analysis(path))
         self.evidence.restorations.append(result)
         summary = result.to_json()
@@ -116,7 +127,9 @@ class Toolbox:
         return summary
 
     def describe_workflow(self, record_ids: Sequence[str] = ()) -> dict:
-        """What each record handles, how it works, whether it runs here, and its exact links."""
+        """What each record handles, how it works, whether it runs here (and exactly what runs), its links."""
+        from agent.core.direct import runs_here
+
         by_id = {record.id: record for record in self.turn.records}
         unknown = [rid for rid in record_ids if rid not in by_id]
         if unknown:
@@ -124,7 +137,8 @@ class Toolbox:
         chosen = [by_id[rid] for rid in record_ids] if record_ids else self.turn.records
         return {"records": [
             {**record_links(record), "kind": record.kind, "handles": list(record.handles),
-             "technique": record.technique, "best_for": record.best_for}
+             "technique": record.technique, "best_for": record.best_for, "key_facts": list(record.key_facts),
+             **({"runs_here": runs_here()} if record.runnable else {})}
             for record in chosen
         ]}
 
@@ -154,8 +168,8 @@ def record_links(record: Record) -> dict:
 
 
 def given(args: dict) -> dict:
-    """Arguments without those left empty, so a model's call and the traced call compare equal."""
-    return {key: value for key, value in args.items() if value is not None and value != []}
+    """Arguments without those left empty or off, so a model's call and the traced call compare equal."""
+    return {key: value for key, value in args.items() if value is not None and value != [] and value is not False}
 
 
 def traced(evidence: Evidence, name: str, run: Callable[..., dict]) -> Callable[..., str]:

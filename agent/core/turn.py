@@ -90,4 +90,5 @@ def make_turn(question: str, records: Sequence[Record], attached: Sequence[str |
     """A turn for ``question``: its photos are the attached ones, paths typed in it, else the session's photos
     it points at ("the second photo", "clean it"); ``known`` passes ``analyses`` or ``restorations``."""
     photos = turn_photos(question, attached, session_photos)
-    return Turn(question, tuple(records), tuple(photos), tuple(history), output_dir, **known)
+    return Turn(question, tuple(records), tuple(photos), tuple(history), Path(output_dir) if output_dir else None,
+                **known)

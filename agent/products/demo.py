@@ -22,6 +22,7 @@ from tools.errors import SettingError
 from tools.fileio import prepare_output_folder, write_text_atomic
 from tools.imageio import load_image, save_image
 from tools.records import Record
+from tools.restore import RestoreResult
 
 SAMPLE_PHOTO = "astronaut"
 DEFAULT_SIGMA = 15
@@ -78,6 +79,15 @@ class StepClock:
             self.seconds[name] = round(time.perf_counter() - started, 3)
 
 
+def restoration_notes(restoration: RestoreResult) -> list[str]:
+    """What a reader of the run must know: a run the policy would not have made, the run's own notes, and
+    what the method-noise check found wrong."""
+    decision, check = restoration.decision, restoration.check
+    notes = [decision.reason] if decision.forced else []
+    notes += restoration.run.notes if restoration.run else []
+    return notes + (check.problems if check is not None else [])
+
+
 def run_demo(
     out_dir: Path,
     image: Path | None = None,
@@ -113,7 +123,8 @@ def run_demo(
         save_image(degraded, paths["input"])
     records = load_records(None) if records is None else records
     photo = source.path if as_is else paths["input"]
-    restoration = restore(photo, RestoreRequest(paths["restored"], weights=weights), records, progress=progress)
+    request = RestoreRequest(paths["restored"], weights=weights, force=True)  # a demo always runs the model
+    restoration = restore(photo, request, records, progress=progress)
     before, after, run = restoration.analysis, restoration.after, restoration.run
     with clock("measure"):
         restored = load_image(paths["restored"]).pixels
@@ -136,7 +147,7 @@ def run_demo(
         quality={"before": before.quality.piqe, "after": after.quality.piqe},
         metrics=metrics, seconds=clock.seconds,
         recommendations=[r.to_dict() for r in before.recommendations],
-        notes=run.notes, restoration=restoration,
+        notes=restoration_notes(restoration), restoration=restoration,
     )
     with clock("compare"):
         panels = [(paths[key], lines) for key, lines in panel_labels(result)]

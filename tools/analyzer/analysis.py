@@ -86,7 +86,7 @@ def _jpeg_explains_blur(found: list[Finding], jpeg: JpegMeasurement) -> None:
 def _findings(measured: dict[str, Measurement]) -> list[Finding]:
     noise = measured["noise"]
     sources = {
-        "gaussian-noise" if noise.gaussian_like else "noise": noise,
+        "gaussian-noise" if noise.suggested_level is not None else "noise": noise,  # noise the weights fit
         "blur": measured["blur"],
         "jpeg": measured["jpeg"],
         "low-light": measured["exposure"],

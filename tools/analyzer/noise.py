@@ -29,11 +29,14 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy import special
 
 from tools.analyzer.measurement import Measurement, TOO_SMALL, graded, rounded, too_small
+from tools.analyzer.noise_kind import NoiseKind, classify, half_scale
+from tools.analyzer.noise_kind import model as kind_model
 
 MODEL_FILE = Path(__file__).with_name("noise_model.json")
 PATCH = 7
 DIMS = PATCH * PATCH
 MAX_PATCHES = 40_000           # patches sampled per image (all channels together)
+COARSE_PATCHES = 16_000        # the same at the coarser scales that look for correlated noise
 ITERATIONS = 3
 BAND = 2.0                      # sigmas kept clear of 0 and 255 by the patches used for the noise level
 MEAN_ABS_TO_SIGMA = np.sqrt(np.pi / 2) / 6      # mean |mask * noise| -> sigma
@@ -48,11 +51,13 @@ WHITE_LAG1 = -2 / 3             # correlation of neighbouring mask responses for
 WHITE_TOLERANCE = 0.06
 CHANNEL_TOLERANCE = 0.5
 FEATURES = ("immerkaer", "pca", "pca_min", "immerkaer_flat")
+RUNNABLE_KINDS = ("white", "luminance", "signal-dependent")  # kinds the white-noise weights fit once matched
 
 
 @dataclass(kw_only=True)
 class NoiseMeasurement(Measurement):
-    """``sigma``: effective noise std (0..255). ``low``/``high``: the spread of the estimators."""
+    """``sigma``: effective noise std (0..255; for grain its full std). ``low``/``high``: the range it lies in
+    (the spread of the estimators, or of the grain calibration)."""
 
     sigma: float | None = None
     low: float | None = None
@@ -62,12 +67,17 @@ class NoiseMeasurement(Measurement):
     neighbour_correlation: float | None = None
     channel_correlation: float | None = None
     estimators: dict[str, float] = field(default_factory=dict)
+    kind: str = "none"                      # none, white, correlated, luminance or signal-dependent
+    correlation_length: float | None = None  # px, for correlated noise
+    brightness_slope: float | None = None   # noise in the brightest band over the darkest
+    nlf: list[list[float]] = field(default_factory=list)  # [brightness, noise std] per band
 
 
 def _second_difference(image: np.ndarray, axis: int) -> np.ndarray:
-    """[1, -2, 1] along ``axis`` over the valid positions."""
-    lo, mid, hi = (np.take(image, range(k, image.shape[axis] - 2 + k), axis=axis) for k in (0, 1, 2))
-    return lo - 2 * mid + hi
+    """[1, -2, 1] along ``axis`` (0 or 1) over the valid positions."""
+    if axis == 0:
+        return image[:-2] - 2 * image[1:-1] + image[2:]
+    return image[:, :-2] - 2 * image[:, 1:-1] + image[:, 2:]
 
 
 def _eigenvalues(patches: np.ndarray) -> np.ndarray:
@@ -117,8 +127,9 @@ def _unclip(observed: float, means: np.ndarray) -> float:
     return sigma
 
 
-def noise_features(pixels: np.ndarray) -> dict[str, float]:
-    """Every estimator's sigma plus the whiteness statistics (neighbour and channel correlation)."""
+def noise_features(pixels: np.ndarray, max_patches: int = MAX_PATCHES) -> dict[str, float]:
+    """Every estimator's sigma plus the whiteness statistics (neighbour and channel correlation), from at most
+    about ``max_patches`` sampled patches."""
     image = np.asarray(pixels, dtype=np.float32)
     if image.ndim == 2:
         image = image[..., None]
@@ -126,7 +137,7 @@ def noise_features(pixels: np.ndarray) -> dict[str, float]:
     response = _second_difference(_second_difference(image, 0), 1)
 
     count = depth * (height - PATCH + 1) * (width - PATCH + 1)
-    stride = max(1, int(np.ceil(np.sqrt(count / MAX_PATCHES))))
+    stride = max(1, int(np.ceil(np.sqrt(count / max_patches))))
     windows = sliding_window_view(image, (PATCH, PATCH), axis=(0, 1))[::stride, ::stride]
     grid = windows.shape[:2]
     patches = windows.transpose(2, 0, 1, 3, 4).reshape(-1, PATCH, PATCH)  # channel-major order
@@ -233,33 +244,70 @@ def nearest_level(sigma: float) -> int:
     return min(LEVELS, key=lambda level: abs(np.log(level) - np.log(max(sigma, 1e-3))))
 
 
+def coarse_level(image: np.ndarray) -> float:
+    """The calibrated level of an already averaged (coarser) photo, 0 when too small. Fewer patches
+    (``COARSE_PATCHES``) suffice there and keep the extra scales cheap."""
+    if min(np.shape(image)[:2]) < 4 * PATCH:
+        return 0.0
+    return combine(noise_features(image, COARSE_PATCHES))[0]
+
+
 def measure_noise(pixels: np.ndarray) -> NoiseMeasurement:
-    """Noise level, whether it looks like white Gaussian noise, and the checkpoint to run."""
+    """Noise level and kind (white, correlated, luminance, signal-dependent), and the checkpoint to run.
+
+    A checkpoint level is suggested for the kinds the white-noise weights fit once matched (white,
+    luminance-only, signal-dependent); grain (correlated noise) and no visible noise get none.
+    """
     if too_small(pixels):
         return NoiseMeasurement(evidence=TOO_SMALL)
     features = noise_features(pixels)
     sigma, low, high = combine(features)
     lag = features["neighbour_correlation"]
     chan = features["channel_correlation"]
+    halved = half_scale(pixels)
+    half, coarse = coarse_level(halved), coarse_level(half_scale(halved))
+    found = classify(pixels, sigma, half, coarse, chan)
     white = abs(lag - WHITE_LAG1) < WHITE_TOLERANCE and (chan is None or abs(chan) < CHANNEL_TOLERANCE)
     agree = (high - low) <= max(1.5, 0.35 * sigma)
-    grade = graded(sigma, *SEVERITY_THRESHOLDS)
-    noisy = grade["severity"] != "none"
-    gaussian_like = noisy and white and agree
-    confidence = 0.9 if agree else 0.4
-    if not noisy:
-        evidence = f"no visible noise (sigma {sigma:.1f})"
-    elif gaussian_like:
-        evidence = f"white Gaussian-like noise, sigma {sigma:.1f} (estimators {low:.1f}-{high:.1f})"
-    else:
-        why = [] if agree else [f"estimators disagree ({low:.1f}-{high:.1f})"]
-        if not white:
-            why.append(f"correlated noise (neighbour {lag:+.2f}" + (f", channels {chan:+.2f})" if chan is not None
-                                                                      else ")"))
-        evidence = f"noise about sigma {sigma:.1f}, not white Gaussian: " + "; ".join(why)
+    if found.kind == "correlated":
+        spread = kind_model()["grain_spread"]
+        low, high = found.std * spread[0], found.std * spread[1]
+    grade = graded(found.std, *SEVERITY_THRESHOLDS)
+    if found.kind != "none" and grade["severity"] == "none":
+        grade = {"severity": "mild", "score": 1.0}
+    gaussian_like = found.kind == "white" and white and agree
+    runnable = found.kind in RUNNABLE_KINDS and (found.kind != "white" or gaussian_like)
+    faint = found.kind == "none" and coarse >= 0.7 * kind_model()["coarse_threshold"]
+    confidence = 0.9 if agree and found.kind in ("white", "none") and not faint else \
+        0.6 if found.kind in ("correlated", "luminance", "signal-dependent") else 0.4
     return NoiseMeasurement(
-        sigma=rounded(sigma), low=rounded(low), high=rounded(high), gaussian_like=gaussian_like,
-        suggested_level=nearest_level(sigma) if gaussian_like else None,
+        sigma=rounded(found.std), low=rounded(low), high=rounded(high), gaussian_like=gaussian_like,
+        suggested_level=nearest_level(found.std) if runnable else None,
         neighbour_correlation=rounded(lag, 3), channel_correlation=rounded(chan, 3),
-        estimators={name: round(features[name], 3) for name in FEATURES},
-        confidence=confidence, evidence=evidence, **grade)
+        estimators={name: round(features[name], 3) for name in FEATURES} | {"half_scale": round(half, 3), "coarse_scale": round(coarse, 3)},
+        kind=found.kind, correlation_length=rounded(found.correlation_length),
+        brightness_slope=rounded(found.brightness_slope, 3),
+        nlf=[[round(float(level)), round(float(std), 2)] for level, std in found.nlf],
+        confidence=confidence, evidence=_evidence(found, low, high, agree, faint, lag, chan), **grade)
+
+
+def _evidence(found: NoiseKind, low: float, high: float, agree: bool, faint: bool, lag: float,
+              chan: float | None) -> str:
+    """What was seen, in words, with the numbers behind it."""
+    spread = f"estimators {low:.1f}-{high:.1f}"
+    if found.kind == "none":
+        if not agree:
+            return f"no visible white noise (sigma {found.std:.1f}, but the {spread} disagree)"
+        return f"no visible noise (sigma {found.std:.1f})" + ("; at most faint grain" if faint else "")
+    if found.kind == "correlated":
+        return (f"spatially correlated noise (grain), std about {found.std:.1f} (range {low:.1f}-{high:.1f}), "
+                f"correlation length about {found.correlation_length:.1f} px")
+    if found.kind == "luminance":
+        return f"luminance-only noise (the same in every channel, correlation {chan:+.2f}), sigma {found.std:.1f}"
+    if found.kind == "signal-dependent":
+        curve = ", ".join(f"{std:.1f} at {level:.0f}" for level, std in found.nlf)
+        return (f"signal-dependent noise, stronger in bright areas ({found.brightness_slope:.2f}x), sigma "
+                f"{found.std:.1f} overall; by brightness: {curve}")
+    if agree and abs(lag - WHITE_LAG1) < WHITE_TOLERANCE:
+        return f"white Gaussian-like noise, sigma {found.std:.1f} ({spread})"
+    return f"noise about sigma {found.std:.1f}, not clearly white Gaussian ({spread}, neighbour {lag:+.2f})"

@@ -24,6 +24,9 @@ _MERGE = {
     "deblur": "blur", "blurri": "blur",
     "dark": "light", "lowlight": "light", "underexpos": "light", "night": "light",
     "jpg": "jpeg",
+    # the medium, and words that name a record's figures the way a question does
+    "pictur": "photo", "photograph": "photo", "pic": "photo", "snapshot": "photo",
+    "graini": "nois", "grain": "nois", "param": "paramet",
 }
 
 

@@ -209,7 +209,9 @@ def run_tiled(model, image: np.ndarray, plan: TilePlan, overlap: int, batch: int
     for first in range(0, len(boxes), batch):
         chunk = boxes[first:first + batch]
         tiles = np.stack([image[y:y + plan.tile_h, x:x + plan.tile_w] for y, x in chunk])
-        inputs = torch.from_numpy(tiles).permute(0, 3, 1, 2).float().div_(255.0)
+        inputs = torch.from_numpy(tiles).permute(0, 3, 1, 2).float()
+        if tiles.dtype == np.uint8:
+            inputs.div_(255.0)
         outputs = matched_forward(model, inputs, contrast, ensemble).clamp_(0.0, 1.0).permute(0, 2, 3, 1).numpy()
         for (y, x), out in zip(chunk, outputs):
             w = tile_weights(plan, y, x, overlap)[..., None]
@@ -223,11 +225,13 @@ def run_tiled(model, image: np.ndarray, plan: TilePlan, overlap: int, batch: int
 def denoise_float(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
                   progress: Progress | None = None, batch_pixels: int = BATCH_PIXELS,
                   noise_ratio: float = 1.0, ensemble: bool = False) -> np.ndarray:
-    """Like :func:`denoise_array` but returns float32 in [0, 1] (for exact comparisons)."""
+    """Like :func:`denoise_array` but returns float32 in [0, 1] (for exact comparisons); ``pixels`` may also be
+    float32 in [0, 1] (16-bit photos)."""
     import torch
 
-    if pixels.dtype != np.uint8 or pixels.ndim not in (2, 3) or (pixels.ndim == 3 and pixels.shape[2] not in (1, 3)):
-        raise ValueError(f"expected uint8 H x W or H x W x 3 pixels, got {pixels.dtype} {pixels.shape}")
+    layout_ok = pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] in (1, 3))
+    if pixels.dtype not in (np.uint8, np.float32) or not layout_ok:
+        raise ValueError(f"expected uint8 or float32 H x W or H x W x 3 pixels, got {pixels.dtype} {pixels.shape}")
     gray = pixels.ndim == 2 or pixels.shape[2] == 1
     channels = model_channels(model)
     planes = _planes(pixels, channels)
@@ -270,4 +274,6 @@ def denoise_array(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, ov
     sigma; ``ensemble`` averages eight flipped and turned runs. Computation is float32 throughout.
     Alpha channels are not handled here: the caller keeps and re-attaches them.
     """
+    if pixels.dtype != np.uint8:
+        raise ValueError(f"expected uint8 pixels, got {pixels.dtype} (float32 samples go to denoise_float)")
     return to_uint8(denoise_float(model, pixels, tile, overlap, progress, noise_ratio=noise_ratio, ensemble=ensemble))

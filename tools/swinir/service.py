@@ -5,6 +5,9 @@ The CLI command and the agent both call :func:`denoise_file`.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -15,8 +18,11 @@ from tools.errors import SettingError, UserError
 from tools.fileio import check_output_path
 from tools.imageio import SAVE_FORMATS, LoadedImage, load_image, save_image
 from tools.swinir import weights as registry
-from tools.swinir.inference import (DEFAULT_OVERLAP, DEFAULT_TILE, Progress, denoise_array, matching_contrast,
-                                    model_channels, model_window, plan_tiles)
+from tools.swinir.inference import (DEFAULT_OVERLAP, DEFAULT_TILE, Progress, denoise_array, denoise_float,
+                                    matching_contrast, model_channels, model_window, plan_tiles, to_uint8)
+
+_KEEP_DEPTH: ContextVar[bool] = ContextVar("keep_depth", default=False)
+DEEP_NOTE = "16-bit image processed in float and written at 16 bits"
 
 
 @dataclass
@@ -107,6 +113,41 @@ def quality(clean: np.ndarray, restored: np.ndarray) -> tuple[float, float]:
     return float(psnr), float(ssim)
 
 
+@contextmanager
+def keep_source_depth() -> Iterator[None]:
+    """Within this block :func:`denoise_file` keeps 16-bit photos at 16 bits where the output format holds them
+    (gray PNG or TIFF, color TIFF), instead of reducing them to 8 bits."""
+    token = _KEEP_DEPTH.set(True)
+    try:
+        yield
+    finally:
+        _KEEP_DEPTH.reset(token)
+
+
+def _deep_pixels(source: Path, target: Path, image: LoadedImage) -> np.ndarray | None:
+    """The photo's 16-bit samples as float when they are kept at full depth (see :func:`keep_source_depth`)."""
+    from tools.deep_image import can_write_deep, load_deep
+
+    if not _KEEP_DEPTH.get() or not can_write_deep(target, image.is_gray):
+        return None
+    values = load_deep(source)
+    return values if values is not None and values.shape == image.pixels.shape else None
+
+
+def _denoise_and_save(model, image: LoadedImage, deep: np.ndarray | None, target: Path, **run) -> np.ndarray:
+    """Denoise (at 8 bits, or in float from 16-bit samples), write the output with the photo's alpha and
+    metadata; returns the 8-bit result for the figures."""
+    if deep is None:
+        restored = denoise_array(model, image.pixels, **run)
+        save_image(restored, target, alpha=image.alpha, metadata=image.metadata)
+        return restored
+    from tools.deep_image import save_deep
+
+    values = denoise_float(model, deep, **run)
+    save_deep(values, target, metadata=image.metadata)
+    return to_uint8(values)
+
+
 def denoise_file(input: str | Path, output: str | Path, noise_level: int | None = None, weights: str | None = None,
                  tile: int | None = None, overlap: int | None = None, reference: str | Path | None = None,
                  progress: Progress | None = None, noise_sigma: float | None = None,
@@ -140,12 +181,14 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
                      f"(input contrast x{contrast:.2f})")
     if image.alpha is not None and SAVE_FORMATS[target.suffix.lower()] == "JPEG":
         notes.append("JPEG has no alpha channel: the output is written without it")
+    deep = _deep_pixels(source, target, image) if image.alpha is None else None
+    if deep is not None:
+        notes = [note for note in notes if "reduced to 8-bit" not in note] + [DEEP_NOTE]
 
     started = time.perf_counter()
-    restored = denoise_array(model, image.pixels, tile=tile, overlap=overlap, progress=progress, noise_ratio=ratio,
-                             ensemble=ensemble)
+    restored = _denoise_and_save(model, image, deep, target, tile=tile, overlap=overlap, progress=progress,
+                                 noise_ratio=ratio, ensemble=ensemble)
     seconds = time.perf_counter() - started
-    save_image(restored, target, alpha=image.alpha)
 
     plan = plan_tiles(image.height, image.width, tile, overlap, model_window(model))
     psnr, ssim = quality(clean, restored) if clean is not None else (None, None)

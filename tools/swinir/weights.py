@@ -7,7 +7,6 @@ Project-trained weights shipped inside the package are "embedded" entries, liste
 """
 from __future__ import annotations
 
-import hashlib
 import http.client
 import json
 import os
@@ -20,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools.errors import DownloadFailed, SettingError, UserError, WeightsUnavailable
-from tools.fileio import write_atomic, write_text_atomic
+from tools.fileio import sha256_file, write_atomic, write_text_atomic
 
 HOME_ENV = "RESTORE_AGENT_HOME"
 RELEASE_URL = "https://github.com/JingyunLiang/SwinIR/releases/download/v0.0/"
@@ -158,17 +157,9 @@ def _identify(path: Path, channels: int, entry_id: str | None) -> WeightsEntry:
     return entry
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _record(entry: WeightsEntry, source: str) -> None:
     """Note where an installed file came from, beside it."""
-    info = {"id": entry.id, "source": source, "sha256": _sha256(entry.path)}
+    info = {"id": entry.id, "source": source, "sha256": sha256_file(entry.path)}
     write_text_atomic(entry.path.with_name(entry.path.name + ".json"), json.dumps(info, indent=2) + "\n")
 
 

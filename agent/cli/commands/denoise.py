@@ -23,16 +23,18 @@ def denoise(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
 ) -> None:
     """Remove Gaussian-like noise from a photo with SwinIR; alpha is kept, the input is never modified."""
+    from tools.restore import analyze_photo, check_output
     from tools.swinir.service import denoise_file
 
     err = Console(stderr=True)
     with progress_bar("denoising tiles", enabled=not as_json) as update:
         result = denoise_file(input, output, noise_level=noise, weights=weights, tile=tile, overlap=overlap,
                               reference=reference, progress=update, ensemble=ensemble)
-    for note in result.notes:
+    _, check = check_output(input, output, analyze_photo(input))
+    for note in [*result.notes, *check.problems]:
         err.print(f"warning: {note}", highlight=False, soft_wrap=True)
     if as_json:
-        typer.echo(json.dumps(result.to_json()))
+        typer.echo(json.dumps({**result.to_json(), "check": check.to_dict()}))
         return
     out = Console()
     how = ", self-ensemble x8" if result.ensemble else ""
@@ -41,3 +43,5 @@ def denoise(
               f"{result.tiles} tile(s)", highlight=False)
     if result.psnr is not None:
         out.print(f"PSNR {result.psnr:.2f} dB, SSIM {result.ssim:.4f} against {reference}", highlight=False)
+    if check.ok:
+        out.print(f"check: {check.verdict}", highlight=False, style="dim")

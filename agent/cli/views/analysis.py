@@ -12,9 +12,8 @@ SEVERITY_STYLE = {"none": "green", "mild": "yellow", "moderate": "dark_orange", 
 def _value(analysis: Analysis, name: str) -> str:
     m = getattr(analysis, name)
     values = {
-        "noise": lambda: "-" if m.sigma is None else (
-            f"sigma {m.low:.1f}-{m.high:.1f} (uncertain)" if m.severity != "none" and not m.gaussian_like
-            else f"sigma {m.sigma:.1f}"),
+        "noise": lambda: "-" if m.sigma is None else f"{m.kind}, sigma {m.sigma:.1f}" + (
+            f" ({m.low:.1f}-{m.high:.1f})" if m.high - m.low >= 0.5 else ""),
         "blur": lambda: "-" if m.width is None else f"{m.width:.2f} px",
         "jpeg": lambda: f"quality {m.quality}" if m.quality is not None else
         ("-" if m.blockiness is None else f"blockiness {m.blockiness:.2f}"),

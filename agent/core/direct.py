@@ -1,0 +1,271 @@
+"""The first paragraph of a narrow answer: the records' facts that answer the question asked, each cited.
+
+Facts are quoted as the records word them, so an answer holds no number the records do not give. Where a
+question asks for a figure the records lack, it says so and offers the nearest facts they do give. What this
+project measured on the weights that ship here is a separate, labelled source (:mod:`agent.core.measured`).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from agent.core import measured
+from agent.core.prose import cite, display_name, join, sentences
+from agent.core.question import Question
+from agent.core.templates import fill
+from tools.records import Record
+from tools.retrieval import Passage, RecordStore, tokenize
+from tools.retrieval.lexicon import is_coined, mentions
+from tools.retrieval.scope import GENERIC
+
+# What a fact must say to answer each attribute.
+ANSWERS: dict[str, re.Pattern[str]] = {
+    "count": re.compile(r"\d|\b(one|two|three|four|five|six|million)\b", re.I),
+    "size": re.compile(r"\bparameters\b"),
+    "score": re.compile(r"\d dB\b"),
+    "data": re.compile(r"\b([Tt]rain\w*|datasets?|[Rr]eleases)\b"),
+    "tests": re.compile(r"\b[Ee]valuated\b|\bdB on\b|\bon [A-Z]\w*\d|[Rr]eleases"),
+    "speed": re.compile(r"\b(s per megapixel|seconds|fps|ms)\b"),
+    "venue": re.compile(r"\((?:[A-Z][\w ]*)?\d{4}[^)]*\)"),
+    "authors": re.compile(r"\bet al\b|\b[Aa]uthors? ([A-Z]\w+)"),
+}
+WHAT = {"count": "that number", "tests": "the test sets it reports", "size": "a parameter count",
+        "score": "a PSNR figure", "data": "the data it was trained on", "speed": "a speed figure",
+        "venue": "a venue or year", "authors": "author names"}
+COST = re.compile(r"\b(M parameters|GPU|[Hh]eavy)\b")
+# Where the nearest fact to a missing figure is found: cost facts for a size or a speed.
+NEAREST = {"size": COST, "speed": re.compile(r"\b(GPU|[Hh]eavy)\b")}
+RELATIVE = 0.6  # further facts are kept while they score at least this share of the best one
+MAX_FACTS = 2
+HOW_WEIGHT = 1.5  # a "how does it work" question weighs technique and summary sentences this much more
+OVERLAP = 0.5  # a fact sharing this share of its words with one already chosen says the same thing
+
+
+@dataclass
+class Direct:
+    """The paragraphs that answer the question, and the records they cite (most relevant first)."""
+
+    paragraphs: list[str] = field(default_factory=list)
+    cited: list[str] = field(default_factory=list)
+
+    def add(self, text: str, *records: Record) -> None:
+        if text:
+            self.paragraphs.append(text)
+        self.cited += [record.id for record in records if record.id not in self.cited]
+
+
+def fact_sentence(fact: Passage, record: Record) -> str:
+    """A fact as a cited sentence in the record's own words."""
+    text = fact.text.rstrip(".")
+    key = f"fact.{fact.field}" if fact.field in ("technique", "best_for") else "fact.statement"
+    return fill(key, name=display_name(record), cite=cite([record]), text=text).rstrip(".") + "."
+
+
+def answers(fact: Passage, question: Question, cues: Sequence[str]) -> bool:
+    """Does a fact give what a figure/attribute question asks, with every number and set name it names?"""
+    wanted = [key for key in question.asks if key in ANSWERS]
+    words = set(tokenize(fact.text))
+    return all(ANSWERS[key].search(fact.text) for key in wanted) and all(
+        re.search(rf"(?<![\d.]){re.escape(cue)}(?![\d.]*\d)", fact.text) if cue[0].isdigit() else cue in words
+        for cue in cues)
+
+
+def asked_terms(question: Question, store: RecordStore) -> list[str]:
+    """Coined terms the question names (test sets, components, variants) that one record uses; no record names."""
+    lexicon = store.lexicon
+    return [term for term in lexicon.terms_in(question.topic)
+            if len(lexicon.terms.get(term, ())) == 1 and not set(tokenize(term)) & store.evidence.name_tokens]
+
+
+def required_cues(question: Question, store: RecordStore) -> list[str]:
+    """Numbers and coined terms (the records' own, or new ones such as a test set they never use) that a fact
+    must hold to answer the question."""
+    numbers = re.findall(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.]*\d)", question.topic)
+    words = asked_terms(question, store) + new_terms(question, store)
+    return list(dict.fromkeys(numbers + tokenize(" ".join(words))))
+
+
+def content_terms(text: str, record: Record, store: RecordStore) -> list[str]:
+    """Coined terms of a fact that are neither record names nor words of its record's title (test sets,
+    components)."""
+    ignored = store.evidence.name_tokens | set(tokenize(record.title))
+    return [term for term in store.lexicon.terms_in(text) if not set(tokenize(term)) & ignored]
+
+
+def new_terms(question: Question, store: RecordStore) -> list[str]:
+    """Coined words of the question (a test set, a model) that the records never use."""
+    return [word for word in re.findall(r"[A-Za-z][\w-]*", question.topic) if is_coined(word)
+            and word not in store.lexicon.terms and not set(tokenize(word)) & store.evidence.name_tokens]
+
+
+def in_records(number: str, store: RecordStore) -> bool:
+    """Is ``number`` written, as a whole number, in the records' text?"""
+    return any(re.search(rf"(?<![\d.]){re.escape(number)}(?![\d.]*\d)", text) for text in store.lexicon.texts.values())
+
+
+def sigma_of(question: Question) -> str | None:
+    """The noise level (sigma) a question names."""
+    found = re.search(r"\bsigma\s*=?\s*(\d+)", question.topic, re.I)
+    return found.group(1) if found else None
+
+
+def fact_answer(question: Question, by_id: dict[str, Record], store: RecordStore) -> Direct:
+    """Facts that answer a question about one or more records (or, without subjects, about any record)."""
+    direct = Direct()
+    if "link" in question.asks:
+        return link_answer(question, by_id, store)
+    subjects = [by_id[rid] for rid in question.subjects]
+    cues = required_cues(question, store)
+    pool = [record.id for record in subjects] or None
+    ranked = store.facts(question.topic, record_ids=pool, limit=12)
+    if "how" in question.asks:  # how it works: what the record says of its technique comes first
+        ranked.sort(key=lambda f: -f.score * (HOW_WEIGHT if f.field in ("technique", "summary") else 1.0))
+    wanted = [key for key in question.asks if key in ANSWERS]
+    if wanted and (subjects or cues):
+        for record in subjects or _records_of(ranked, by_id):
+            found = [fact for fact in ranked if fact.record_id == record.id and answers(fact, question, cues)]
+            if "data" in wanted and any(content_terms(fact.text, record, store) for fact in found):
+                found = [fact for fact in found if content_terms(fact.text, record, store)]
+            if found:
+                direct.add(" ".join(fact_sentence(f, record) for f in found[:MAX_FACTS]), record)
+            else:
+                own = [f for f in ranked if f.record_id == record.id]
+                near = [f for key in wanted if key in NEAREST for f in own if NEAREST[key].search(f.text)]
+                nearest = sorted(near, key=lambda f: f.field != "key_facts")[:1] or own[:1]
+                nearest += [f for f in store.facts(question.topic, limit=12)
+                            if f.record_id != record.id and answers(f, question, cues)][:1]
+                direct.add(missing(question, record, nearest, by_id, store), record)
+            direct.add(measured_note(question, record))
+        return direct
+    chosen = _best(ranked) or [Passage(r.id, "summary", sentences(r.summary)[0]) for r in subjects if r.summary]
+    parts = [name for name, ids in store.lexicon.names.items() if mentions(question.topic, name)
+             and sum(ids[0] in other for other in store.lexicon.names.values()) >= 2]
+    asked = set(tokenize(question.topic)) - GENERIC - store.evidence.name_tokens
+    if len(parts) >= 2 and len(asked) <= 1:  # "Dformer and Rformer?": a fact about each part, one it opens
+        chosen = [next((f for f in ranked if f.text.startswith(part)), None) or ranked[0] for part in parts]
+        chosen = list(dict.fromkeys(chosen))
+    if not chosen:
+        return direct
+    for fact in chosen:
+        direct.add(fact_sentence(fact, by_id[fact.record_id]), by_id[fact.record_id])
+    direct.paragraphs = [" ".join(direct.paragraphs)]
+    for record in subjects:
+        direct.add(measured_note(question, record))
+    return direct
+
+
+def missing(question: Question, record: Record, nearest: Sequence[Passage], by_id: dict[str, Record],
+            store: RecordStore) -> str:
+    """The plain statement that the records lack what was asked, with the nearest facts they give."""
+    wanted = [key for key in question.asks if key in ANSWERS]
+    wanted = [key for key in wanted if key != "count"] or wanted  # "how many parameters": the count is the size
+    what = join([WHAT[key] for key in wanted]) + asked_about(question, store)
+    text = fill("fact.missing", what=what, name=display_name(record), cite=cite([record]))
+    if {"authors", "venue"} & set(question.asks):
+        return text + " " + fill("fact.paper", paper=record.paper)
+    if nearest:
+        text += " " + fill("fact.nearest", facts=" ".join(fact_sentence(f, by_id[f.record_id]) for f in nearest))
+    return text
+
+
+def asked_about(question: Question, store: RecordStore) -> str:
+    """" on McMaster at sigma 25": the test set and noise level the question names (a level only where the
+    records use that number)."""
+    sets, sigma = asked_terms(question, store), sigma_of(question)
+    text = f" on {join(sets, word='or')}" if sets else " on the test set you name" if new_terms(question, store) else ""
+    if sigma:
+        text += f" at sigma {sigma}" if in_records(sigma, store) else " at that noise level"
+    return text
+
+
+def link_answer(question: Question, by_id: dict[str, Record], store: RecordStore) -> Direct:
+    """The records' links, exactly as the card gives them."""
+    direct = Direct()
+    records = [by_id[rid] for rid in question.subjects] or _records_of(store.facts(question.topic, limit=1), by_id)
+    without = [record for record in records if not record.code]
+    if not records:
+        return direct
+    if len(records) > 1 and without and len(without) < len(records):
+        direct.add(fill("links.no-code", names=join([f"{display_name(r)} {cite([r])}" for r in without])), *without)
+    lines = [fill("links", name=display_name(record), cite=cite([record]), paper=record.paper,
+                  code=record.code or fill("reference.no-code")) for record in records]
+    direct.add("\n".join(f"- {line}" for line in lines) if len(lines) > 1 else lines[0], *records)
+    return direct
+
+
+def feasibility_answer(question: Question, by_id: dict[str, Record], store: RecordStore) -> Direct:
+    """Whether each record runs here, exactly what runs, and what the records say it costs."""
+    direct = Direct()
+    records = [by_id[rid] for rid in question.subjects] or list(by_id.values())
+    runnable = [record for record in records if record.runnable]
+    summary = ""
+    if len(records) > 1:
+        names = join([f"{display_name(r)} {cite([r])}" for r in records])
+        summary = (fill("runs.only", names=names, runnable=join([display_name(r) for r in runnable]))
+                   if runnable else fill("runs.nothing", names=names))
+        direct.add("" if runnable else summary)
+    for record in sorted(records, key=lambda r: not r.runnable):
+        if record.runnable:
+            direct.add(" ".join(filter(None, [summary, f"{display_name(record)} {cite([record])}: {runs_here()}"])),
+                       record)
+            summary = ""
+            if "speed" in question.asks:
+                direct.add(" ".join([measured_note(question, record), fill("speed.none")]))
+            continue
+        costs = [f for f in store.facts(question.topic, record_ids=[record.id], limit=20)
+                 if COST.search(f.text) and f.field == "key_facts"]
+        text = fill("runs.described", name=display_name(record), cite=cite([record]))
+        text += " " + (fill("fact.says", facts=costs[0].text) if costs else fill("cost.none-given"))
+        if "speed" in question.asks:
+            text += " " + fill("speed.none")
+        direct.add(text, record)
+    return direct
+
+
+def runs_here() -> str:
+    """Exactly what runs here: the official checkpoint when installed, else the shipped weights."""
+    installed = measured.installed_official()
+    if installed:
+        return fill("runs.official", installed="`, `".join(installed))
+    card = measured.shipped_card()
+    row = card.row() if card else None
+    if card is None or row is None:
+        return fill("runs.none")
+    return fill("runs.shipped", weights=card.id, parameters=card.parameters, psnr=row.psnr)
+
+
+def measured_note(question: Question, record: Record) -> str:
+    """This project's own measurement on the shipped weights, for a figure asked about the runnable record."""
+    card = measured.shipped_card()
+    if not record.runnable or card is None:
+        return ""
+    if "score" in question.asks:
+        test_set = next((r.test_set for r in card.rows if re.search(rf"\b{r.test_set}\b", question.topic, re.I)),
+                        None if re.search(r"\b[A-Z]+\w*\d", question.topic) else "McMaster")
+        row = card.row(test_set, sigma_of(question) or "15") if test_set else None
+        return row and fill("measured.psnr", weights=card.id, parameters=card.parameters, psnr=row.psnr,
+                            test_set=row.test_set, sigma=row.sigma) or ""
+    if "size" in question.asks and card.parameters:
+        return fill("measured.size", weights=card.id, parameters=card.parameters)
+    if "speed" in question.asks and card.seconds_per_megapixel:
+        return fill("measured.speed", weights=card.id, seconds=card.seconds_per_megapixel)
+    return ""
+
+
+def _best(ranked: Sequence[Passage]) -> list[Passage]:
+    """The best fact, and the next ones close to it that say something else."""
+    if not ranked or ranked[0].score <= 0:
+        return []
+    chosen: list[Passage] = []
+    for fact in ranked:
+        if len(chosen) == MAX_FACTS or fact.score < RELATIVE * ranked[0].score:
+            break
+        words = set(tokenize(fact.text))
+        if all(len(words & set(tokenize(c.text))) < OVERLAP * len(words) for c in chosen):
+            chosen.append(fact)
+    return chosen
+
+
+def _records_of(facts: Sequence[Passage], by_id: dict[str, Record]) -> list[Record]:
+    return [by_id[rid] for rid in dict.fromkeys(fact.record_id for fact in facts)]

@@ -1,0 +1,74 @@
+"""What runs here and what this project measured on it: a source of its own, kept apart from the records.
+
+The SwinIR architecture runs here with whichever weights are installed (``tools.swinir.weights``): the
+record's official checkpoint when the user installed it, else the small weights this project trained and
+ships, whose model card (``MODEL_CARD.md`` beside them) holds their size, their PSNR on test sets and their
+speed, measured by this project. Nothing here imports torch.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+SHIPPED_ID = "swinir-s-noise15"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One PSNR row of the shipped weights' model card: test set, sigma and the dB this project measured."""
+
+    test_set: str
+    sigma: str
+    psnr: str
+
+
+@dataclass(frozen=True)
+class ShippedCard:
+    """The shipped weights as their model card states them (numbers kept as written)."""
+
+    id: str
+    parameters: str | None
+    seconds_per_megapixel: str | None
+    rows: tuple[Measurement, ...]
+
+    def row(self, test_set: str = "McMaster", sigma: str = "15") -> Measurement | None:
+        """The row for a test set and sigma, if the card measured it."""
+        return next((r for r in self.rows if r.test_set.lower() == test_set.lower() and r.sigma == sigma), None)
+
+
+@lru_cache(maxsize=1)
+def shipped_card() -> ShippedCard | None:
+    """The shipped weights' model card, parsed; None where the package ships no weights or no card."""
+    from tools.swinir.weights import EMBEDDED_DIR, find
+
+    path = EMBEDDED_DIR / "MODEL_CARD.md"
+    if not find(SHIPPED_ID).available or not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8")
+    parameters = re.search(r"(\d+(?:\.\d+)?) M parameters", text)
+    speed = re.search(r"about (\d+(?:\.\d+)?) s per megapixel", text)
+    return ShippedCard(SHIPPED_ID, parameters and parameters.group(1), speed and speed.group(1), _rows(text))
+
+
+def _rows(text: str) -> tuple[Measurement, ...]:
+    """The rows of the card's measured-quality table (``| set | sigma | ... | this model | ... | paper |``)."""
+    lines = [line for line in text.splitlines() if line.startswith("|")]
+    header = next((line for line in lines if "this model" in line), None)
+    if header is None:
+        return ()
+    columns = [cell.strip().lower() for cell in header.strip("|").split("|")]
+    mine = columns.index("this model")
+    rows = []
+    for line in lines[lines.index(header) + 1:]:
+        cells = [cell.strip().strip("*") for cell in line.strip("|").split("|")]
+        if len(cells) == len(columns) and re.fullmatch(r"\d+", cells[1]) and cells[mine]:
+            rows.append(Measurement(re.sub(r"\s*\(.*\)", "", cells[0]), cells[1], cells[mine]))
+    return tuple(rows)
+
+
+def installed_official() -> list[str]:
+    """Ids of the official SwinIR checkpoints installed on this machine."""
+    from tools.swinir.weights import REGISTRY
+
+    return [entry.id for entry in REGISTRY if entry.kind == "official" and entry.available]

@@ -1,0 +1,168 @@
+"""What a question asks, read offline and deterministically from its words and the records' names.
+
+A question is one of: an ``overview`` (the card's kind: techniques, leading architectures), a ``recommend``
+(which record fits a degradation), a ``fact`` about one or more records (a number, a dataset, a component, a
+link, a name), a ``comparison`` between records, or a ``feasibility`` question (can it run here, on a laptop).
+Its subjects are the records it names, the records it refers to ("these", "them") or, in a follow-up, the
+records of the earlier turns ("it", "the second", "what about HAIR?" asking the earlier question again).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from tools.degradation_terms import degradations_in
+from tools.records import Record
+from tools.retrieval import Lexicon, plain_question, tokenize
+from tools.retrieval.scope import GENERIC, MEDIUM, REFERS, TASK, WEAK_REFERS
+
+# What a question may ask about a record, and the words that ask it.
+ATTRIBUTES: dict[str, re.Pattern[str]] = {
+    "count": re.compile(r"\b(how many|number of)\b", re.I),
+    "size": re.compile(r"\b(how many param\w*|number of param\w*|param\w* counts?|how (big|large|heavy)|size|"
+                       r"lighter|lightest|heavier|heaviest|lightweight|smaller|smallest|bigger|biggest|"
+                       r"weights? (size|file))\b", re.I),
+    "score": re.compile(r"\b(psnr|ssim|db|scores?|accura\w*|perform\w*|how well|results?|reach\w*|achiev\w*|"
+                        r"quality|figures?|numbers?)\b", re.I),
+    "data": re.compile(r"\b(datasets?|data|trained|training|train)\b", re.I),
+    "tests": re.compile(r"\b(evaluat\w*|tested|test sets?|benchmarks?|report\w*)\b", re.I),
+    "speed": re.compile(r"\b(fast\w*|speed\w*|quick\w*|slow\w*|latency|seconds|how long)\b", re.I),
+    "run": re.compile(r"\b(run|runs|running|runnable|laptop|cpu|gpu|hardware|install\w*|locally|on my (machine|pc|"
+                      r"computer)|try it|use it here|available here)\b", re.I),
+    "link": re.compile(r"\b(code|github|links?|arxiv|url|repositor\w*|repo|download|pdf|where can i (find|read)|"
+                       r"open[- ]source)\b", re.I),
+    "venue": re.compile(r"\b(published|conference|venue|what year|which year|when was|journal)\b", re.I),
+    "how": re.compile(r"\bhow (does|do|is|are)\b(?!.*\b(many|much|fast|big|large|well|heavy)\b)|\bwhat does\b", re.I),
+    "authors": re.compile(r"\b(who (wrote|made|created|developed|proposed|built)|authors?|university|lab)\b", re.I),
+}
+# Attributes that ask for a figure: a number the records (or this project's measurements) must give.
+FIGURES = ("size", "score", "speed")
+OVERVIEW = re.compile(r"\b(techniques|architectures|leading|overview|landscape|state of the art|approaches|"
+                      r"summari[sz]e|(what|which) (restoration )?(models|methods|papers|records) "
+                      r"(are there|exist|do you))\b", re.I)
+COMPARE = re.compile(r"\b(compar\w*|vs\.?|versus|better|worse|differ\w*|than|prefer\w*|choose|pick|or|"
+                     r"lighter|heavier|faster|slower|smaller|bigger|larger|cheaper)\b", re.I)
+SUPERLATIVE = re.compile(r"\b(\w+est|best|most|least)\b", re.I)
+_NOT_SUPERLATIVE = {"test", "interest", "latest", "request", "suggest", "rest", "honest", "est", "forest", "guest"}
+FOLLOW_UP = re.compile(r"^\s*(and|also|then|so|what about|how about|and the|same|now)\b|"
+                       r"\b(it|its|it's|that one|this one|that model|this model|they|them|their|those|both|"
+                       r"the (first|second|third|fourth|last|other) (one)?)\b", re.I)
+# "and the SwinIR one?", "what about the second?": the earlier question asked again about other records.
+ELLIPSIS = re.compile(r"^\s*(and|or|also|same for|what about|how about)\b(?!.*\b(how|why|which|who|where|when|what "
+                      r"(is|are|does|do)|can|could|does|do|is|are)\b)", re.I)
+_ONE = re.compile(r"\b(it|its|it's|that one|this one|that model|this model)\b", re.I)
+_ORDINAL = re.compile(r"\bthe (first|second|third|fourth|last)\b", re.I)
+_ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "last": -1}
+SHORT_FOLLOW_UP = 4  # words: a question this short, naming no record or degradation, continues the last one
+_ATTACHED = re.compile(r"^Attached photos:(.*)$", re.M)
+_ALL_EARLIER = re.compile(r"\b(they|them|their|those|both|which of them|which one)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """An earlier turn as a follow-up needs it: what was asked and the records its answer cited, in order."""
+
+    question: str
+    cited: tuple[str, ...]
+
+
+def earlier_turns(history: Sequence[tuple[str, str]], records: Sequence[Record]) -> list[Earlier]:
+    """The earlier turns of a chat (``(message, answer)`` pairs) as follow-ups need them."""
+    from agent.core.grounding import cited_ids
+
+    return [Earlier(strip_attachments(message), tuple(cited_ids(answer, records))) for message, answer in history]
+
+
+def strip_attachments(message: str) -> str:
+    """A user message without its attached-photos line."""
+    return _ATTACHED.sub("", message).strip()
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question understood: its kind, subjects (record ids), what it asks, and the degradations it names."""
+
+    text: str
+    kind: str
+    subjects: tuple[str, ...] = ()
+    asks: tuple[str, ...] = ()
+    cases: tuple[str, ...] = ()
+    everything: bool = False
+    follow_up: bool = False
+    superlative: str = ""
+    topic: str = ""  # the text to rank facts with: the question, or the earlier one it asks again
+
+    @property
+    def figure(self) -> bool:
+        """Does it ask for a number (a size, a score, a speed)?"""
+        return any(key in FIGURES for key in self.asks)
+
+
+def understand(text: str, records: Sequence[Record], earlier: Sequence[Earlier] = (),
+               lexicon: Lexicon | None = None) -> Question:
+    """Read ``text`` (its plain form: no injected orders) against ``records`` and the earlier turns."""
+    lexicon = lexicon or Lexicon.of(list(records))
+    text = plain_question(text)
+    ids = [record.id for record in records]
+    named = lexicon.record_names_in(text) or lexicon.term_records(lexicon.expand(text)) or lexicon.described(text)
+    asks = tuple(key for key, pattern in ATTRIBUTES.items() if pattern.search(text))
+    cases = degradations_in(text)
+    short = not named and not cases and len(text.split()) <= SHORT_FOLLOW_UP
+    follow = bool(earlier) and bool(FOLLOW_UP.search(text) or short)
+    subjects = list(named)
+    if follow and not subjects:
+        subjects = _referents(text, earlier)
+    superlative = _superlative(text)
+    everything = not subjects and bool(REFERS.search(text) or WEAK_REFERS.search(text) and (superlative or asks))
+    if everything:
+        subjects = list(ids)
+    if follow and subjects and not asks and ELLIPSIS.search(text) and not COMPARE.search(text) and not superlative:
+        again = understand(earlier[-1].question, records, earlier[:-1], lexicon)
+        if again.kind != "overview":  # "and the SwinIR one?": the earlier question, about the new subject
+            return replace(again, text=text, subjects=tuple(subjects), follow_up=True, everything=False)
+    kind = _kind(text, subjects, asks, cases, everything, superlative)
+    return Question(text, kind, tuple(dict.fromkeys(s for s in subjects if s in ids)), asks, cases, everything,
+                    follow, superlative, text)
+
+
+def _kind(text: str, subjects: list[str], asks: tuple[str, ...], cases: tuple[str, ...], everything: bool,
+          superlative: str) -> str:
+    several = len(subjects) >= 2
+    choosing = everything and cases and superlative in ("", "best", "most")  # "which of these is best for rain?"
+    if several and not choosing and (superlative or COMPARE.search(text)):
+        return "comparison"
+    if "run" in asks or ("speed" in asks and not several):
+        return "feasibility"
+    if subjects and not everything:
+        return "fact"
+    if OVERVIEW.search(text) and not asks or not (asks or cases or subjects and not everything or _content(text)):
+        return "overview"
+    if cases and (everything or not asks):
+        return "recommend"
+    return "fact"
+
+
+def _content(text: str) -> set[str]:
+    """The question's own content words: not framing, not the task or the medium in general."""
+    return set(tokenize(text)) - GENERIC - TASK - MEDIUM
+
+
+def _referents(text: str, earlier: Sequence[Earlier]) -> list[str]:
+    """The earlier answers' records a follow-up points at: "the second" or "it" (of the last answer), or all of
+    them ("which of them": the last answer's, or every earlier answer's when the last one cited a single record)."""
+    cited = earlier[-1].cited
+    ordinal = _ORDINAL.search(text)
+    if ordinal and cited:
+        index = _ORDINALS[ordinal.group(1).lower()]
+        return [cited[index]] if -len(cited) <= index < len(cited) else []
+    if _ONE.search(text) and not _ALL_EARLIER.search(text):
+        return list(cited[:1])
+    if len(cited) <= 1:
+        return list(dict.fromkeys(rid for turn in reversed(earlier) for rid in turn.cited))
+    return list(cited)
+
+
+def _superlative(text: str) -> str:
+    words = [w.lower() for w in SUPERLATIVE.findall(text) if w.lower() not in _NOT_SUPERLATIVE]
+    return words[0] if words else ""

@@ -1,0 +1,87 @@
+"""Check a denoise run without a clean reference: is what it removed (input - output) only noise?
+
+Three questions, each answered by a measurement on the two images:
+
+- does the residual look like noise? Residual energy that follows the image's edges and texture means the
+  run removed structure (``edge_correlation`` of block residual std against block edge strength);
+- how much was removed, against what the input's measured noise predicts (``excess``);
+- did the no-reference quality score (PIQE, lower is better) get worse?
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy import ndimage
+
+BLOCK = 16
+EDGE_LIMIT = 0.2        # residual energy this correlated with edges is structure, not noise
+EXCESS_LIMIT = 1.6      # removed std over the predicted noise std
+MIN_REMOVED = 1.0       # below this residual std nothing visible was removed
+PIQE_LIMIT = 10.0       # PIQE points worse that count as a worse photo
+
+
+@dataclass
+class ResidualCheck:
+    """The verdict on a run and the numbers behind it."""
+
+    ok: bool
+    edge_correlation: float
+    removed_std: float
+    expected_std: float
+    piqe_before: float | None = None
+    piqe_after: float | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        """One sentence: what the check found."""
+        if self.ok:
+            return (f"the removed residual looks like noise (edge correlation {self.edge_correlation:+.2f}; "
+                    f"removed std {self.removed_std:.1f}, about the {self.expected_std:.1f} the measured noise "
+                    "predicts)")
+        return "; ".join(self.problems)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "verdict": self.verdict}
+
+
+def _luma(pixels: np.ndarray) -> np.ndarray:
+    image = np.asarray(pixels, dtype=np.float32)
+    return image.mean(axis=2) if image.ndim == 3 else image
+
+
+def predicted_residual(sigma: float | None, kind: str, channels: int) -> float:
+    """Std of the luma residual that removing the measured noise would leave (independent channel noise
+    averages down by sqrt(3) in luma; luminance-only noise does not)."""
+    sigma = sigma or 0.0
+    return sigma if channels == 1 or kind == "luminance" else sigma / np.sqrt(3)
+
+
+def check_residual(before: np.ndarray, after: np.ndarray, sigma: float | None, kind: str,
+                   piqe_before: float | None = None, piqe_after: float | None = None) -> ResidualCheck:
+    """Compare what a run removed with the noise measured on its input."""
+    residual = _luma(before) - _luma(after)
+    smooth = ndimage.gaussian_filter(_luma(after), 1.0)
+    rows, cols = residual.shape[0] // BLOCK, residual.shape[1] // BLOCK
+    shape = (rows, BLOCK, cols, BLOCK)
+    gy, gx = np.gradient(smooth[:rows * BLOCK, :cols * BLOCK])
+    edges = np.sqrt(gx**2 + gy**2).reshape(shape).mean(axis=(1, 3)).ravel()
+    energy = residual[:rows * BLOCK, :cols * BLOCK].reshape(shape).std(axis=(1, 3)).ravel()
+    correlation = 0.0
+    if edges.size > 3 and edges.std() > 0 and energy.std() > 0:
+        correlation = float(np.corrcoef(np.log(edges + 1e-3), np.log(energy + 1e-3))[0, 1])
+    removed = float(residual.std())
+    expected = float(predicted_residual(sigma, kind, 1 if np.ndim(before) == 2 else 3))
+    problems = []
+    if removed >= MIN_REMOVED and correlation > EDGE_LIMIT:
+        problems.append(f"removed image structure along with the noise (the residual follows the image's edges, "
+                        f"correlation {correlation:+.2f})")
+    if removed >= MIN_REMOVED and removed > EXCESS_LIMIT * max(expected, 0.5):
+        problems.append(f"removed texture as well as noise (residual std {removed:.1f} where the measured noise "
+                        f"predicts {expected:.1f})")
+    if piqe_before is not None and piqe_after is not None and piqe_after > piqe_before + PIQE_LIMIT:
+        problems.append(f"made the no-reference quality score worse (PIQE {piqe_before:.1f} -> {piqe_after:.1f}, "
+                        "lower is better)")
+    return ResidualCheck(not problems, round(correlation, 3), round(removed, 2), round(expected, 2),
+                         piqe_before, piqe_after, problems)

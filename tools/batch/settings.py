@@ -1,0 +1,36 @@
+"""What a batch run is asked to do, in the form its manifest records."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tools.errors import SettingError
+from tools.swinir.weights import NOISE_LEVELS
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """``noise`` None: each photo's level from its analysis (the pipeline's decision rule). ``skip_clean``: photos
+    the decision rule finds clean are copied unchanged instead of denoised. ``analyze_only``: nothing is written
+    but the manifest."""
+
+    noise: int | None = None
+    weights: str | None = None
+    skip_clean: bool = False
+    analyze_only: bool = False
+
+    def to_json(self) -> dict:
+        return {"noise": "auto" if self.noise is None else self.noise, "weights": self.weights,
+                "skip_clean": self.skip_clean, "analyze_only": self.analyze_only}
+
+
+def parse_noise(text: str | int | None) -> int | None:
+    """``auto`` (None) or one of the checkpoint levels; a :class:`SettingError` otherwise."""
+    if text is None or str(text).strip().lower() == "auto":
+        return None
+    try:
+        level = int(str(text).strip())
+    except ValueError:
+        level = -1
+    if level not in NOISE_LEVELS:
+        raise SettingError("noise", text, f"auto or one of {', '.join(map(str, NOISE_LEVELS))}")
+    return level
