@@ -126,10 +126,12 @@ def test_check_residual_passes_noise_and_fails_structure() -> None:
     noise = np.random.default_rng(7).normal(0, 10, clean.shape)
     good = check_residual(clean + noise, clean, 10.0, "white")
     assert good.ok and good.edge_correlation < 0.2
+    smoothed = check_residual(clean + noise, clean, 10.0, "white", piqe_before=40.0, piqe_after=55.0)
+    assert smoothed.ok and "PIQE 40.0 -> 55.0" in smoothed.notes[0] and "although" in smoothed.verdict
     blurred = np.stack([np.asarray(Image.fromarray(clean[..., c].astype(np.uint8)).resize((32, 32)).resize((128, 128)))
                         for c in range(3)], axis=2).astype(float)
-    bad = check_residual(clean, blurred, 0.5, "none")
-    assert not bad.ok and bad.edge_correlation > 0.2
+    bad = check_residual(clean, blurred, 0.5, "none", piqe_before=40.0, piqe_after=55.0)
+    assert not bad.ok and bad.edge_correlation > 0.2 and any("PIQE" in problem for problem in bad.problems)
 
 
 def test_denoise_json_reports_the_check(weights_env: dict, tmp_path: Path, monkeypatch) -> None:
