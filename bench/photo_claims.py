@@ -77,7 +77,8 @@ def summarize(rows: list[dict]) -> dict:
         entry = {"photos": len(mine), "detected": round(float(np.mean(detected)), 3),
                  "kinds_read": dict(Counter(row["read"] for row in mine))}
         if kind in RUNS:
-            entry["kind_read"] = round(float(np.mean([row["read"] == kind for row in mine])), 3)
+            expected = "none" if kind == "clean" else kind
+            entry["kind_read"] = round(float(np.mean([row["read"] == expected for row in mine])), 3)
         if kind == "clean":
             entry["false_positive"] = round(1 - float(np.mean([row["read"] == "none" for row in mine])), 3)
         if kind in RUNS:
