@@ -31,7 +31,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> Counter:
     analyze, denoise_file = tools.analyzer.analyze, tools.swinir.service.denoise_file
 
     def counting_analyze(image, *args, **kwargs):
-        calls[Path(str(image)).name] += 1
+        calls[Path(str(getattr(image, "path", image))).name] += 1  # a file path or a loaded image
         return analyze(image, *args, **kwargs)
 
     def counting_denoise(*args, **kwargs):

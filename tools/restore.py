@@ -68,6 +68,14 @@ class RestoreResult:
     check: ResidualCheck | None = None
     seconds: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def notes(self) -> list[str]:
+        """What a reader of the result must know: a run the policy would not have made, the run's own notes,
+        and what the method-noise check found wrong."""
+        notes = [self.decision.reason] if self.decision.forced else []
+        notes += self.run.notes if self.run else []
+        return notes + (self.check.problems if self.check is not None else [])
+
     def to_json(self) -> dict:
         """The compact JSON a tool returns: the denoise run's figures (``seconds``: the whole denoise step), its
         notes, the decision and the check."""
@@ -183,11 +191,13 @@ def restore(photo: str | Path, request: RestoreRequest, records: Sequence[Record
 def check_output(photo: str | Path, output: str | Path, before: Analysis) -> tuple[Analysis, ResidualCheck]:
     """The output's analysis and the method-noise check: what the run removed against the noise measured on
     its input, and the no-reference score before and after."""
+    from tools.analyzer import analyze
     from tools.analyzer.method_noise import check_residual
     from tools.imageio import load_image
 
-    after = analyze_photo(output)
-    check = check_residual(load_image(Path(photo).expanduser()).pixels, load_image(output).pixels,
+    restored = load_image(output)
+    after = analyze(restored)
+    check = check_residual(load_image(Path(photo).expanduser()).pixels, restored.pixels,
                            before.noise.sigma, before.noise.kind, before.quality.piqe, after.quality.piqe)
     return after, check
 

@@ -22,7 +22,6 @@ from tools.records import Record
 from tools.restore import Progress, RestoreRequest, analysis_summary, analyze_photo, default_output, restore
 
 PREVIEW_SIDE = 256  # the longer side of a denoised photo's preview, in pixels
-MEASUREMENTS = ("noise", "blur", "jpeg", "exposure", "haze", "color", "resolution", "quality")
 ANSWER_FOLDER_PREFIX = "restore-agent-answer-"
 
 
@@ -71,7 +70,7 @@ class Service:
         source = roots.input_file(path)
         analysis = analyze_photo(source, self.records)
         full = analysis.to_dict()
-        return {**analysis_summary(analysis, source), "measurements": {key: full[key] for key in MEASUREMENTS},
+        return {**analysis_summary(analysis, source), "measurements": {key: full[key] for key in analysis.MEASUREMENTS},
                 "notes": full["notes"]}
 
     def denoise(self, path: str, roots: Roots, output: str | None = None, noise_level: int | None = None,

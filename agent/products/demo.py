@@ -22,7 +22,6 @@ from tools.errors import SettingError
 from tools.fileio import prepare_output_folder, write_text_atomic
 from tools.imageio import load_image, save_image
 from tools.records import Record
-from tools.restore import RestoreResult
 
 SAMPLE_PHOTO = "astronaut"
 DEFAULT_SIGMA = 15
@@ -77,15 +76,6 @@ class StepClock:
             yield
         finally:
             self.seconds[name] = round(time.perf_counter() - started, 3)
-
-
-def restoration_notes(restoration: RestoreResult) -> list[str]:
-    """What a reader of the run must know: a run the policy would not have made, the run's own notes, and
-    what the method-noise check found wrong."""
-    decision, check = restoration.decision, restoration.check
-    notes = [decision.reason] if decision.forced else []
-    notes += restoration.run.notes if restoration.run else []
-    return notes + (check.problems if check is not None else [])
 
 
 def run_demo(
@@ -147,7 +137,7 @@ def run_demo(
         quality={"before": before.quality.piqe, "after": after.quality.piqe},
         metrics=metrics, seconds=clock.seconds,
         recommendations=[r.to_dict() for r in before.recommendations],
-        notes=restoration_notes(restoration), restoration=restoration,
+        notes=restoration.notes, restoration=restoration,
     )
     with clock("compare"):
         panels = [(paths[key], lines) for key, lines in panel_labels(result)]

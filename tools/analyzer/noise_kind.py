@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 
 MODEL_FILE = Path(__file__).with_name("noise_kinds.json")
-KINDS = ("none", "white", "correlated", "luminance", "signal-dependent")
 BLOCK = 8
 BANDS = 4                      # brightness bands of the noise-level function
 NLF_SIDE = 384                 # px: the central square the noise-level function is measured on

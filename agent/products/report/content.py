@@ -10,7 +10,6 @@ from agent.core.templates import fill
 
 PHOTO_FILES = ("input", "restored", "comparison")
 REFUSAL_NOTICE = "The loaded records do not cover this question, so this report gives no recommendation and no links."
-MEASUREMENTS = ("noise", "blur", "jpeg", "exposure", "haze", "color", "resolution", "quality")
 
 
 def section_titles() -> dict[str, str]:
@@ -53,8 +52,10 @@ def image_captions(run: DemoResult) -> dict[str, str]:
 
 def analysis_rows(run: DemoResult) -> list[tuple[str, str, str]]:
     """(measurement, severity, evidence) for each measurement of the input's analysis."""
+    from tools.analyzer import Analysis
+
     return [(name, run.analysis[name]["severity"], run.analysis[name]["evidence"])
-            for name in MEASUREMENTS if name in run.analysis]
+            for name in Analysis.MEASUREMENTS if name in run.analysis]
 
 
 def step_times(run: DemoResult) -> str:
