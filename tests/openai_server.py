@@ -16,13 +16,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 @dataclass
 class Step:
-    """One scripted reply: ``text``, ``tool_calls`` (name, raw argument string), ``status``, ``garbage``, ``hang``."""
+    """One scripted reply: ``text``, ``tool_calls`` (name, raw argument string), ``status``, ``garbage``, ``hang``,
+    ``trickle`` (seconds between SSE chunks, or between 16-byte pieces of a JSON reply)."""
 
     text: str = ""
     tool_calls: list[tuple[str, str]] = field(default_factory=list)
     status: int = 200
     garbage: bool = False
     hang: float = 0.0
+    trickle: float = 0.0
 
 
 def text(answer: str) -> Step:
@@ -70,24 +72,37 @@ class ScriptedServer:
                     return self._send(200, b"data: {this is not json\n\n<html>oops</html>", content_type)
                 if body.get("stream"):
                     return self._stream(step, body)
-                return self._send(200, json.dumps(_completion(step, body)).encode())
+                return self._send(200, json.dumps(_completion(step, body)).encode(), trickle=step.trickle)
 
-            def _send(self, status: int, payload: bytes, content_type: str = "application/json") -> None:
+            def _send(self, status: int, payload: bytes, content_type: str = "application/json",
+                      trickle: float = 0.0) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(payload)
+                pieces = [payload[i:i + 16] for i in range(0, len(payload), 16)] if trickle else [payload]
+                for piece in pieces:
+                    if not self._trickle(piece, trickle):
+                        return
 
             def _stream(self, step: Step, body: dict) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
                 for chunk in _chunks(step, body):
-                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-                    self.wfile.flush()
+                    if not self._trickle(f"data: {json.dumps(chunk)}\n\n".encode(), step.trickle):
+                        return
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
+
+            def _trickle(self, piece: bytes, pause: float) -> bool:
+                """Write ``piece``, then wait ``pause`` s; False once the client has gone or the server stops."""
+                try:
+                    self.wfile.write(piece)
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    return False
+                return not (pause and server.stop.wait(pause))
 
         return Handler
 

@@ -38,7 +38,7 @@ def random_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def demo_run(crop: Path, random_weights: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, str]:
     out = tmp_path_factory.mktemp("demo") / "out"
     digest = hashlib.sha256(crop.read_bytes()).hexdigest()
-    run = run_cli("demo", "--image", crop, "--noise", "15", "-o", out, "--weights", random_weights)
+    run = run_cli("demo", "--image", crop, "--add-noise", "15", "-o", out, "--weights", random_weights)
     assert run.code == 0, run.err
     assert hashlib.sha256(crop.read_bytes()).hexdigest() == digest, "the input photo was modified"
     return out, json.loads((out / "demo.json").read_text()), run.out
@@ -94,9 +94,10 @@ def test_demo_refuses_bad_input(demo_run, crop: Path, tmp_path: Path):
         ("demo", "--image", crop, "-o", out): "output exists",
         ("demo", "--image", tmp_path / "missing.png", "-o", tmp_path / "a"): "no such file",
         ("demo", "--as-is", "-o", tmp_path / "b"): "--image must be given to restore a photo as is",
-        ("demo", "--as-is", "--image", crop, "--noise", "15", "-o", tmp_path / "d"): "takes no --noise",
+        ("demo", "--as-is", "--image", crop, "--add-noise", "15", "-o", tmp_path / "d"): "takes no --add-noise",
         ("demo", "--image", crop, "-o", crop / "sub"): "output folder",
-        ("demo", "--image", crop, "--noise", "-3", "-o", tmp_path / "c"): "--noise",
+        ("demo", "--image", crop, "--add-noise", "-3", "-o", tmp_path / "c"): "--add-noise",
+        ("demo", "--image", crop, "--noise", "15", "-o", tmp_path / "e"): "--noise is now --add-noise",
     }
     for args, message in cases.items():
         run = run_cli(*args)

@@ -123,13 +123,17 @@ def test_gray_stays_gray_and_alpha_is_reattached(monkeypatch, capsys, photo, tin
     assert "color checkpoint on a gray photo" in err
 
 
-def test_sixteen_bit_input_is_reduced_with_a_warning(monkeypatch, capsys, photo, tiny_ckpt, tmp_path):
+def test_sixteen_bit_input_stays_sixteen_bit_and_jpeg_says_why_not(monkeypatch, capsys, photo, tiny_ckpt, tmp_path):
     gray16 = (np.asarray(Image.open(photo[0]).convert("L"), dtype=np.uint16) * 257).astype(np.uint16)
     Image.fromarray(gray16).save(tmp_path / "deep.png")
     code, _, err = cli(monkeypatch, capsys, "denoise", str(tmp_path / "deep.png"), "-o", str(tmp_path / "o.png"),
                        "--weights", str(tiny_ckpt), "--json")
     assert code == 0, err
-    assert "warning: 16-bit image reduced to 8-bit" in err
+    assert "warning: 16-bit image processed in float and written at 16 bits" in err
+    assert Image.open(tmp_path / "o.png").mode == "I;16"
+    code, _, err = cli(monkeypatch, capsys, "denoise", str(tmp_path / "deep.png"), "-o", str(tmp_path / "o.jpg"),
+                       "--weights", str(tiny_ckpt), "--json")
+    assert code == 0 and "warning: 16-bit image written at 8 bits: JPEG holds 8 bits" in err
 
 
 def _bad_file(kind: str, folder: Path, photo: Path) -> Path:

@@ -149,7 +149,7 @@ def test_markdown_report_has_mermaid_and_its_images(folder: Path, weights: Path)
     clean = folder / "clean.png"
     Image.fromarray(data.astronaut()[120:184, 200:264]).save(clean)
     output = folder / "report.md"
-    run = run_cli("report", "-q", NOISY_QUESTION, "--image", clean, "--noise", "15", "--weights", weights,
+    run = run_cli("report", "-q", NOISY_QUESTION, "--image", clean, "--add-noise", "15", "--weights", weights,
                   "-o", output)
     assert run.code == 0, run.err
     text = output.read_text()

@@ -7,15 +7,14 @@ the card's own text.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from knowledge import knowledge_path
+from tools.card_schema import (MAX_CARD_BYTES, MAX_RECORDS, check_link, check_question, check_types, finish_record,
+                               load_data)
 from tools.degradation_terms import degradations_in
 from tools.errors import UserError
 from tools.records import DEGRADATIONS, RECOMMENDED_MODEL, RELATED_PAPER, Record
@@ -27,7 +26,6 @@ STRUCTURED_SUFFIXES = {".yaml", ".yml", ".json"}
 _FIELD = re.compile(r"^(Model|Paper|GitHub|Code|Summary):\s*(.*)$")
 _HEADING = re.compile(r"^#{2,}\s*(.+?):?\s*$")
 _QUESTION = re.compile(r'^\s*"(.+)"\s*$')
-_URL = re.compile(r"^https?://\S+$")
 _SECTION_KINDS = {"recommended": RECOMMENDED_MODEL, "related": RELATED_PAPER, "papers": RELATED_PAPER}
 _RECORD_KEYS = {f.name for f in fields(Record)} - {"extra"}
 _EXTRA_KEYS = {"name"}  # optional display name, kept in ``Record.extra``
@@ -102,7 +100,10 @@ def parse_card_text(text: str) -> tuple[str | None, list[Record]]:
         after_blank = False
     if not entries:
         raise UserError("card has no records: expected a '### Recommended AI Models:' or '### Related Papers:' block with 'Model:' lines")
-    return question, _records_from_entries(entries)
+    if len(entries) > MAX_RECORDS:
+        raise UserError(f"card has {len(entries)} records, more than {MAX_RECORDS}")
+    records = _records_from_entries(entries)
+    return check_question(question, records), records
 
 
 def _section_kind(heading: str, number: int) -> str:
@@ -119,8 +120,8 @@ def _add_field(entry: _Entry | None, key: str, value: str, number: int) -> _Entr
     key = "GitHub" if key == "Code" else key
     if key in entry.values:
         raise UserError(f"card line {number}: second '{key}:' for model {entry.title!r}")
-    if key in ("Paper", "GitHub") and not _URL.match(value):
-        raise UserError(f"card line {number}: '{key}:' needs one http(s) link, got {value[:60]!r}")
+    if key in ("Paper", "GitHub"):
+        check_link(value, f"card line {number}: '{key}:'")
     entry.values[key] = value
     entry.last_field = key
     return entry
@@ -132,7 +133,7 @@ def _records_from_entries(entries: list[_Entry]) -> list[Record]:
     for entry in entries:
         if "Paper" not in entry.values:
             raise UserError(f"card line {entry.line}: model {entry.title!r} has no 'Paper:' link")
-        record = _record_from_text(entry, _unique_id(_slug(entry.title), seen))
+        record = finish_record(_record_from_text(entry, _unique_id(_slug(entry.title), seen)), f"card line {entry.line}")
         seen.add(record.id)
         records.append(record)
     return records
@@ -193,40 +194,22 @@ def _match_enriched(records: list[Record]) -> list[Record]:
 # ---------------------------------------------------------------- YAML / JSON records
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A YAML loader that remembers the line of every mapping in ``__line__``."""
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
-    mapping = loader.construct_mapping(node, deep=True)
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def parse_structured(text: str, is_json: bool) -> tuple[str | None, list[Record]]:
     """Parse YAML or JSON records: a list of records, or ``{question, records: [...]}``."""
-    try:
-        data = json.loads(text) if is_json else yaml.load(text, Loader=_LineLoader)
-    except json.JSONDecodeError as exc:
-        raise UserError(f"card line {exc.lineno}: invalid JSON ({exc.msg})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "file"
-        raise UserError(f"card {where}: invalid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    data = load_data(text, is_json)
     question = None
     if isinstance(data, dict):
         question = data.get("question")
         data = data.get("records")
     if not isinstance(data, list) or not data:
         raise UserError("card has no records: expected a list of records or a mapping with a 'records' list")
+    if len(data) > MAX_RECORDS:
+        raise UserError(f"card has {len(data)} records, more than {MAX_RECORDS}")
     records = [_record_from_mapping(item, index) for index, item in enumerate(data, start=1)]
     ids = [record.id for record in records]
     if len(set(ids)) != len(ids):
         raise UserError(f"card has duplicate record ids: {sorted({i for i in ids if ids.count(i) > 1})}")
-    return (str(question).strip() if question else None), records
+    return check_question(question, records), records
 
 
 def _record_from_mapping(item: object, index: int) -> Record:
@@ -237,23 +220,24 @@ def _record_from_mapping(item: object, index: int) -> Record:
     unknown = sorted(set(data) - _RECORD_KEYS - _EXTRA_KEYS)
     if unknown:
         raise UserError(f"{where}: unknown field(s) {unknown} (known: {sorted(_RECORD_KEYS | _EXTRA_KEYS)})")
-    data["extra"] = {key: str(data.pop(key)) for key in _EXTRA_KEYS & set(data)}
     missing = [key for key in _REQUIRED_KEYS if not data.get(key)]
     if missing:
         raise UserError(f"{where}: missing field(s) {missing}")
+    check_types(data, where)
+    data["extra"] = {key: data.pop(key) for key in _EXTRA_KEYS & set(data) if data[key] is not None}
     for key in ("paper", "code"):
-        if data.get(key) is not None and not _URL.match(str(data[key])):
-            raise UserError(f"{where}: '{key}' must be one http(s) link, got {str(data[key])[:60]!r}")
+        if data.get(key) is not None:
+            check_link(data[key], f"{where}: '{key}'")
     handles = tuple(data.get("handles") or ())
     bad = sorted(set(handles) - set(DEGRADATIONS))
     if bad:
         raise UserError(f"{where}: unknown degradation(s) {bad} in 'handles' (known: {sorted(DEGRADATIONS)})")
-    data["key_facts"] = tuple(str(fact) for fact in data.get("key_facts") or ())
+    data["key_facts"] = tuple(data.get("key_facts") or ())
     data["handles"] = handles or degradations_in(f"{data['title']} {data.get('summary', '')}") or ("unknown",)
     data["runnable"] = bool(data.get("runnable", False))
     for key in ("summary", "technique", "best_for"):
-        data[key] = " ".join(str(data.get(key) or "").split())
-    return Record(**data)
+        data[key] = " ".join((data.get(key) or "").split())
+    return finish_record(Record(**data), where)
 
 
 # ---------------------------------------------------------------- loading
@@ -266,7 +250,11 @@ def _read_card(path: Path) -> str:
     if not path.is_file():
         raise UserError(f"card is not a file: {path}")
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CARD_BYTES + 1)
+        if len(raw) > MAX_CARD_BYTES:
+            raise UserError(f"card is larger than {MAX_CARD_BYTES // 1000} kB: {path}")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise UserError(f"card is not UTF-8 text: {path}") from None
     except OSError as exc:

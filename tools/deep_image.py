@@ -13,9 +13,10 @@ import numpy as np
 from PIL import Image
 
 from tools.fileio import write_atomic
-from tools.imageio import PhotoMetadata, metadata_options, save_format
+from tools.imageio import LoadedImage, PhotoMetadata, metadata_options, open_image, open_photo, save_format
 
 DEEP_GRAY_MODES = ("I;16", "I;16B", "I;16L", "I")
+DEEP_NOTE = "16-bit image processed in float and written at 16 bits"
 TOP = 65535.0
 ICC_TIFF_TAG = 34675  # InterColorProfile
 # EXIF orientation -> the Pillow transpose that puts the pixels upright (as ImageOps.exif_transpose does)
@@ -26,7 +27,7 @@ UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4:
 
 def _samples(path: Path) -> tuple[np.ndarray, int] | None:
     """The file's 16-bit samples (H x W or H x W x 3 uint16) and EXIF orientation, or None when not 16-bit."""
-    with Image.open(path) as img:
+    with open_photo(path) as handle, open_image(handle, path) as img:
         orientation = int(img.getexif().get(0x0112, 1) or 1)
         if img.mode in DEEP_GRAY_MODES:
             samples = np.asarray(img)
@@ -37,7 +38,8 @@ def _samples(path: Path) -> tuple[np.ndarray, int] | None:
     if img.mode == "RGB" and bits and tuple(bits)[:3] == (16, 16, 16) and len(tuple(bits)) == 3:
         import tifffile
 
-        samples = tifffile.imread(path)
+        with open_photo(path) as handle:
+            samples = tifffile.imread(handle)
         return (samples, orientation) if samples.dtype == np.uint16 and samples.ndim == 3 else None
     return None
 
@@ -66,6 +68,26 @@ def can_write_deep(path: str | Path, gray: bool) -> bool:
     """Whether :func:`save_deep` writes this output at 16 bits: gray PNG or TIFF, color TIFF."""
     fmt = save_format(path)
     return fmt == "TIFF" or (fmt == "PNG" and gray)
+
+
+def depth_notes(image: LoadedImage, target: str | Path, kept: bool) -> list[str]:
+    """What a reader must know about a 16-bit photo's output: kept at 16 bits (and what the format drops), or
+    written at 8 bits and why."""
+    if image.bits != 16:
+        return []
+    if kept:
+        dropped = not image.is_gray and image.metadata.exif
+        return [DEEP_NOTE, *(["EXIF not kept: the 16-bit color TIFF is written without it"] if dropped else [])]
+    fmt = save_format(target)
+    if image.alpha is not None:
+        why = "16 bits are kept only for photos without an alpha channel"
+    elif fmt not in ("PNG", "TIFF"):
+        why = f"{fmt} holds 8 bits (write .png or .tif to keep 16 bits)"
+    elif not image.is_gray:
+        why = "16-bit color is kept only in TIFF (write .tif)"
+    else:
+        why = "its 16-bit samples could not be read at full depth"
+    return [f"16-bit image written at 8 bits: {why}"]
 
 
 def to_uint16(values: np.ndarray) -> np.ndarray:

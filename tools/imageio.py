@@ -6,19 +6,26 @@ EXIF orientation, palettes, alpha, CMYK, 16-bit and animated files.
 """
 from __future__ import annotations
 
+import errno
+import os
+import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from PIL.ExifTags import Base as ExifTag
 
 from tools.errors import UserError
-from tools.fileio import write_atomic
+from tools.fileio import reason, write_atomic
 
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF",
                 ".bmp": "BMP", ".webp": "WEBP"}
+# The only decoders a photo may reach (JPEG also reads cameras' multi-picture MPO; PPM also reads PGM and
+# PBM). Never PostScript (Ghostscript), PDF, or the many rarely used formats Pillow also knows.
+READ_FORMATS = ("PNG", "JPEG", "TIFF", "BMP", "WEBP", "GIF", "PPM")
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,7 @@ class LoadedImage:
     format: str | None = None
     notes: list[str] = field(default_factory=list)
     metadata: PhotoMetadata = field(default_factory=PhotoMetadata)
+    bits: int = 8  # bits per sample in the file (16: the pixels here are reduced; see tools.deep_image)
 
     @property
     def is_gray(self) -> bool:
@@ -85,51 +93,131 @@ def read_metadata(img: Image.Image) -> PhotoMetadata:
     return PhotoMetadata(exif=exif.tobytes() if len(exif) else None, icc=img.info.get("icc_profile") or None)
 
 
-def _deep_color_png(path: Path) -> bool:
-    """Whether a PNG holds 16-bit color samples (its header says so), which Pillow decodes at 8 bits."""
-    with open(path, "rb") as handle:
+def _deep_png_with_8_bit_mode(path: Path) -> bool:
+    """Whether a PNG holds 16-bit color or gray-with-alpha samples (its header says so), which Pillow decodes
+    at 8 bits."""
+    with open_photo(path) as handle:
         header = handle.read(26)
-    return len(header) == 26 and header[24] == 16 and header[25] in (2, 6)  # bit depth; RGB or RGBA
+    return len(header) == 26 and header[24] == 16 and header[25] in (2, 4, 6)  # bit depth; RGB, LA, RGBA
+
+
+def _source_bits(img: Image.Image, path: Path) -> int:
+    """Bits per sample in the file: 16 for 16-bit gray, 16-bit color TIFF and 16-bit color PNG, else 8."""
+    if img.mode in ("I;16", "I;16B", "I;16L"):
+        return 16
+    if img.format == "TIFF" and 16 in tuple(getattr(img, "tag_v2", {}).get(258, ()) or ()):
+        return 16
+    return 16 if img.format == "PNG" and _deep_png_with_8_bit_mode(path) else 8
+
+
+def _refuse(path: Path, info: os.stat_result) -> None:
+    """One-line errors for a path that is no regular file (a folder, pipe, device or socket)."""
+    if stat.S_ISDIR(info.st_mode):
+        raise UserError(f"is a folder, not an image: {path}")
+    if not stat.S_ISREG(info.st_mode):
+        what = "a named pipe" if stat.S_ISFIFO(info.st_mode) else "a device" if (
+            stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)) else "a socket or special file"
+        raise UserError(f"not a regular file ({what}), not an image: {path}")
+
+
+def _stat_error(path: Path, exc: OSError) -> UserError:
+    if isinstance(exc, FileNotFoundError):
+        return UserError(f"no such file: {path}")
+    if isinstance(exc, PermissionError):
+        return UserError(f"cannot read (permission denied): {path}")
+    return UserError(f"cannot read {path}: {reason(exc)}")
+
+
+def photo_stat(path: str | Path) -> os.stat_result:
+    """The status of a photo file, which must be a regular file (links followed); one-line errors else."""
+    path = Path(path)
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        raise _stat_error(path, exc if isinstance(exc, OSError) else OSError(errno.EINVAL, str(exc))) from None
+    _refuse(path, info)
+    return info
+
+
+def open_photo(path: str | Path) -> BinaryIO:
+    """A regular file opened for reading, checked on the open descriptor: a named pipe, a device, a folder or
+    a link loop is a one-line error, and opening never blocks (``O_NONBLOCK``)."""
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except IsADirectoryError:
+        raise UserError(f"is a folder, not an image: {path}") from None
+    except (OSError, ValueError) as exc:
+        raise _stat_error(path, exc if isinstance(exc, OSError) else OSError(errno.EINVAL, str(exc))) from None
+    try:
+        _refuse(path, os.fstat(fd))
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
+
+
+def pixel_budget() -> int:
+    """The most pixels a photo may have: Pillow's decompression-bomb limit (89.5 megapixels by default),
+    within which ``analyze`` stays under about 2 GB."""
+    return int(Image.MAX_IMAGE_PIXELS or 0)
+
+
+def check_pixels(size: tuple[int, int], path: Path) -> None:
+    """Refuse a photo over :func:`pixel_budget` before its pixels are decoded."""
+    budget = pixel_budget()
+    width, height = size
+    if budget and width * height > budget:
+        raise UserError(f"image too large: {width}x{height} pixels ({width * height / 1e6:.1f} megapixels) is over "
+                        f"the pixel budget of {budget / 1e6:.1f} megapixels (Pillow's decompression-bomb limit): "
+                        f"{path}")
+
+
+def open_image(handle: BinaryIO, path: Path) -> Image.Image:
+    """Pillow's image for an open photo, from the allowed decoders only (:data:`READ_FORMATS`), within the
+    pixel budget; pixels not yet decoded."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # check_pixels words the limit
+        img = Image.open(handle, formats=READ_FORMATS)
+    try:
+        check_pixels(img.size, path)
+    except UserError:
+        img.close()
+        raise
+    return img
 
 
 def load_image(path: str | Path) -> LoadedImage:
     """Decode an image file into 8-bit gray or RGB pixels plus an optional alpha channel.
 
-    Raises :class:`UserError` with one line for anything that is not a usable image.
+    Raises :class:`UserError` with one line for anything that is not a usable image: no regular file, a
+    format not in :data:`READ_FORMATS`, over the pixel budget, truncated or corrupt.
     """
     path = Path(path)
-    if not path.exists():
-        raise UserError(f"no such file: {path}")
-    if path.is_dir():
-        raise UserError(f"is a folder, not an image: {path}")
     notes: list[str] = []
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                fmt = img.format
-                if getattr(img, "is_animated", False) and getattr(img, "n_frames", 1) > 1:
-                    notes.append(f"animated {fmt} with {img.n_frames} frames: using the first frame")
-                    img.seek(0)
-                img.load()
-                source_mode = img.mode
-                metadata = read_metadata(img)
-                img = ImageOps.exif_transpose(img)
-    except FileNotFoundError:
-        raise UserError(f"no such file: {path}") from None
-    except PermissionError:
-        raise UserError(f"cannot read (permission denied): {path}") from None
+        with open_photo(path) as handle, open_image(handle, path) as img:
+            fmt = img.format
+            if getattr(img, "is_animated", False) and getattr(img, "n_frames", 1) > 1:
+                notes.append(f"animated {fmt} with {img.n_frames} frames: using the first frame")
+                img.seek(0)
+            img.load()
+            source_mode, bits = img.mode, _source_bits(img, path)
+            metadata = read_metadata(img)
+            img = ImageOps.exif_transpose(img)
+    except UserError:
+        raise
     except UnidentifiedImageError:
-        raise UserError(f"not an image (unrecognised format): {path}") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise UserError(f"image too large (over Pillow's decompression-bomb limit of "
-                        f"{Image.MAX_IMAGE_PIXELS} pixels): {path}") from None
+        raise UserError(f"not an image (unrecognised format; readable: {', '.join(READ_FORMATS)}): {path}") from None
+    except Image.DecompressionBombError:
+        raise UserError(f"image too large: over the pixel budget of {pixel_budget() / 1e6:.1f} megapixels "
+                        f"(Pillow's decompression-bomb limit): {path}") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise UserError(f"cannot decode image (truncated or corrupt: {exc}): {path}") from None
 
     alpha = None
-    if fmt == "PNG" and _deep_color_png(path):
-        notes.append("16-bit color PNG read at 8 bits")
+    if bits == 16 and source_mode not in ("I;16", "I;16B", "I;16L"):
+        notes.append(f"16-bit {'gray' if source_mode == 'LA' else 'color'} {fmt} read at 8 bits")
     img = _to_uint8(img, notes)
     if img.mode == "P":
         img = img.convert("RGBA" if "transparency" in img.info else "RGB")
@@ -146,7 +234,27 @@ def load_image(path: str | Path) -> LoadedImage:
         img = img.convert("RGB")
     pixels = np.asarray(img, dtype=np.uint8).copy()
     return LoadedImage(path=path, pixels=pixels, alpha=alpha, source_mode=source_mode, format=fmt, notes=notes,
-                       metadata=metadata)
+                       metadata=metadata, bits=bits)
+
+
+DETAIL_PIXELS = 12_000_000  # full-resolution pixels the analyzer's noise, blur and JPEG measurements read
+GRID = 16  # crops start on the JPEG block grid (16: also with chroma subsampling)
+
+
+def detail_region(pixels: np.ndarray, budget: int = DETAIL_PIXELS) -> tuple[np.ndarray, str | None]:
+    """The central part of a large photo at full resolution, within ``budget`` pixels, and a note saying so
+    (the whole photo and None when it fits). Noise, blur and JPEG blocks must be measured at full resolution
+    (downscaling averages noise away), and they are alike across a photo, so a large central crop, aligned to
+    the JPEG grid, measures them with bounded memory."""
+    height, width = pixels.shape[:2]
+    if height * width <= budget:
+        return pixels, None
+    scale = (budget / (height * width)) ** 0.5
+    crop_h, crop_w = (max(GRID, int(side * scale) // GRID * GRID) for side in (height, width))
+    top, left = ((height - crop_h) // 2 // GRID * GRID), ((width - crop_w) // 2 // GRID * GRID)
+    note = (f"noise, blur and JPEG measured on the central {crop_w}x{crop_h} pixels at full resolution "
+            f"({height * width / 1e6:.0f} megapixels in all)")
+    return pixels[top:top + crop_h, left:left + crop_w], note
 
 
 def to_pil(pixels: np.ndarray, alpha: np.ndarray | None = None) -> Image.Image:

@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tools.errors import UserError
-
 if TYPE_CHECKING:
     from tools.analyzer import Analysis
     from tools.analyzer.method_noise import ResidualCheck
+    from tools.cancel import CancelToken
     from tools.records import Record
     from tools.swinir.service import DenoiseResult
 
@@ -28,7 +27,10 @@ PhotoKey = tuple[str, int, int]
 class RestoreRequest:
     """How to restore one photo. ``noise_level`` names a checkpoint level and overrides the analysis;
     ``force`` runs the denoiser even where the policy would not (an explicit request); ``check`` measures the
-    output with the analyzer and checks what the run removed."""
+    output with the analyzer and checks what the run removed; ``cancel`` stops the run (nothing is written);
+    ``overwrite`` False refuses an existing output (:class:`~tools.errors.OutputExists`) before any work (True
+    for callers that checked the output themselves). A 16-bit photo keeps its depth where the output format
+    holds it, and the result's notes say so or say why not."""
 
     output: Path
     noise_level: int | None = None
@@ -39,6 +41,8 @@ class RestoreRequest:
     reference: Path | None = None
     force: bool = False
     check: bool = True
+    cancel: CancelToken | None = None  # checked between steps and tile batches (default: the ambient token)
+    overwrite: bool = True
 
 
 @dataclass(frozen=True)
@@ -100,10 +104,10 @@ def noise_summary(analysis: Analysis) -> dict:
 
 def photo_key(path: str | Path) -> PhotoKey:
     """Identity of a photo file's current content: resolved path, modification time and size."""
+    from tools.imageio import photo_stat
+
     source = Path(path).expanduser()
-    if not source.is_file():
-        raise UserError(f"no such file: {path}")
-    stat = source.stat()
+    stat = photo_stat(source)  # a one-line error for a missing file, a folder, a pipe or a device
     return str(source.resolve()), stat.st_mtime_ns, stat.st_size
 
 
@@ -164,24 +168,38 @@ def _why_not(noise) -> str:
 def restore(photo: str | Path, request: RestoreRequest, records: Sequence[Record] = (),
             analysis: Analysis | None = None, progress: Progress | None = None) -> RestoreResult:
     """Run ``photo`` through analyze -> decide -> denoise -> check; ``analysis`` skips the first step."""
-    from tools.swinir.service import denoise_file
+    from tools.cancel import checked, current, stoppable_networks
+    from tools.fileio import check_output_path
+    from tools.swinir.service import denoise_file, keep_source_depth
 
+    check_output_path(request.output, Path(photo).expanduser(), *([request.reference] if request.reference else []),
+                      force=request.overwrite)
+    work = current()  # the caller's token and progress sinks, where none are passed
+    token, name = request.cancel or work.token, Path(photo).name
+    progress = checked(progress or work.progress, token)
+    step = work.step or (lambda _: None)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     if analysis is None:
+        step(f"analyzing {name}")
         analysis = analyze_photo(photo, records)
         seconds["analyze"] = round(time.perf_counter() - started, 3)
     decision = decide(analysis, request.noise_level, request.weights, request.force)
     run = None
     if decision.denoise:
+        if token is not None:
+            token.check()
+        step(f"denoising {name}")
         started = time.perf_counter()
-        run = denoise_file(Path(photo).expanduser(), request.output, noise_level=decision.noise_level,
-                           weights=request.weights, tile=request.tile, overlap=request.overlap,
-                           reference=request.reference, progress=progress, noise_sigma=decision.noise_sigma,
-                           ensemble=request.ensemble)
+        with stoppable_networks(token), keep_source_depth():
+            run = denoise_file(Path(photo).expanduser(), request.output, noise_level=decision.noise_level,
+                               weights=request.weights, tile=request.tile, overlap=request.overlap,
+                               reference=request.reference, progress=progress, noise_sigma=decision.noise_sigma,
+                               ensemble=request.ensemble, overwrite=request.overwrite)
         seconds["denoise"] = round(time.perf_counter() - started, 3)
     after = check = None
-    if run is not None and request.check:
+    if run is not None and request.check:  # written: the step is done, so no cancel from here on
+        step(f"checking {Path(run.output).name}")
         started = time.perf_counter()
         after, check = check_output(photo, run.output, analysis)
         seconds["check"] = round(time.perf_counter() - started, 3)

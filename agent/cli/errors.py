@@ -1,6 +1,8 @@
 """Word the library's errors for the command line: name the flags and the commands that fix them."""
 from __future__ import annotations
 
+import typer
+
 from tools.errors import DownloadFailed, OutputExists, SettingError, UserError, WeightsUnavailable
 
 
@@ -32,3 +34,49 @@ def cli_message(exc: UserError) -> str:
     if isinstance(exc, WeightsUnavailable):
         return f"{exc}{_weights_hint(exc)}"
     return str(exc)
+
+
+def one_line(text: str) -> str:
+    """``text`` as one printable line: whitespace runs become one space, control characters are escaped
+    (so a file name cannot move the cursor or ring the terminal)."""
+    line = " ".join(str(text).split())
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in line)
+
+
+def _number(value: float | None) -> str:
+    return "…" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _allowed_range(param: object) -> str:
+    low, high = getattr(param, "min", None), getattr(param, "max", None)
+    return "" if low is None and high is None else f"allowed: {_number(low)} to {_number(high)}; "
+
+
+def usage_message(exc: typer.TyperException) -> str:
+    """A Click error (unknown option, bad or out-of-range value) as one line: the flag, the range it takes,
+    and the command's help."""
+    message = exc.format_message().rstrip(".")
+    ctx, param = getattr(exc, "ctx", None), getattr(exc, "param", None)
+    where = f"see '{ctx.command_path} --help'" if ctx is not None else ""
+    hint = f"{_allowed_range(param)}{where}".rstrip("; ")
+    return f"{message} ({hint})" if hint else message
+
+
+def os_message(exc: OSError) -> str:
+    """An operating-system error with its file(s), e.g. ``No space left on device: out.png``."""
+    reason = exc.strerror or type(exc).__name__
+    files = [str(name) for name in (exc.filename, exc.filename2) if name is not None]
+    return f"{reason}: {' -> '.join(files)}" if files else reason
+
+
+def unexpected_message(exc: BaseException, debug_flag: str = "--debug") -> str:
+    """The line for an exception that is not bad input: what the machine ran out of, or an internal error."""
+    if isinstance(exc, RecursionError):
+        return "error: the input is nested too deeply to read"
+    if isinstance(exc, MemoryError):
+        return "error: out of memory (try a smaller photo or tile)"
+    if isinstance(exc, OSError):
+        return f"error: {os_message(exc)}"
+    detail = " ".join(str(exc).split())[:300]
+    what = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+    return f"internal error: {what} (re-run with {debug_flag} for the traceback)"

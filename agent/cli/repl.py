@@ -1,24 +1,38 @@
 """The read-answer loop of `restore-agent chat`: a line per turn from a terminal or a pipe.
 
-Ctrl-C cancels the current turn (or the line being typed) and keeps the session; Ctrl-D or ``/quit`` ends it.
-Errors in a turn or command print one line and the session goes on.
+Each turn and command runs in a worker thread while the main thread waits in short steps, so Ctrl-C reaches
+the main thread at once: it cancels the work's token (the model's next token, the next tool, a denoise's next
+layer all check it) and the prompt comes back within about a second, the work abandoned if it has not stopped
+by then. A cancelled turn writes no file and leaves the session as it was: nothing of it reaches the history,
+the transcript or a later ``/report``, since only the main thread keeps a finished turn. Ctrl-D or ``/quit``
+ends the session; errors in a turn or command print one line and the session goes on.
 """
 from __future__ import annotations
 
+import contextvars
 import json
+import threading
 from collections.abc import Callable
+from typing import TypeVar
 
 from rich.console import Console
 from rich.markdown import Markdown
 
-from agent.cli.views.turn import StreamView, fallback_notice, render_turn_notes
-from agent.cli.views.answer import render_answer
-from agent.core.session import ChatSession
 from agent.cli.errors import cli_message
-from agent.cli.slash import SlashResult, run_slash
+from agent.cli.slash import SlashResult, execute_slash, keep_slash
+from agent.cli.views.activity import TurnView
+from agent.cli.views.answer import render_answer
+from agent.cli.views.turn import fallback_notice, render_turn_notes
+from agent.core.session import ChatSession
+from tools.cancel import CancelToken, Cancelled, working
 from tools.errors import UserError
 
 PROMPT = "you> "
+CANCELLED = "cancelled; the session goes on"
+POLL_SECONDS = 0.05  # how often the main thread looks up from waiting (Ctrl-C is seen between two looks)
+GRACE_SECONDS = 1.0  # how long a cancelled worker gets to stop before the prompt comes back without it
+
+T = TypeVar("T")
 
 
 def run_repl(session: ChatSession, read_line: Callable[[], str], console: Console, err: Console,
@@ -38,21 +52,51 @@ def run_repl(session: ChatSession, read_line: Callable[[], str], console: Consol
             console.print(f"[bold]{PROMPT}[/bold]{line}", highlight=False)
         try:
             if line.startswith("/"):
-                result = run_slash(session, line)
-                show_slash(result, line, console, as_json)
-                if result.quit:
+                if run_command(session, line, console, err, as_json).quit:
                     return
             else:
                 show_turn(session, line, console, err, as_json)
-        except KeyboardInterrupt:
-            err.print("cancelled; the session goes on", highlight=False)
+        except (KeyboardInterrupt, Cancelled):
+            err.print(CANCELLED, highlight=False)
         except UserError as exc:
             err.print(f"error: {cli_message(exc)}", highlight=False, markup=False)
 
 
+def in_worker(work: Callable[[], T]) -> T:
+    """Run ``work`` in a worker thread with a cancel token; Ctrl-C cancels it and raises :class:`Cancelled`."""
+    token, outcome = CancelToken(), {}
+
+    def target() -> None:
+        try:
+            with working(token=token):
+                outcome["value"] = work()
+        except BaseException as exc:  # handed to the main thread, which raises it
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(target,), name="restore-agent-work",
+                              daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(POLL_SECONDS)
+    except KeyboardInterrupt:
+        token.cancel()
+        thread.join(GRACE_SECONDS)
+        raise Cancelled() from None
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def record_links(session: ChatSession) -> set[str]:
+    """The links a streamed answer may show: the loaded records' own."""
+    return {link for record in session.records for link in (record.paper, record.code) if link}
+
+
 def show_turn(session: ChatSession, line: str, console: Console, err: Console, as_json: bool) -> None:
-    with StreamView(err if as_json else console) as view:
-        reply = session.ask(line, on_token=view.token)
+    with TurnView(err if as_json else console, record_links(session)) as view:
+        reply = in_worker(lambda: session.answer(line, on_token=view.token))
+    session.keep(reply)
     if reply.failure:
         err.print(f"[yellow]{fallback_notice(reply.failure, session.settings.backend)}[/yellow]", highlight=False)
     if as_json:
@@ -62,9 +106,18 @@ def show_turn(session: ChatSession, line: str, console: Console, err: Console, a
     render_turn_notes(reply.response, console)
 
 
+def run_command(session: ChatSession, line: str, console: Console, err: Console, as_json: bool) -> SlashResult:
+    with TurnView(err if as_json else console):
+        result = in_worker(lambda: execute_slash(session, line))
+    keep_slash(session, line, result)
+    show_slash(result, line, console, as_json)
+    return result
+
+
 def show_slash(result: SlashResult, line: str, console: Console, as_json: bool) -> None:
     if as_json:
         payload = {"command": line.split()[0], "result": result.data if result.data is not None else result.markdown}
         console.print_json(json.dumps(payload, ensure_ascii=False), indent=None)
     else:
-        console.print(result.renderable if result.renderable is not None else Markdown(result.markdown))
+        console.print(result.renderable if result.renderable is not None else Markdown(result.markdown),
+                      highlight=False)

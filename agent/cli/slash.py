@@ -1,15 +1,18 @@
 """Slash commands of `restore-agent chat`, one registered function each.
 
 A command gets the session and its arguments and returns a :class:`SlashResult`: Markdown for the transcript
-and plain output, JSON-ready data for ``--json``, and optionally a rich renderable for the terminal.
-To add a command, decorate a function with ``@slash(name, usage, help)`` in this module.
+and plain output, JSON-ready data for ``--json``, and optionally a rich renderable for the terminal, drawn
+with the same views as the matching command (``/analyze`` as ``restore-agent analyze``, ``/denoise`` as
+``restore-agent denoise``). :func:`execute_slash` changes nothing in the session but caches (so it can run in a
+worker thread and be cancelled); :func:`keep_slash` then records it. To add a command, decorate a function
+with ``@slash(name, usage, help)`` in this module.
 """
 from __future__ import annotations
 
 import argparse
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.core.session import ChatSession, Entry
@@ -24,6 +27,7 @@ class SlashResult:
     data: object = None
     renderable: object = None
     quit: bool = False
+    photos: list[str] = field(default_factory=list)  # photos the session notes once the command is done
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,13 @@ def slash(name: str, usage: str, help: str) -> Callable:
 
 
 def run_slash(session: ChatSession, line: str) -> SlashResult:
-    """Run a ``/command args`` line; unknown commands and bad arguments are a ``UserError``."""
+    """Run a ``/command args`` line and keep it in the session; unknown commands and bad arguments are a
+    ``UserError``."""
+    return keep_slash(session, line, execute_slash(session, line))
+
+
+def execute_slash(session: ChatSession, line: str) -> SlashResult:
+    """Run a ``/command args`` line without keeping it (see :func:`keep_slash`)."""
     try:
         words = shlex.split(line[1:])
     except ValueError as exc:
@@ -55,7 +65,12 @@ def run_slash(session: ChatSession, line: str) -> SlashResult:
     name = words[0].lower() if words else ""
     if name not in SLASH_COMMANDS:
         raise UserError(f"unknown command /{name}; /help lists the commands")
-    result = SLASH_COMMANDS[name].run(session, words[1:])
+    return SLASH_COMMANDS[name].run(session, words[1:])
+
+
+def keep_slash(session: ChatSession, line: str, result: SlashResult) -> SlashResult:
+    """Note the command's photos in the session and add it to the transcript."""
+    session.note_photos(result.photos)
     session.record(Entry(line, result.markdown))
     return result
 
@@ -76,30 +91,33 @@ def _parse(name: str, args: list[str], *specs: tuple[tuple[str, ...], dict]) -> 
 
 @slash("analyze", "PATH", "measure what is wrong with a photo (noise, blur, JPEG, exposure, haze)")
 def _analyze(session: ChatSession, args: list[str]) -> SlashResult:
+    from agent.cli.views.analysis import analysis_markdown, analysis_view
     from tools.restore import analysis_summary
 
     path = _parse("analyze", args, (("path",), {})).path
-    result = analysis_summary(session.analyze(path), path)
-    findings = ", ".join(f"{f['degradation']} ({f['severity']})" for f in result["findings"]) or "no degradation"
-    sigma = f"{result['noise_sigma']:.1f}" if result["noise_sigma"] is not None else "-"
-    level = result["suggested_noise_level"]
-    text = (f"`{path}`: {result['width']}x{result['height']}, noise sigma {sigma}; findings: {findings}"
-            + (f"; suggested SwinIR noise level {level}" if level else ""))
-    return SlashResult(text, result)
+    analysis = session.analyze(path)
+    return SlashResult(analysis_markdown(analysis, path), analysis_summary(analysis, path), analysis_view(analysis),
+                       photos=[path])
 
 
-@slash("denoise", "PATH [-o OUT] [--noise 15|25|50]", "denoise a photo with SwinIR (level from its analysis)")
+@slash("denoise", "PATH [-o OUT] [--noise 15|25|50] [--force]",
+       "denoise a photo with SwinIR (level from its analysis); --force replaces an existing output")
 def _denoise(session: ChatSession, args: list[str]) -> SlashResult:
+    from agent.cli.views.denoise import denoise_markdown, denoise_view
+    from tools.fileio import check_output_path
+    from tools.restore import default_output
+
     parsed = _parse("denoise", args, (("path",), {}), (("-o", "--output"), {"default": None}),
-                    (("--noise",), {"type": int, "default": None}))
-    run = session.restore(parsed.path, parsed.output, parsed.noise).to_json()
-    text = (f"wrote `{run['output']}` with {run['model']} (noise level {run['noise_level']}) in {run['seconds']:.2f} s "
-            f"for {run['megapixels']:.2f} MP")
-    notes = [*run.get("notes", []), *([run["decision"]["reason"]] if run["decision"]["forced"] else [])]
-    check = run.get("check")
-    if check:
-        notes.append(("check: " if check["ok"] else "check failed: ") + check["verdict"])
-    return SlashResult("\n".join([text, *(f"- {note}" for note in notes)]), run)
+                    (("--noise",), {"type": int, "default": None}), (("--force",), {"action": "store_true"}))
+    target = Path(parsed.output).expanduser() if parsed.output else default_output(parsed.path, session.output_dir)
+    session.analyze(parsed.path)  # a one-line error for a missing photo before the output is checked
+    check_output_path(target, Path(parsed.path).expanduser(), force=parsed.force)
+    result = session.restore(parsed.path, str(target), parsed.noise)
+    if result.run is None:
+        return SlashResult(result.decision.reason, result.to_json(), photos=[parsed.path])
+    view = denoise_view(result.run, result.notes, result.check)
+    return SlashResult(denoise_markdown(result.run, result.notes, result.check), result.to_json(), view,
+                       photos=[parsed.path])
 
 
 @slash("records", "", "list the loaded records with their links")

@@ -2,15 +2,19 @@
 
 Configuration: ``--llm``/``RESTORE_AGENT_LLM`` (default ``openai`` when ``RESTORE_AGENT_MODEL`` is set, else
 ``offline``), ``--model``/``RESTORE_AGENT_MODEL``, ``--base-url``/``OPENAI_BASE_URL``, ``OPENAI_API_KEY``,
-``--timeout`` (seconds per request).
+``--timeout`` (seconds the LLM may take for one whole turn: every request and streamed reply of the turn draws
+on one :class:`~agent.core.deadline.TurnBudget`; time spent running tools is not counted).
 """
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
+from agent.core.deadline import TurnBudget, TurnTimeout
 from tools.errors import SettingError
 
 if TYPE_CHECKING:
@@ -21,6 +25,7 @@ BACKENDS = (OFFLINE, OPENAI)
 FALLBACK = "offline-fallback"
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_TIMEOUT_S = 60.0
+MIN_TIMEOUT_S, MAX_TIMEOUT_S = 0.1, 3600.0  # a turn's LLM time: from a tenth of a second to an hour
 LOCAL_API_KEY = "not-needed"  # local OpenAI-compatible servers accept any key
 
 
@@ -54,8 +59,8 @@ class LLMSettings:
         if backend not in BACKENDS:
             raise SettingError("llm", repr(backend), f"one of {', '.join(BACKENDS)}")
         timeout = DEFAULT_TIMEOUT_S if timeout is None else timeout
-        if timeout <= 0:
-            raise SettingError("timeout", timeout, "a positive number of seconds")
+        if not (math.isfinite(timeout) and MIN_TIMEOUT_S <= timeout <= MAX_TIMEOUT_S):
+            raise SettingError("timeout", timeout, f"a number of seconds from {MIN_TIMEOUT_S:g} to {MAX_TIMEOUT_S:g}")
         base_url = base_url or env.get("OPENAI_BASE_URL") or None
         if base_url and not base_url.startswith(("http://", "https://")):
             raise SettingError("base_url", repr(base_url), "an http(s) URL")
@@ -68,15 +73,37 @@ class LLMSettings:
 
 
 def openai_chat_model(settings: LLMSettings) -> BaseChatModel:
-    """``ChatOpenAI`` for the settings: chat completions (streamed unless disabled), one bounded attempt each."""
+    """``ChatOpenAI`` for one turn: chat completions (streamed unless disabled), one attempt per request, and
+    all the turn's requests within ``settings.timeout`` seconds together."""
     if not settings.api_key and not settings.base_url:
         raise BackendFailure("no OPENAI_API_KEY is set (set it, or point --base-url/OPENAI_BASE_URL at a local "
                              "OpenAI-compatible server)")
-    from langchain_openai import ChatOpenAI
+    return _bounded_chat_openai()(
+        model=settings.model, base_url=settings.base_url, api_key=settings.api_key or LOCAL_API_KEY,
+        timeout=settings.timeout, max_retries=0, streaming=settings.stream, use_responses_api=False, temperature=0,
+        budget=TurnBudget(settings.timeout))
 
-    return ChatOpenAI(model=settings.model, base_url=settings.base_url, api_key=settings.api_key or LOCAL_API_KEY,
-                      timeout=settings.timeout, max_retries=0, streaming=settings.stream, use_responses_api=False,
-                      temperature=0)
+
+@cache
+def _bounded_chat_openai() -> type[BaseChatModel]:
+    """``ChatOpenAI`` whose requests (whole replies and streams alike) draw on one :class:`TurnBudget`."""
+    from langchain_openai import ChatOpenAI
+    from pydantic import Field
+
+    class BoundedChatOpenAI(ChatOpenAI):
+        budget: Any = Field(default=None, exclude=True)
+
+        def _generate(self, messages: list, stop: list[str] | None = None, run_manager: Any = None,
+                      **kwargs: Any) -> Any:
+            whole = super()._generate
+            return self.budget.call(lambda: whole(messages, stop=stop, **kwargs))
+
+        def _stream(self, messages: list, stop: list[str] | None = None, run_manager: Any = None,
+                    **kwargs: Any) -> Iterator[Any]:
+            chunks = super()._stream
+            yield from self.budget.iterate(lambda: chunks(messages, stop=stop, **kwargs))
+
+    return BoundedChatOpenAI
 
 
 def describe_failure(exc: BaseException, settings: LLMSettings) -> str:
@@ -87,7 +114,7 @@ def describe_failure(exc: BaseException, settings: LLMSettings) -> str:
     from langgraph.errors import GraphRecursionError
 
     where = f"{settings.model} at {settings.where}"
-    if isinstance(exc, openai.APITimeoutError):
+    if isinstance(exc, (openai.APITimeoutError, TurnTimeout)):
         return f"{where} did not answer within {settings.timeout:g} s"
     if isinstance(exc, openai.APIConnectionError):
         cause = exc.__cause__ or exc.__context__

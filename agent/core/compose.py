@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from agent.core.compare import comparison_answer, recommend_answer
 from agent.core.direct import Direct, fact_answer, feasibility_answer, runs_here
-from agent.core.prose import cite, count, display_name, main_situation, situation_text, without_repeats
+from agent.core.prose import (cite, count, degradation_words, display_name, finding_words, main_situation,
+                              situation_text, without_repeats)
 from agent.core.prose import join as _join
 from agent.core.question import Earlier, Question, understand
 from agent.core.templates import fill
@@ -293,11 +294,10 @@ def _analysis_sentence(analysis: Mapping) -> str:
     findings = []
     for item in analysis.get("degradations") or analysis.get("findings") or ():
         if isinstance(item, str):
-            findings.append(item)
+            findings.append(degradation_words(item))
         elif isinstance(item, Mapping):
-            name = _first(item, "degradation", "name", "key", "kind")
-            severity = _first(item, "severity", "score")
-            findings.append(f"{name} (severity {severity:.2f})" if isinstance(severity, (int, float)) else str(name))
+            findings.append(finding_words({"degradation": _first(item, "degradation", "name", "key", "kind"),
+                                           "severity": _first(item, "severity", "score")}))
     parts.append(f"finds {_join(findings)}" if findings else "finds no marked degradation")
     return fill("analysis", path=_analysis_path(analysis), findings=" and ".join(parts))
 

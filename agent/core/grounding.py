@@ -1,8 +1,10 @@
 """The grounding guard, applied to every answer from any backend.
 
-Every URL must be one of the loaded records' links and every citation key (``[id]``) a loaded record id;
-anything else is removed from the text and reported. A citation key is any bracketed word without
-spaces (``[hair]``, ``[1]``, ``[smith2020]``) that is not the text of a Markdown link.
+Links go through the one parser-based guard (:func:`tools.safe_markdown.sanitize_markdown`): a link stays only
+where its target, in normal form, is a loaded record's link; every other target in any spelling, raw HTML,
+images and terminal control sequences are removed (see that module). Every citation key (``[id]``) must be a
+loaded record id. A citation key is any bracketed word without spaces (``[hair]``, ``[1]``, ``[smith2020]``)
+that is not the text of a Markdown link. Everything removed is reported.
 """
 from __future__ import annotations
 
@@ -11,13 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tools.records import Record
+from tools.safe_markdown import sanitize_markdown
 
 _TRAILING = ".,;:!?'\""
 _URL = r"(?:https?://|www\.)[^\s<>()\[\]{}\"'`]+"
-_MARKDOWN_LINK = re.compile(r"\[([^\]\n]*)\]\((" + _URL + r")\)")
-_AUTOLINK = re.compile(r"<(" + _URL + r")>")
 _BARE_URL = re.compile(_URL)
 _CITATION = re.compile(r"\[([A-Za-z0-9][A-Za-z0-9._-]*(?:\s*[,;]\s*[A-Za-z0-9][A-Za-z0-9._-]*)*)\](?!\()")
+_CITATION_WITH_SPACE = re.compile(r"( ?)" + _CITATION.pattern)
 
 
 @dataclass(frozen=True)
@@ -38,43 +40,19 @@ def allowed_links(records: Iterable[Record]) -> set[str]:
 
 
 def ground_text(text: str, records: Iterable[Record]) -> Grounded:
-    """Remove every URL that is no record link and every citation key that is no record id."""
+    """Remove every link that is no record link (and anything active), and every citation key that is no record id."""
     records = list(records)
-    links, ids = allowed_links(records), {record.id for record in records}
-    removed: list[str] = []
-
-    def markdown_link(match: re.Match[str]) -> str:
-        url, tail = _split_trailing(match.group(2))
-        if url in links and not tail:
-            return match.group(0)
-        removed.append(url)
-        return match.group(1)
-
-    def autolink(match: re.Match[str]) -> str:
-        url, tail = _split_trailing(match.group(1))
-        if url in links and not tail:
-            return match.group(0)
-        removed.append(url)
-        return ""
-
-    def bare(match: re.Match[str]) -> str:
-        url, tail = _split_trailing(match.group(0))
-        if url in links:
-            return match.group(0)
-        removed.append(url)
-        return tail
+    guarded = sanitize_markdown(text, allowed_links(records))
+    ids = {record.id for record in records}
+    removed = list(guarded.removed)
 
     def citation(match: re.Match[str]) -> str:
-        keys = [key.strip() for key in re.split(r"[,;]", match.group(1))]
+        keys = [key.strip() for key in re.split(r"[,;]", match.group(2))]
         kept = [key for key in keys if key in ids]
         removed.extend(f"[{key}]" for key in keys if key not in ids)
-        return "".join(f"[{key}]" for key in kept)
+        return match.group(1) + "".join(f"[{key}]" for key in kept) if kept else ""
 
-    text = _MARKDOWN_LINK.sub(markdown_link, text)
-    text = _AUTOLINK.sub(autolink, text)
-    text = _BARE_URL.sub(bare, text)
-    text = _CITATION.sub(citation, text)
-    return Grounded(_tidy(text) if removed else text, tuple(removed))
+    return Grounded(_CITATION_WITH_SPACE.sub(citation, guarded.text), tuple(removed))
 
 
 def cited_ids(text: str, records: Iterable[Record]) -> list[str]:
@@ -98,7 +76,3 @@ def _split_trailing(url: str) -> tuple[str, str]:
     stripped = url.rstrip(_TRAILING)
     return stripped, url[len(stripped):]
 
-
-def _tidy(text: str) -> str:
-    text = re.sub(r"[ \t]{2,}", " ", text)
-    return re.sub(r" +([.,;:])", r"\1", text)

@@ -1,18 +1,20 @@
 """The one agent loop (``langchain.agents.create_agent``) that every backend answers through.
 
 :func:`run_agent` takes a :class:`~agent.core.turn.Turn` and returns a :class:`~agent.core.turn.TurnResult`.
-Tools come from :mod:`agent.core.toolbox`; tool errors go back to the model as error messages; a model that
-calls an unknown tool or sends unparseable arguments stops the run with :class:`ModelOutputError`; a model
-that keeps calling tools stops at :data:`RECURSION_LIMIT` graph steps. When an LLM fails, the offline model
+Tools come from :mod:`agent.core.toolbox`; tool errors go back to the model as error messages. Every tool call
+is checked before any tool runs (:mod:`agent.core.tool_calls`): arguments cut off or not valid JSON, streamed or
+not, send the model back to try again; an unknown tool, or malformed arguments again and again, stop the run.
+A model that keeps calling tools stops at :data:`RECURSION_LIMIT` graph steps. When an LLM fails, the offline model
 answers instead (unless fallback is off), and every final answer goes through :func:`agent.core.answer.finalize`.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from agent.core.backends import FALLBACK, OFFLINE, BackendFailure, LLMSettings, describe_failure, openai_chat_model
+from agent.core.tool_calls import StreamedToolArgs, tool_call_check
 from agent.core.turn import Evidence, Turn, TurnResult
 from tools.errors import UserError
 
@@ -24,40 +26,6 @@ RECURSION_LIMIT = 16  # graph steps: a model call and a tool round are one step 
 
 Token = Callable[[str, str], None]
 """``on_token(text, message_id)``: a piece of a model message as it streams."""
-
-
-class ModelOutputError(BackendFailure):
-    """The model asked for a tool that does not exist or sent arguments that do not parse."""
-
-
-def check_tool_calls(message: BaseMessage, names: Collection[str]) -> None:
-    """Raise :class:`ModelOutputError` for malformed or unknown tool calls in a model message."""
-    from langchain_core.messages import AIMessage
-
-    if not isinstance(message, AIMessage):
-        return
-    for bad in message.invalid_tool_calls:
-        raise ModelOutputError(f"sent malformed arguments for tool {bad.get('name')!r}: {(bad.get('args') or '')[:80]!r}")
-    for call in message.tool_calls:
-        if call["name"] not in names:
-            raise ModelOutputError(f"called an unknown tool {call['name']!r} (tools: {', '.join(names)})")
-
-
-def _tool_call_check(names: Collection[str], evidence: Evidence) -> Any:
-    """Middleware that checks every model message's tool calls before any tool runs and lists them in the trace."""
-    from langchain.agents.middleware import AgentMiddleware
-    from langchain_core.messages import AIMessage
-
-    from agent.core.toolbox import expect_calls
-
-    class ToolCallCheck(AgentMiddleware):
-        def after_model(self, state: Any, runtime: Any) -> None:
-            message = state["messages"][-1]
-            check_tool_calls(message, names)
-            if isinstance(message, AIMessage):
-                expect_calls(evidence, [(call["name"], call["args"]) for call in message.tool_calls])
-
-    return ToolCallCheck()
 
 
 def history_messages(turn: Turn) -> list[BaseMessage]:
@@ -77,11 +45,13 @@ def run_loop(model: BaseChatModel, turn: Turn, evidence: Evidence, on_token: Tok
     from agent.core.toolbox import TOOL_NAMES, build_tools, tool_error_message
     from prompts import load_prompt
 
+    raw = StreamedToolArgs()
     agent = create_agent(model, build_tools(turn, evidence), system_prompt=load_prompt("system.md"),
                          middleware=[ToolErrorMiddleware(on_error=tool_error_message),
-                                     _tool_call_check(TOOL_NAMES, evidence)])
+                                     tool_call_check(TOOL_NAMES, evidence, raw)])
     final: dict | None = None
-    for mode, data in agent.stream({"messages": history_messages(turn)}, config={"recursion_limit": RECURSION_LIMIT},
+    config = {"recursion_limit": RECURSION_LIMIT, "callbacks": [raw.handler()]}
+    for mode, data in agent.stream({"messages": history_messages(turn)}, config=config,
                                    stream_mode=["messages", "values"]):
         if mode == "values":
             final = data
@@ -116,13 +86,14 @@ def run_agent(turn: Turn, settings: LLMSettings = LLMSettings(), on_token: Token
 
 def ask(question: str | None, card: Path | None = None, images: Sequence[str | Path] = (),
         settings: LLMSettings = LLMSettings(), output_dir: Path | None = None,
-        on_token: Token | None = None) -> TurnResult:
-    """One question (the card's own when None) about a card's records (the default card when None), with photos."""
+        on_token: Token | None = None, overwrite: bool = False) -> TurnResult:
+    """One question (the card's own when None) about a card's records (the default card when None), with photos;
+    ``overwrite`` lets its tools replace existing files."""
     from agent.core.answer import require_question
     from agent.core.turn import make_turn
     from tools.cards import load_card
 
     loaded = load_card(card)
     turn = make_turn(require_question(question, loaded.question), loaded.records, attached=images,
-                     output_dir=output_dir)
+                     output_dir=output_dir, overwrite=overwrite)
     return run_agent(turn, settings, on_token)

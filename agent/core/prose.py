@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from agent.core.templates import fill, fill_for
 from tools.records import DEGRADATIONS, Record
@@ -57,6 +57,26 @@ def without_repeats(text: str, said: str) -> str:
             continue
         lines.append(" ".join(kept) if kept else line)
     return "\n".join(lines)
+
+
+FINDING_WORDS = {"gaussian-noise": "Gaussian-like noise", "noise": "noise", "rain": "rain streaks", "haze": "haze",
+                 "blur": "blur", "low-light": "low light", "jpeg": "JPEG compression artifacts",
+                 "low-resolution": "low resolution", "real-world-mixed": "severe mixed damage",
+                 "unknown": "mixed degradations"}
+
+
+def degradation_words(key: str) -> str:
+    """A degradation key in words (``low-resolution`` -> ``low resolution``)."""
+    return FINDING_WORDS.get(key, key.replace("-", " "))
+
+
+def finding_words(finding: Mapping) -> str:
+    """An analyzer finding in words: ``moderate Gaussian-like noise``; a numeric severity follows in brackets."""
+    name = degradation_words(str(finding.get("degradation") or finding.get("name") or finding.get("key") or ""))
+    severity = finding.get("severity", finding.get("score"))
+    if isinstance(severity, (int, float)):
+        return f"{name} (severity {severity:.2f})"
+    return f"{severity} {name}" if severity and severity != "none" else name
 
 
 def status(record: Record) -> str:

@@ -62,27 +62,36 @@ class ChatSession:
         return list(self.card.records)
 
     def ask(self, text: str, on_token: Token | None = None) -> TurnResult:
-        """One agent turn; a cancelled or failed turn leaves the history as it was."""
+        """One agent turn, kept in the session; a cancelled or failed turn leaves the history as it was."""
+        return self.keep(self.answer(text, on_token))
+
+    def answer(self, text: str, on_token: Token | None = None) -> TurnResult:
+        """One agent turn that changes nothing in the session (work that may be cancelled runs this in a worker
+        thread); :meth:`keep` adds it afterwards."""
         turn = make_turn(text, self.card.records, session_photos=self.photos, history=self.history,
                          output_dir=self.output_dir, analyses=dict(self.analyses))
-        result = run_agent(turn, self.settings, on_token)
+        return run_agent(turn, self.settings, on_token)
+
+    def keep(self, result: TurnResult) -> TurnResult:
+        """Add an answered turn to the session: its photos and measurements, the history, the transcript."""
+        turn = result.turn
         self.analyses.update(result.evidence.measured)
         self.note_photos([*turn.photos, *(a["path"] for a in result.evidence.analyses),
                           *(r.input for r in result.evidence.restorations)])
-        self.last_question = text
+        self.last_question = turn.question
         self.history.append((turn.message, result.response["answer"]))
-        self.record(Entry(text, result.response["answer"], result.response["backend"],
+        self.record(Entry(turn.question, result.response["answer"], result.response["backend"],
                           result.response["tool_calls"], result.failure or ""))
         return result
 
     def analyze(self, path: str) -> Analysis:
-        """A photo's analysis (measured once per file content and card)."""
+        """A photo's analysis (measured once per file content and card); the caller notes the photo
+        (:meth:`note_photos`) once its command is done."""
         from tools.restore import analyze_photo, photo_key
 
         key = photo_key(path)
         if key not in self.analyses:
             self.analyses[key] = analyze_photo(path, self.card.records)
-        self.note_photos([path])
         return self.analyses[key]
 
     def restore(self, path: str, output: str | None = None, noise_level: int | None = None) -> RestoreResult:

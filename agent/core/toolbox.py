@@ -2,8 +2,10 @@
 
 Each tool reads the :class:`~agent.core.turn.Turn`, appends what it found to the turn's
 :class:`~agent.core.turn.Evidence` and returns compact JSON text. Photos go through the one restoration
-pipeline (:mod:`tools.restore`); results the turn already carries are reused, not recomputed. A tool that
-fails returns ``error: <one line>`` to the model (:func:`tool_error_message`) instead of ending the run.
+pipeline (:mod:`tools.restore`); results the turn already carries are reused, not recomputed. Tools read and
+write only where :mod:`agent.core.tool_paths` allows, and arguments must match their schema exactly (types,
+required fields, nothing extra). A tool that fails returns ``error: <one line>`` to the model
+(:func:`tool_error_message`) instead of ending the run, so the model may try again.
 """
 from __future__ import annotations
 
@@ -13,10 +15,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from agent.core.tool_paths import MAX_PATH_CHARS, ToolPaths
 from agent.core.turn import Evidence, ToolCall, Turn
-from tools.errors import UserError
+from tools.errors import OutputExists, UserError
 from tools.records import Record
 
 if TYPE_CHECKING:
@@ -30,19 +33,28 @@ MAX_PASSAGES = 2
 MAX_FACTS = 6
 PASSAGE_CHARS = 300
 NOT_RUN = "not run (arguments rejected)"
+MAX_QUERY_CHARS = 2000
+STRICT = ConfigDict(extra="forbid", strict=True)  # no coercion ("15" is no number), no unknown fields
 
 
 class SearchArgs(BaseModel):
-    query: str = Field(description="What to look for in the loaded records, e.g. the user's question.")
+    model_config = STRICT
+    query: str = Field(max_length=MAX_QUERY_CHARS,
+                       description="What to look for in the loaded records, e.g. the user's question.")
 
 
 class AnalyzeArgs(BaseModel):
-    path: str = Field(description="Path of a photo the user attached or named.")
+    model_config = STRICT
+    path: str = Field(min_length=1, max_length=MAX_PATH_CHARS,
+                      description="Path of a photo the user attached or named.")
 
 
 class DenoiseArgs(BaseModel):
-    path: str = Field(description="Path of the photo to denoise.")
-    output: str | None = Field(None, description="Where to write the result (default: <name>.denoised.png).")
+    model_config = STRICT
+    path: str = Field(min_length=1, max_length=MAX_PATH_CHARS, description="Path of the photo to denoise.")
+    output: str | None = Field(None, min_length=1, max_length=MAX_PATH_CHARS,
+                               description="Where to write the result, inside the output folder (default: "
+                               "<name>.denoised.png there).")
     noise_level: Literal[15, 25, 50] | None = Field(
         None, description="SwinIR checkpoint noise level (default: the level the photo's analysis suggests).")
     force: bool = Field(False, description="Run even where the analysis finds no noise the weights fit (no visible "
@@ -50,6 +62,7 @@ class DenoiseArgs(BaseModel):
 
 
 class WorkflowArgs(BaseModel):
+    model_config = STRICT
     record_ids: list[str] = Field(default_factory=list, description="Record ids to describe (empty: all records).")
 
 
@@ -74,6 +87,7 @@ class Toolbox:
 
     def __init__(self, turn: Turn, evidence: Evidence) -> None:
         self.turn, self.evidence = turn, evidence
+        self.paths = ToolPaths(turn, evidence)
 
     def search_records(self, query: str) -> dict:
         """The loaded records that match ``query``, best first, with their links and best passages, and the
@@ -103,7 +117,8 @@ class Toolbox:
         """What is wrong with a photo: noise level, findings, the records that fit."""
         from tools.restore import analysis_summary
 
-        result = analysis_summary(self._analysis(path), path)
+        source = self.paths.photo(path)
+        result = analysis_summary(self._analysis(source), source)
         self.evidence.analyses.append(result)
         return result
 
@@ -111,16 +126,16 @@ class Toolbox:
                       force: bool = False) -> dict:
         """Restore a photo through the pipeline (which may decide not to run the denoiser, and says why);
         a restoration the turn already carries is reused."""
-        from tools.restore import RestoreRequest, default_output, photo_key, restore
+        from tools.restore import RestoreRequest, photo_key, restore
 
-        key = photo_key(path)
-        known = self.turn.restorations.get(key)
+        source = self.paths.photo(path)
+        known = self.turn.restorations.get(photo_key(source))
         if known is not None and output is None and noise_level in reusable_levels(known):
             result = known
         else:
-            target = Path(output).expanduser() if output else default_output(path, self.turn.output_dir)
-            request = RestoreRequest(target, noise_level=noise_level, force=force)
-            result = restore(path, request, self.turn.records, analysis=self._analysis(path))
+            target = self.paths.output(source, output)
+            request = RestoreRequest(target, noise_level=noise_level, force=force, overwrite=self.turn.overwrite)
+            result = restore(source, request, self.turn.records, analysis=self._analysis(source))
         self.evidence.restorations.append(result)
         summary = result.to_json()
         self.evidence.denoise_runs.append(summary)
@@ -142,7 +157,7 @@ class Toolbox:
             for record in chosen
         ]}
 
-    def _analysis(self, path: str) -> Analysis:
+    def _analysis(self, path: Path) -> Analysis:
         """The photo's analysis: from this turn, from the turn's known results, else measured now."""
         from tools.restore import analyze_photo, photo_key
 
@@ -215,6 +230,8 @@ def build_tools(turn: Turn, evidence: Evidence) -> list[BaseTool]:
 
 def tool_error_message(exc: Exception, request: object = None) -> str:
     """The one line a failed tool call returns to the model."""
+    if isinstance(exc, OutputExists):
+        return f"error: {exc} (files are never replaced: name another output, or leave it out for a fresh name)"
     if isinstance(exc, UserError):
         return f"error: {exc}"
     detail = " ".join(str(exc).split())[:300]

@@ -25,6 +25,7 @@ class Turn:
 
     ``history``: earlier ``(message, answer)`` pairs. ``analyses`` and ``restorations``: results already
     measured on photos (by :func:`tools.restore.photo_key`), which the tools reuse instead of rerunning.
+    ``overwrite``: the user allowed replacing existing files (``--force``); without it outputs get fresh names.
     """
 
     question: str
@@ -34,6 +35,7 @@ class Turn:
     output_dir: Path | None = None
     analyses: Mapping[PhotoKey, Analysis] = field(default_factory=dict)
     restorations: Mapping[PhotoKey, RestoreResult] = field(default_factory=dict)
+    overwrite: bool = False
 
     @property
     def message(self) -> str:
@@ -86,9 +88,10 @@ class TurnResult:
 
 def make_turn(question: str, records: Sequence[Record], attached: Sequence[str | Path] = (),
               session_photos: Sequence[str] = (), history: Sequence[tuple[str, str]] = (),
-              output_dir: Path | None = None, **known: Mapping) -> Turn:
+              output_dir: Path | None = None, **known: Mapping | bool) -> Turn:
     """A turn for ``question``: its photos are the attached ones, paths typed in it, else the session's photos
-    it points at ("the second photo", "clean it"); ``known`` passes ``analyses`` or ``restorations``."""
+    it points at ("the second photo", "clean it"); ``known`` passes ``analyses``, ``restorations`` or
+    ``overwrite``."""
     photos = turn_photos(question, attached, session_photos)
     return Turn(question, tuple(records), tuple(photos), tuple(history), Path(output_dir) if output_dir else None,
                 **known)

@@ -17,7 +17,7 @@ from tools.analyzer.noise import NoiseMeasurement, measure_noise
 from tools.analyzer.quality import QualityMeasurement, measure_quality
 from tools.analyzer.recommend import Recommendation, recommend
 from tools.analyzer.resolution import ResolutionMeasurement, measure_resolution
-from tools.imageio import LoadedImage, load_image
+from tools.imageio import LoadedImage, detail_region, load_image
 from tools.records import Record
 
 PROVEN_JPEG = ("quantization-tables", "dct-histogram")  # JpegMeasurement.method values that prove compression
@@ -108,11 +108,12 @@ def analyze(image: str | Path | LoadedImage, records: Sequence[Record] | None = 
     start = time.perf_counter()
     loaded = image if isinstance(image, LoadedImage) else load_image(image)
     pixels = loaded.pixels
-    noise = measure_noise(pixels)
+    detail, detail_note = detail_region(pixels)  # bounded memory on large photos (the others downscale)
+    noise = measure_noise(detail)
     measured: dict[str, Measurement] = {
         "noise": noise,
-        "blur": measure_blur(pixels, noise.sigma or 0.0),
-        "jpeg": measure_jpeg(pixels, loaded.path if loaded.format == "JPEG" else None),
+        "blur": measure_blur(detail, noise.sigma or 0.0),
+        "jpeg": measure_jpeg(detail, loaded.path if loaded.format == "JPEG" else None),
         "exposure": measure_exposure(pixels),
         "haze": measure_haze(pixels),
         "color": measure_color(pixels),
@@ -120,7 +121,7 @@ def analyze(image: str | Path | LoadedImage, records: Sequence[Record] | None = 
         "quality": measure_quality(pixels),
     }
     analysis = Analysis(image=str(loaded.path), width=loaded.width, height=loaded.height,
-                        mode=loaded.source_mode or ("L" if loaded.is_gray else "RGB"), notes=list(loaded.notes),
+                        mode=loaded.source_mode or ("L" if loaded.is_gray else "RGB"), notes=[*loaded.notes, *([detail_note] if detail_note else [])],
                         findings=_findings(measured), **measured)
     if records:
         analysis.recommendations = recommend(analysis.findings, analysis.suggested_noise_level, records)

@@ -283,8 +283,19 @@ def make_body_conv(dim: int, resi_connection: str) -> nn.Module:
 
 
 def tokens_to_image(x: torch.Tensor, x_size: tuple[int, int]) -> torch.Tensor:
-    """(B, H*W, C) -> (B, C, H, W)."""
-    return x.transpose(1, 2).reshape(x.shape[0], x.shape[2], *x_size)
+    """(B, H*W, C) tokens -> (B, C, H, W) image in channels-last memory: a view, no copy.
+
+    Convolutions take and give channels-last tensors, so the token layout never needs a transposing copy
+    (which, across a megapixel of 48 or more channels, costs as much as the attention itself).
+    """
+    b, _, c = x.shape
+    return x.view(b, *x_size, c).permute(0, 3, 1, 2)
+
+
+def image_to_tokens(x: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) -> (B, H*W, C); a view when ``x`` is channels-last (as every convolution here returns)."""
+    b, c = x.shape[:2]
+    return x.permute(0, 2, 3, 1).reshape(b, -1, c)
 
 
 class RSTB(nn.Module):
@@ -297,8 +308,7 @@ class RSTB(nn.Module):
         self.conv = make_body_conv(dim, resi_connection)
 
     def forward(self, x: torch.Tensor, x_size: tuple[int, int]) -> torch.Tensor:
-        y = self.conv(tokens_to_image(self.residual_group(x, x_size), x_size))
-        return y.flatten(2).transpose(1, 2) + x
+        return image_to_tokens(self.conv(tokens_to_image(self.residual_group(x, x_size), x_size))) + x
 
 
 class PatchEmbed(nn.Module):
@@ -309,7 +319,7 @@ class PatchEmbed(nn.Module):
         self.norm = nn.LayerNorm(dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.norm(x.flatten(2).transpose(1, 2))
+        return self.norm(image_to_tokens(x))
 
 
 class SwinIR(nn.Module):
@@ -372,7 +382,7 @@ class SwinIR(nn.Module):
         h, w = x.shape[2:]
         ws = self.window_size
         x = F.pad(x, (0, (ws - w % ws) % ws, 0, (ws - h % ws) % ws), mode="reflect")
-        x = x - self.mean.to(x.dtype)
+        x = (x - self.mean.to(x.dtype)).contiguous(memory_format=torch.channels_last)
         first = self.conv_first(x)
         residual = self.conv_after_body(self.forward_features(first)) + first
         x = x + self.conv_last(residual) + self.mean.to(x.dtype)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tools.deep_image import DEEP_NOTE, depth_notes  # noqa: F401 (DEEP_NOTE: the note, named here too)
 from tools.errors import SettingError, UserError
 from tools.fileio import check_output_path
 from tools.imageio import SAVE_FORMATS, LoadedImage, load_image, save_image
@@ -22,7 +23,6 @@ from tools.swinir.inference import (DEFAULT_OVERLAP, DEFAULT_TILE, Progress, den
                                     matching_contrast, model_channels, model_window, plan_tiles, to_uint8)
 
 _KEEP_DEPTH: ContextVar[bool] = ContextVar("keep_depth", default=False)
-DEEP_NOTE = "16-bit image processed in float and written at 16 bits"
 
 
 @dataclass
@@ -151,13 +151,13 @@ def _denoise_and_save(model, image: LoadedImage, deep: np.ndarray | None, target
 def denoise_file(input: str | Path, output: str | Path, noise_level: int | None = None, weights: str | None = None,
                  tile: int | None = None, overlap: int | None = None, reference: str | Path | None = None,
                  progress: Progress | None = None, noise_sigma: float | None = None,
-                 ensemble: bool = False) -> DenoiseResult:
+                 ensemble: bool = False, overwrite: bool = True) -> DenoiseResult:
     """Denoise ``input`` into ``output`` (format from its extension); PSNR/SSIM against ``reference``.
 
     ``noise_level`` picks the weights (the nearest installed level when it has none, unless
     ``weights`` names them); the photo's noise is matched to theirs, taken as ``noise_sigma``
     (e.g. the analyzer's estimate) or else as ``noise_level``. ``ensemble`` averages eight flipped
-    and turned runs (eight times the time).
+    and turned runs (eight times the time). An existing ``output`` is replaced only when ``overwrite``.
 
     Every check (paths, image, reference, weights, checkpoint) happens before any output is
     written; the output appears in one rename, and the input is never modified.
@@ -165,7 +165,7 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
     source, target = Path(input), Path(output)
     if target.suffix.lower() not in SAVE_FORMATS:
         raise UserError(f"unsupported output extension {target.suffix!r}: use one of {', '.join(sorted(SAVE_FORMATS))}")
-    check_output_path(target, source, *([Path(reference)] if reference else []))
+    check_output_path(target, source, *([Path(reference)] if reference else []), force=overwrite)
     tile, overlap = _check_tiling(tile, overlap)
     image = load_image(source)
     clean = _load_reference(Path(reference), image) if reference else None
@@ -182,8 +182,8 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
     if image.alpha is not None and SAVE_FORMATS[target.suffix.lower()] == "JPEG":
         notes.append("JPEG has no alpha channel: the output is written without it")
     deep = _deep_pixels(source, target, image) if image.alpha is None else None
-    if deep is not None:
-        notes = [note for note in notes if "reduced to 8-bit" not in note] + [DEEP_NOTE]
+    if image.bits == 16 and _KEEP_DEPTH.get():  # depth asked for: kept, or why not
+        notes = [note for note in notes if "16-bit" not in note] + depth_notes(image, target, deep is not None)
 
     started = time.perf_counter()
     restored = _denoise_and_save(model, image, deep, target, tile=tile, overlap=overlap, progress=progress,

@@ -15,13 +15,15 @@ if TYPE_CHECKING:
 
 @opt.with_llm_settings
 def ask(
-    question: str = typer.Argument(None, help="The question (default: the card's own question)."),
+    question: str = typer.Argument(None, show_default="the card's own question", help="The question."),
     image: list[Path] = typer.Option(None, "--image", help="Attach a photo (repeatable): analysed, and denoised "
                                      "when the question asks to clean or restore it."),
     card: Path = opt.CARD,
     as_json: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
     show_tools: bool = typer.Option(False, "--show-tools", help="Print the tool calls the agent made."),
     output_dir: Path = opt.OUTPUT_DIR,
+    force: bool = typer.Option(False, "--force", help="Let denoised photos replace existing files (without it: a "
+                               "fresh name, such as photo.denoised-2.png)."),
     *,
     settings: LLMSettings,
 ) -> None:
@@ -34,7 +36,7 @@ def ask(
     output_dir = opt.check_output_dir(output_dir)
     console, err = Console(), Console(stderr=True)
     with StreamView(err if as_json else console) as view:
-        reply = answer(question, card, image or (), settings, output_dir, on_token=view.token)
+        reply = answer(question, card, image or (), settings, output_dir, on_token=view.token, overwrite=force)
     if reply.failure:
         err.print(f"[yellow]{fallback_notice(reply.failure, settings.backend)}[/yellow]", highlight=False)
     if as_json:

@@ -7,24 +7,30 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from agent.cli import options as opt
+
+MAX_JOBS = 256  # photos at once: processes or Ray actors
+
 
 def batch(
     in_dir: Path = typer.Argument(..., help="Folder of photos (never written to)."),
     out_dir: Path = typer.Option(..., "-o", "--output", help="Output folder: restored photos in the same layout, "
                                  "manifest.jsonl, index.html."),
     recursive: bool = typer.Option(False, "--recursive", "-r", help="Include subfolders (their layout is kept)."),
-    pattern: str = typer.Option(None, "--pattern", help="Only files matching this glob, e.g. '*.jpg' or "
-                                "'scans/*.tif' (default: every photo extension)."),
+    pattern: str = typer.Option(None, "--pattern", show_default="every photo extension", help="Only files "
+                                "matching this glob, e.g. '*.jpg' or 'scans/*.tif'."),
     analyze_only: bool = typer.Option(False, "--analyze-only", help="Analyze and decide only; write no photos."),
     noise: str = typer.Option("auto", "--noise", help="auto (each photo's level from its analysis), 15, 25 or 50."),
     weights: str = typer.Option(None, "--weights", help="A weights id (see `weights list`) or a checkpoint path."),
     skip_clean: bool = typer.Option(False, "--skip-clean", help="Copy photos with no visible noise unchanged "
                                     "instead of denoising them (the manifest says why)."),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="Photos at once: worker processes, or Ray actors."),
+    jobs: int = opt.bounded_int(1, "--jobs", "-j", low=1, high=MAX_JOBS, help="Photos at once: worker processes, "
+                                "or Ray actors."),
     engine: str = typer.Option("local", "--engine", help="local or ray (needs the cluster extra)."),
-    actor_cpus: int = typer.Option(1, "--actor-cpus", help="CPUs (torch threads) of each Ray actor."),
-    address: str = typer.Option(None, "--address", help="Ray cluster address (default: RAY_ADDRESS, else a "
-                                "local Ray)."),
+    actor_cpus: int = opt.bounded_int(1, "--actor-cpus", low=1, high=MAX_JOBS, help="CPUs (torch threads) of "
+                                      "each Ray actor."),
+    address: str = typer.Option(None, "--address", show_default="RAY_ADDRESS, else a local Ray",
+                                help="Ray cluster address."),
     resume: bool = typer.Option(True, "--resume/--no-resume", help="Skip photos the manifest holds with the same "
                                 "input, model and settings."),
     force: bool = typer.Option(False, "--force", help="Redo every photo and replace existing output files."),

@@ -19,6 +19,7 @@ def chat(
     transcript: Path = typer.Option(None, "--transcript", help="Write the conversation as Markdown to this file."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per turn or command (for scripts)."),
     output_dir: Path = opt.OUTPUT_DIR,
+    force: bool = typer.Option(False, "--force", help="Replace an existing --transcript file."),
     *,
     settings: LLMSettings,
 ) -> None:
@@ -30,7 +31,7 @@ def chat(
     from tools.fileio import check_output_path
 
     if transcript is not None:
-        check_output_path(transcript)
+        check_output_path(transcript, force=force)
     session = ChatSession(settings, card, opt.check_output_dir(output_dir), transcript)
     console, err = Console(), Console(stderr=True)
     interactive = sys.stdin.isatty()

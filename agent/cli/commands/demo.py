@@ -6,14 +6,20 @@ from pathlib import Path
 
 import typer
 
+from agent.cli import options as opt
+
+SEED_MAX = 2**32 - 1  # numpy's seeds
 
 def demo(
-    image: Path = typer.Option(None, "--image", help="A clean photo to degrade (default: a scikit-image sample photo)."),
-    noise: int = typer.Option(None, "--noise", help="Sigma of the Gaussian noise added to the clean photo (0..255 scale; default 15)."),
+    image: Path = typer.Option(None, "--image", show_default="a scikit-image sample photo",
+                               help="A clean photo to degrade."),
+    add_noise: int = opt.bounded_int(None, "--add-noise", high=255, show_default="15", help="Sigma of the "
+                                     "Gaussian noise added to the clean photo first (0..255 scale)."),
+    _noise: str = opt.renamed("--noise", "--add-noise", "the sigma of the synthetic noise added first"),
     output: Path = typer.Option(Path("demo-output"), "-o", "--output", help="Folder for the input, restored, comparison and demo.json."),
     as_is: bool = typer.Option(False, "--as-is", help="The photo is already degraded: restore it as it is, no reference metrics."),
     weights: str = typer.Option(None, "--weights", help="A weights id or checkpoint path instead of the suggested one."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the added noise."),
+    seed: int = opt.bounded_int(0, "--seed", high=SEED_MAX, help="Seed of the added noise."),
     force: bool = typer.Option(False, "--force", help="Replace existing files in the output folder."),
     open_result: bool = typer.Option(False, "--open", help="Open the comparison image when done."),
     as_json: bool = typer.Option(False, "--json", help="Print demo.json instead of the summary."),
@@ -23,9 +29,9 @@ def demo(
     from agent.cli.views.progress import progress_bar
     from tools.errors import UserError
 
-    if as_is and noise is not None:
-        raise UserError("--as-is restores the photo as it is: it takes no --noise")
-    sigma = None if as_is else (DEFAULT_SIGMA if noise is None else noise)
+    if as_is and add_noise is not None:
+        raise UserError("--as-is restores the photo as it is: it takes no --add-noise")
+    sigma = None if as_is else (DEFAULT_SIGMA if add_noise is None else add_noise)
     with progress_bar("denoising tiles", enabled=not as_json) as update:
         result = run_demo(output, image=image, sigma=sigma, weights=weights, seed=seed, force=force, progress=update)
     if as_json:

@@ -7,41 +7,42 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from agent.cli import options as opt
 from agent.cli.views.progress import progress_bar
+
+MAX_TILE = 16384  # pixels; larger than any photo within the pixel budget
 
 
 def denoise(
     input: Path = typer.Argument(..., help="Photo to denoise (PNG, JPEG, TIFF, BMP, WebP)."),
     output: Path = typer.Option(..., "-o", "--output", help="Where to write the result (format from the extension)."),
-    noise: int = typer.Option(None, "--noise", help="Noise level sigma the weights were trained for: 15, 25 or 50 (default 15)."),
+    noise: int = opt.bounded_int(None, "--noise", low=1, high=255, show_default="15, or the level of --weights",
+                                 help="Noise level sigma the weights were trained for: 15, 25 or 50."),
     weights: str = typer.Option(None, "--weights", help="A weights id (see `weights list`) or a checkpoint path."),
-    tile: int = typer.Option(None, "--tile", help="Tile size in pixels (0: whole image at once; default 256)."),
-    overlap: int = typer.Option(None, "--overlap", help="Overlap between tiles in pixels (default 32)."),
+    tile: int = opt.bounded_int(256, "--tile", high=MAX_TILE, help="Tile size in pixels (0: the whole image at "
+                                "once; else at least 16)."),
+    overlap: int = opt.bounded_int(32, "--overlap", high=MAX_TILE - 1, help="Overlap between tiles in pixels "
+                                   "(less than --tile)."),
     reference: Path = typer.Option(None, "--reference", help="Clean image: report PSNR and SSIM against it."),
     ensemble: bool = typer.Option(False, "--ensemble", help="Average eight flipped and turned runs: slightly "
                                   "cleaner, eight times slower."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
+    force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
 ) -> None:
     """Remove Gaussian-like noise from a photo with SwinIR; alpha is kept, the input is never modified."""
     from tools.restore import analyze_photo, check_output
-    from tools.swinir.service import denoise_file
+    from tools.swinir.service import denoise_file, keep_source_depth
 
     err = Console(stderr=True)
-    with progress_bar("denoising tiles", enabled=not as_json) as update:
+    with progress_bar("denoising tiles", enabled=not as_json) as update, keep_source_depth():
         result = denoise_file(input, output, noise_level=noise, weights=weights, tile=tile, overlap=overlap,
-                              reference=reference, progress=update, ensemble=ensemble)
+                              reference=reference, progress=update, ensemble=ensemble, overwrite=force)
     _, check = check_output(input, output, analyze_photo(input))
     for note in [*result.notes, *check.problems]:
         err.print(f"warning: {note}", highlight=False, soft_wrap=True)
     if as_json:
         typer.echo(json.dumps({**result.to_json(), "check": check.to_dict()}))
         return
-    out = Console()
-    how = ", self-ensemble x8" if result.ensemble else ""
-    out.print(f"wrote {result.output} with {result.model} (noise {result.noise_level}{how}): "
-              f"{result.seconds:.1f} s for {result.megapixels:.2f} MP = {result.seconds_per_megapixel:.1f} s/MP, "
-              f"{result.tiles} tile(s)", highlight=False)
-    if result.psnr is not None:
-        out.print(f"PSNR {result.psnr:.2f} dB, SSIM {result.ssim:.4f} against {reference}", highlight=False)
-    if check.ok:
-        out.print(f"check: {check.verdict}", highlight=False, style="dim")
+    from agent.cli.views.denoise import print_denoise
+
+    print_denoise(result, [], check, Console(), err, reference)  # the warnings are out already

@@ -7,8 +7,8 @@ import typer
 
 
 def mcp(
-    roots: list[Path] = typer.Option(None, "--root", help="A folder the server may read and write (repeatable; "
-                                                          "default: the current folder)."),
+    roots: list[Path] = typer.Option(None, "--root", show_default="the current folder",
+                                     help="A folder the server may read and write (repeatable)."),
     card: Path = typer.Option(None, "--card", help="A card whose records replace the default ones."),
 ) -> None:
     """Run an MCP server on stdin/stdout (for Claude Desktop, IDE agents and other MCP hosts)."""

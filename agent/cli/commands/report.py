@@ -16,10 +16,13 @@ if TYPE_CHECKING:
 
 @opt.with_llm_settings
 def report(
-    question: str = typer.Option(None, "--question", "-q", help="The question (default: the card's own question)."),
+    question: str = typer.Option(None, "--question", "-q", show_default="the card's own question",
+                                 help="The question."),
     images: list[Path] = typer.Option(None, "--image", help="A photo to analyze and restore in the report (repeatable)."),
     card: Path = opt.CARD,
-    noise: int = typer.Option(None, "--noise", help="Add Gaussian noise at this sigma to each photo first and measure against the original."),
+    add_noise: int = opt.bounded_int(None, "--add-noise", high=255, help="Add Gaussian noise at this sigma "
+                                     "(0..255 scale) to each photo first and measure against the original."),
+    _noise: str = opt.renamed("--noise", "--add-noise", "the sigma of the synthetic noise added first"),
     weights: str = typer.Option(None, "--weights", help="A weights id or checkpoint path instead of the suggested one."),
     script: Path = typer.Option(None, "--script", help="A YAML job file: one report per job plus index.html in the -o folder."),
     output: Path = typer.Option(..., "-o", "--output", help="report.html or report.md; with --script, a folder."),
@@ -29,14 +32,14 @@ def report(
 ) -> None:
     """Write a self-contained HTML (or Markdown) report: answer, workflow diagram, photos before/after, references."""
     if script is not None:
-        if question is not None or images or noise is not None or card is not None or weights is not None:
+        if question is not None or images or add_noise is not None or card is not None or weights is not None:
             raise UserError("--script takes questions, photos, cards, noise and weights from the job file")
         raise typer.Exit(_run_script(script, settings, output, force))
     from agent.cli.views.progress import progress_bar
     from agent.products.report.build import ReportJob
     from agent.products.report.run import create_report
 
-    job = ReportJob(question, list(images or []), card, noise, weights)
+    job = ReportJob(question, list(images or []), card, add_noise, weights)
     with progress_bar("denoising tiles") as update:
         made = create_report(job, settings, output, force, progress=update)
     state = "refused: the records do not cover this question" if made.answer["refused"] else \

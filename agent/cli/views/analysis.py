@@ -1,8 +1,10 @@
 """Rich rendering of an image analysis: one table of measurements, then findings and recommendations."""
 from __future__ import annotations
 
-from rich.console import Console
+from rich.console import Console, Group
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from tools.analyzer import Analysis
 
@@ -26,26 +28,43 @@ def _value(analysis: Analysis, name: str) -> str:
     return values[name]()
 
 
-def render_analysis(analysis: Analysis, console: Console | None = None) -> None:
-    console = console or Console()
+def analysis_view(analysis: Analysis) -> Group:
+    """The table of measurements, the notes, the findings in words and the recommendations."""
     table = Table(title=f"{analysis.image} ({analysis.width}x{analysis.height}, {analysis.mode})", title_justify="left")
     for column in ("measurement", "value", "severity", "evidence"):
         table.add_column(column, overflow="fold")
     for name in analysis.MEASUREMENTS:
         m = getattr(analysis, name)
         table.add_row(name, _value(analysis, name), f"[{SEVERITY_STYLE[m.severity]}]{m.severity}[/]", m.evidence)
-    console.print(table)
-    for note in analysis.notes:
-        console.print(f"note: {note}", highlight=False)
-    if analysis.findings:
-        found = ", ".join(f"{f.degradation} ({f.severity})" for f in analysis.findings)
-        console.print(f"[bold]Findings:[/] {found}", highlight=False)
-    else:
-        console.print("[bold]Findings:[/] no degradation found", highlight=False)
+    parts: list = [table, *(Text(f"note: {note}") for note in analysis.notes)]
+    parts.append(Text.from_markup(f"[bold]Findings:[/] {escape(findings_words(analysis))}"))
     if analysis.recommendations:
-        console.print("[bold]Recommendations:[/]")
-        for rec in analysis.recommendations:
-            console.print(f"  - [cyan]{rec.record}[/]: {rec.why}", highlight=False)
+        parts.append(Text.from_markup("[bold]Recommendations:[/]"))
+        parts += [Text.from_markup(f"  - [cyan]{escape(rec.record)}[/]: {escape(rec.why)}")
+                  for rec in analysis.recommendations]
     elif analysis.findings:
-        console.print("[bold]Recommendations:[/] no loaded record handles these findings")
-    console.print(f"[dim]{analysis.seconds * 1000:.0f} ms[/]")
+        parts.append(Text.from_markup("[bold]Recommendations:[/] no loaded record handles these findings"))
+    parts.append(Text(f"{analysis.seconds * 1000:.0f} ms", style="dim"))
+    return Group(*parts)
+
+
+def findings_words(analysis: Analysis) -> str:
+    """The findings in words (``moderate Gaussian-like noise, mild low resolution``)."""
+    from agent.core.prose import finding_words
+
+    return ", ".join(finding_words(f.to_dict()) for f in analysis.findings) or "no degradation found"
+
+
+def analysis_markdown(analysis: Analysis, path: str) -> str:
+    """The same analysis as Markdown, for the chat's transcript and plain output."""
+    rows = [f"| {name} | {_value(analysis, name)} | {getattr(analysis, name).severity} | "
+            f"{getattr(analysis, name).evidence.replace('|', '/')} |" for name in analysis.MEASUREMENTS]
+    lines = [f"`{path}` ({analysis.width}x{analysis.height}, {analysis.mode})", "",
+             "| measurement | value | severity | evidence |", "| --- | --- | --- | --- |", *rows, "",
+             *(f"- note: {note}" for note in analysis.notes), f"**Findings:** {findings_words(analysis)}"]
+    lines += [f"- `{rec.record}`: {rec.why}" for rec in analysis.recommendations]
+    return "\n".join(lines)
+
+
+def render_analysis(analysis: Analysis, console: Console | None = None) -> None:
+    (console or Console()).print(analysis_view(analysis), highlight=False)

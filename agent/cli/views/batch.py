@@ -5,10 +5,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                           TimeRemainingColumn)
+from rich.progress import TextColumn
 from rich.table import Table
 
+from agent.cli.views.progress import new_progress
 from tools.batch.photo import PhotoOutcome
 from tools.batch.run import BatchSummary
 
@@ -19,13 +19,10 @@ STATUS_STYLE = {"restored": "green", "unchanged": "cyan", "analyzed": "cyan", "r
 def batch_progress(total: int, done: int, enabled: bool = True) -> Iterator[Callable[[PhotoOutcome], None]]:
     """A bar over the photos (``done`` of them finished earlier) with megapixels per second and the ETA; yields
     the callback each finished photo goes to."""
-    console = Console(stderr=True)
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-                   console=console, transient=True, disable=not (enabled and console.is_terminal))
+    bar = new_progress(enabled=enabled, extra=(TextColumn("{task.fields[rate]}"),))
     megapixels = 0.0
     with bar:
-        task = bar.add_task("photos", total=total, completed=done, rate="")
+        task = bar.add_task("photos", total=total, completed=done, rate="", unit="photos")
 
         def on_photo(outcome: PhotoOutcome) -> None:
             nonlocal megapixels

@@ -1,43 +1,12 @@
-"""Rich rendering of agent turns: streamed text while the model writes, the tool trace, fallback notices."""
+"""Rich rendering of agent turns: the live view while a turn runs (:class:`StreamView`), the tool trace, notices."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
 from rich.console import Console
-from rich.live import Live
-from rich.markdown import Markdown
 from rich.table import Table
 
-
-class StreamView:
-    """Shows a model's text as it streams (on a terminal only) and clears it when the turn ends.
-
-    The streamed text is provisional: the grounded answer is rendered after it, so nothing the guard
-    removes stays on screen.
-    """
-
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self.text, self.message_id = "", ""
-        self.live = Live(Markdown(""), console=console, transient=True, auto_refresh=False) \
-            if console.is_terminal else None
-
-    def __enter__(self) -> StreamView:
-        if self.live:
-            self.live.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.live:
-            self.live.stop()
-
-    def token(self, text: str, message_id: str) -> None:
-        """Add a streamed piece; a new message replaces the previous one's text."""
-        if message_id != self.message_id:
-            self.text, self.message_id = "", message_id
-        self.text += text
-        if self.live:
-            self.live.update(Markdown(self.text), refresh=True)
+from agent.cli.views.activity import TurnView as StreamView  # noqa: F401 (the name the commands use)
 
 
 def tool_table(calls: Sequence[Mapping]) -> Table:

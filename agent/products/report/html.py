@@ -1,10 +1,16 @@
-"""The HTML report: one self-contained file (images as data URIs, inline CSS and SVG, no script)."""
+"""The HTML report: one self-contained file (images as data URIs, inline CSS and SVG, no script).
+
+Its text comes from :func:`agent.products.report.sanitize.safe_report`; the template escapes every value and
+the answer's Markdown is rendered with raw HTML escaped. The finished page is checked once more: a report that
+would link or load anything but the records' links, or name another link in its text, is not written.
+"""
 from __future__ import annotations
 
 import base64
 import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from html.parser import HTMLParser
 from pathlib import Path
 
 from PIL import Image
@@ -12,8 +18,10 @@ from PIL import Image
 from agent.products.report import content
 from agent.products.report.build import Report
 from agent.products.report.diagram import svg
+from agent.products.report.sanitize import safe_report
 from agent.products.workflow import figure_rows
 from tools.errors import UserError
+from tools.safe_markdown import link_problems
 
 TEMPLATES = Path(__file__).with_name("templates")
 _LINK = re.compile(r"""\b(?:src|href|srcset|action|poster|data)\s*=\s*["']?([^"'\s>]+)""", re.I)
@@ -62,6 +70,35 @@ def check_links(html: str, allowed: Iterable[str]) -> None:
         raise UserError(f"report not written: it would reference what no loaded record links: {', '.join(stray[:3])}")
 
 
+class _Text(HTMLParser):
+    """The text a page shows (outside ``<style>``), attribute values left out."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.skip += tag in ("style", "script")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.skip -= tag in ("style", "script") and self.skip > 0
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.parts.append(data)
+
+
+def check_text(html: str, allowed: Iterable[str]) -> None:
+    """Refuse to write a report whose text names a link that is no allowed (record) link."""
+    reader = _Text()
+    reader.feed(html)
+    reader.close()
+    stray = link_problems(" ".join(reader.parts), allowed)
+    if stray:
+        raise UserError(f"report not written: its text would name what no loaded record links: {', '.join(stray[:3])}")
+
+
 def _photo(run, number: int) -> dict:
     captions = content.image_captions(run)
     return {
@@ -79,6 +116,7 @@ def _photo(run, number: int) -> dict:
 
 def render_html(report: Report) -> str:
     """The report as one HTML document; a ``UserError`` if it would link outside the records."""
+    report = safe_report(report)
     answer: Mapping = report.answer
     html = render_template(
         "report.html.j2",
@@ -96,4 +134,5 @@ def render_html(report: Report) -> str:
         references=answer["references"],
     )
     check_links(html, report.record_links)
+    check_text(html, report.record_links)
     return html

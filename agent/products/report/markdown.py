@@ -1,12 +1,23 @@
-"""The Markdown report: a Mermaid workflow diagram, the answer, and each photo with its images beside the file."""
+"""The Markdown report: a Mermaid workflow diagram, the answer, and each photo with its images beside the file.
+
+Its text comes from :func:`agent.products.report.sanitize.safe_report`; plain fields (the question, file names,
+captions, table cells, notes) are written with every Markdown-special character escaped, so none can form a
+link, image or HTML. The finished text is checked once more (:func:`tools.safe_markdown.markdown_problems`) and
+a report that would link anything but the records, or hold raw HTML, is not written.
+"""
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from agent.products.report import content
 from agent.products.report.build import Report
 from agent.products.report.diagram import mermaid
+from agent.products.report.sanitize import safe_report
 from agent.products.workflow import figure_rows
+from tools.errors import UserError
+from tools.safe_markdown import markdown_problems
+from tools.safe_text import markdown_literal as literal
 
 
 def asset_name(number: int, key: str) -> str:
@@ -16,30 +27,35 @@ def asset_name(number: int, key: str) -> str:
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
     def cells(row: tuple[str, ...]) -> str:
-        return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in row) + " |"
+        return "| " + " | ".join(literal(str(cell)) for cell in row) + " |"
 
     return [cells(header), "| " + " | ".join("---" for _ in header) + " |", *(cells(row) for row in rows)]
 
 
 def _photo(run, number: int, assets: str) -> list[str]:
-    captions = content.image_captions(run)
+    captions = {key: literal(caption) for key, caption in content.image_captions(run).items()}
     images = " ".join(f"![{captions[key]}]({assets}/{asset_name(number, key)})" for key in ("input", "restored"))
-    lines = [f"### {content.photo_title(run, number)}", "", content.photo_caption(run), "", images, "",
+    lines = [f"### {literal(content.photo_title(run, number))}", "", literal(content.photo_caption(run)), "", images, "",
              f"![{captions['comparison']}]({assets}/{asset_name(number, 'comparison')})", "",
              *_table(("measure", "input", "restored"), figure_rows(run)), "",
              "#### Analysis of the input", "", *_table(("measurement", "severity", "evidence"), content.analysis_rows(run))]
     if run.recommendations:
-        lines += ["", "#### Recommended records", "", *(f"- {line}" for line in content.recommendation_lines(run))]
-    lines += ["", *(f"> {note}" for note in run.notes), "", f"_Steps: {content.step_times(run)}._", ""]
+        lines += ["", "#### Recommended records", "", *(f"- {literal(line)}" for line in content.recommendation_lines(run))]
+    lines += ["", *(f"> {literal(note)}" for note in run.notes), "", f"_Steps: {literal(content.step_times(run))}._", ""]
     return lines
 
 
 def render_markdown(report: Report, assets: str) -> tuple[str, dict[str, Path]]:
-    """The report text, and the images it refers to: ``{file name in assets: source file}``."""
+    """The report text, and the images it refers to: ``{file name in assets: source file}``.
+
+    Raises ``UserError`` if the text would still link outside the records or hold raw HTML.
+    """
+    report = safe_report(report)
+    assets = quote(assets)
     titles, sections = content.section_titles(), report.answer["sections"]
-    lines = [f"# Report: {report.question}", "", f"_{content.meta_line(report)}_", ""]
+    lines = [f"# Report: {literal(report.question)}", "", f"_{literal(content.meta_line(report))}_", ""]
     if failure := content.failure_line(report):
-        lines += [f"> {failure}", ""]
+        lines += [f"> {literal(failure)}", ""]
     lines += [f"## {titles['task']}", ""]
     if report.answer["refused"]:
         lines += [f"> **{content.REFUSAL_NOTICE}**", ""]
@@ -52,4 +68,9 @@ def render_markdown(report: Report, assets: str) -> tuple[str, dict[str, Path]]:
     lines += [f"## {titles['references']}", "",
               sections["references"] if report.answer["references"] else
               "No references: the loaded records do not cover this question.", ""]
-    return "\n".join(lines), files
+    text = "\n".join(lines)
+    images = [f"{assets}/{name}" for name in files]
+    problems = markdown_problems(text, report.record_links, images)
+    if problems:
+        raise UserError(f"report not written: it would hold what no loaded record links: {', '.join(problems[:3])}")
+    return text, files

@@ -1,0 +1,114 @@
+"""A streamed answer through the grounding guard: only text that has passed it is ever shown.
+
+:class:`StreamGuard` takes the pieces of a model message as they arrive and gives back what is safe to show:
+whole lines and sentences, each put through :func:`tools.safe_markdown.sanitize_markdown`. It holds back text
+from the start of anything not finished yet: a ``[`` whose link may still come, a ``](`` without its ``)``, a
+``<`` that may open a tag or an autolink, a terminal escape sequence without its end. Pieces are cut only at
+whitespace after the end of a line or sentence, where no link, tag or word can span the cut, so the pieces
+shown add up to guarded text (guarding it again changes nothing). :meth:`StreamGuard.finish` guards the rest.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from tools.safe_markdown import sanitize_markdown
+from tools.safe_text import unfinished_control
+
+_BOUNDARY = re.compile(r"\n|[.!?][)\]\"'*_`]*[ \t]+")
+_DEFINITION = re.compile(r"^[ \t>]*\[[^\]\n]*\]:", re.M)
+_BLANK_LINE = re.compile(r"\n[ \t>]*\n")
+_OPEN_TAG = re.compile(r"<(?=[A-Za-z!?/])[^>]*$")
+
+
+class StreamGuard:
+    """Feed a message's pieces; show only what :meth:`feed` and :meth:`finish` return."""
+
+    def __init__(self, allowed_links: Iterable[str]) -> None:
+        self.allowed = tuple(allowed_links)
+        self.pending = ""
+        self.removed: list[str] = []
+
+    def feed(self, chunk: str) -> str:
+        """Take a piece; return the guarded text of every whole line or sentence now complete."""
+        self.pending += chunk
+        cut = safe_cut(self.pending)
+        if not cut:
+            return ""
+        ready, self.pending = self.pending[:cut], self.pending[cut:]
+        return self._guarded(ready)
+
+    def finish(self) -> str:
+        """The message has ended: the guarded rest."""
+        rest, self.pending = self.pending, ""
+        return self._guarded(rest) if rest else ""
+
+    def _guarded(self, text: str) -> str:
+        guarded = sanitize_markdown(text, self.allowed)
+        self.removed += guarded.removed
+        return guarded.text
+
+
+def safe_cut(text: str) -> int:
+    """Where ``text`` may be cut: after the last line or sentence end that leaves nothing unfinished before it,
+    and that falls inside no link, tag or escape sequence (0: nowhere yet)."""
+    hold = _held(text)
+    for match in reversed(list(_BOUNDARY.finditer(text, 0, hold))):
+        if _held(text[:match.end()]) == match.end():
+            return match.end()
+    return 0
+
+
+def _held(text: str) -> int:
+    """The start of the first construct that the end of ``text`` leaves unfinished (``len(text)`` if none)."""
+    starts = [len(text), _open_brackets(text)]
+    definition = next((match.start() for match in _DEFINITION.finditer(text)
+                       if not _BLANK_LINE.search(text, match.end())), None)
+    if definition is not None:
+        starts.append(definition)  # a reference definition may go on over the next lines, up to a blank one
+    control = unfinished_control(text)
+    if control is not None:
+        starts.append(control)
+    tag = _OPEN_TAG.search(text)
+    if tag:
+        starts.append(tag.start())
+    return min(starts)
+
+
+def _open_brackets(text: str) -> int:
+    """The first ``[`` not closed yet, or whose ``](`` target is not closed yet; ``len(text)`` if none."""
+    opened: list[int] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "[":
+            opened.append(index)
+        elif char == "]" and opened:
+            start = opened.pop()
+            if text.startswith("(", index + 1):
+                close = _closing_paren(text, index + 1)
+                if close < 0:
+                    return min([start, *opened[:1]])
+                index = close
+            elif index + 1 == len(text):
+                return min([start, *opened[:1]])  # a "(" or "[" may still follow
+        index += 1
+    return opened[0] if opened else len(text)
+
+
+def _closing_paren(text: str, start: int) -> int:
+    depth = 0
+    index = start
+    while index < len(text):
+        char = text[index]
+        if char == "\\":
+            index += 2
+            continue
+        depth += (char == "(") - (char == ")")
+        if depth == 0:
+            return index
+        index += 1
+    return -1

@@ -1,0 +1,226 @@
+"""Hostile sweep: run many malformed and hostile ``restore-agent`` command lines and count how each one ends.
+
+    .venv/bin/python -m bench.hostile_sweep [--jobs 2] [--only GROUP] [--limit N]
+
+Every case (``bench/hostile_cases.py``) runs as its own process, two at a time, with a time limit. An ending is:
+
+- ``clean error``: non-zero exit, the last line on stderr is ``error: …`` (or nothing but ``warning:`` lines
+  before it), no traceback;
+- ``internal error``: the top-level handler's ``internal error: …`` line (a bug, but no traceback);
+- ``traceback``: ``Traceback (most recent call last)`` anywhere in the output;
+- ``hang``: still running at the time limit (killed);
+- ``success``: exit 0;
+- ``unclean``: anything else (a non-zero exit without an ``error:`` line, a multi-line error).
+
+Also counted: answers with a foreign link (``evil.example.com`` on stdout), files written outside the case's
+output folder, and cases whose ending is not what they expect (``error`` expected but it succeeded).
+Prints a table and writes ``bench/results/hostile_sweep.json``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterator
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.hostile_cases import Case, build_cases  # noqa: E402
+from tests.openai_server import scripted_server  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results" / "hostile_sweep.json"
+OUTCOMES = ("clean error", "success", "internal error", "traceback", "hang", "unclean")
+FOREIGN = "evil.example.com"
+
+
+@dataclass
+class Outcome:
+    group: str
+    name: str
+    argv: list[str]
+    expect: str
+    outcome: str
+    code: int | None
+    seconds: float
+    stderr_tail: str
+    foreign_link: bool
+    as_expected: bool
+
+
+def command() -> list[str]:
+    """How to start ``restore-agent``: the venv's console script, else ``python -m agent``."""
+    script = ROOT / ".venv" / "bin" / "restore-agent"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "agent"]
+
+
+def classify(code: int | None, stderr: str, timed_out: bool) -> str:
+    if "Traceback (most recent call last)" in stderr:
+        return "traceback"
+    if timed_out:
+        return "hang"
+    if code == 0:
+        return "success"
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    last = lines[-1] if lines else ""
+    if last.startswith("internal error:"):
+        return "internal error"
+    others = [line for line in lines[:-1] if not line.startswith("warning:")]
+    if last.startswith("error:") and not others:
+        return "clean error"
+    return "unclean"
+
+
+@contextmanager
+def raw_tcp_server(reply: bytes) -> Iterator[str]:
+    """A TCP server that answers every connection with ``reply`` and closes it (``b""``: never answers)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    stop, held = threading.Event(), []
+
+    def serve() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            if reply:
+                conn.recv(65536)
+                conn.sendall(reply)
+                conn.close()
+            else:
+                held.append(conn)  # accepted, never answered
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/v1"
+    finally:
+        stop.set()
+        thread.join(2)
+        for conn in held:
+            conn.close()
+        server.close()
+
+
+def _environment(case: Case) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("OPENAI_", "RESTORE_AGENT_")) and key not in ("COLUMNS", "LINES")}
+    return {**env, "NO_COLOR": "1", "COLUMNS": "120", **case.env}
+
+
+def run_case(case: Case, out: Path, work: Path) -> Outcome:
+    """Run one case in its own process group; kill the group at the time limit."""
+    out.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        url = ""
+        if case.server is not None:
+            url = stack.enter_context(scripted_server(*case.server)).base_url
+        elif case.raw_server is not None:
+            url = stack.enter_context(raw_tcp_server(case.raw_server))
+        argv = [arg.replace("{url}", url).replace("{out}", str(out)) for arg in case.argv]
+        started = time.perf_counter()
+        process = subprocess.Popen([*command(), *argv], cwd=out, env=_environment(case), text=True,
+                                   stdin=subprocess.PIPE if case.stdin is not None else subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                                   errors="replace")
+        timed_out = False
+        try:
+            stdout, stderr = process.communicate(case.stdin, timeout=case.timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            os.killpg(process.pid, signal.SIGKILL)
+            stdout, stderr = process.communicate()
+        seconds = time.perf_counter() - started
+    outcome = classify(process.returncode, stderr, timed_out)
+    good = {"error": ("clean error",), "ok": ("success",), "any": ("clean error", "success")}[case.expect]
+    foreign = FOREIGN in stdout.lower()
+    shown = [arg.replace(str(work), "$WORK") for arg in argv]
+    return Outcome(case.group, case.name, shown, case.expect, outcome, None if timed_out else process.returncode,
+                   round(seconds, 2), stderr.strip()[-300:], foreign, outcome in good and not foreign)
+
+
+def outside_writes(work: Path, before: set[Path]) -> list[str]:
+    """Files that appeared in the scratch folder outside every case's output folder."""
+    now = {path for path in work.rglob("*") if "out" not in path.relative_to(work).parts[:1]}
+    return sorted(str(path.relative_to(work)) for path in now - before if path.is_file())
+
+
+def summary_table(results: list[Outcome], extra: dict) -> Table:
+    table = Table(title=f"hostile sweep: {len(results)} cases")
+    table.add_column("group")
+    for name in OUTCOMES:
+        table.add_column(name, justify="right")
+    table.add_column("not as expected", justify="right")
+    groups = sorted({r.group for r in results})
+    for group in [*groups, "total"]:
+        rows = [r for r in results if group in ("total", r.group)]
+        counts = Counter(r.outcome for r in rows)
+        table.add_row(group, *(str(counts[name]) for name in OUTCOMES), str(sum(not r.as_expected for r in rows)),
+                      style="bold" if group == "total" else None)
+    table.caption = (f"foreign links in answers: {extra['foreign_links']}; files written outside the output "
+                     f"folders: {len(extra['outside_writes'])}; wall {extra['seconds']:.0f} s")
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=2, help="cases at once (default 2)")
+    parser.add_argument("--only", help="run only this group (photos, cards, options, outputs, llm, ...)")
+    parser.add_argument("--limit", type=int, help="run only the first N cases")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON results")
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="hostile-sweep-"))
+    started = time.perf_counter()
+    try:
+        cases = [c for c in build_cases(work) if args.only in (None, c.group)][: args.limit]
+        before = set(work.rglob("*"))
+        console = Console(stderr=True)
+        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            futures = [pool.submit(run_case, case, work / "out" / f"{n:03d}", work) for n, case in enumerate(cases)]
+            results = []
+            for number, future in enumerate(futures, start=1):
+                results.append(future.result())
+                if results[-1].outcome not in ("clean error", "success") or not results[-1].as_expected:
+                    console.print(f"[{number}/{len(cases)}] {results[-1].outcome}: {results[-1].name}", highlight=False)
+        extra = {"foreign_links": sum(r.foreign_link for r in results), "outside_writes": outside_writes(work, before),
+                 "seconds": round(time.perf_counter() - started, 1)}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    counts = Counter(r.outcome for r in results)
+    report = {"cases": len(results), "counts": {name: counts[name] for name in OUTCOMES},
+              "not_as_expected": sum(not r.as_expected for r in results), **extra,
+              "by_group": {g: dict(Counter(r.outcome for r in results if r.group == g))
+                           for g in sorted({r.group for r in results})},
+              "results": [asdict(r) for r in results]}
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    Console().print(summary_table(results, extra))
+    for r in results:
+        if r.outcome not in ("clean error", "success") or not r.as_expected:
+            Console().print(f"- {r.outcome} ({r.group}) {r.name}: {r.stderr_tail.splitlines()[-1] if r.stderr_tail else ''}",
+                            highlight=False, soft_wrap=True)
+    return 0 if counts["traceback"] == counts["hang"] == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

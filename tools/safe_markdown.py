@@ -1,0 +1,269 @@
+"""The one link guard for Markdown text: answers (streamed or final), card fields and reports.
+
+A link survives only when its target, in normal form (:func:`tools.safe_text.link_key`), is one of the allowed
+links, and it is then written as exactly that link. Everything else that a Markdown renderer, a browser or a
+terminal could follow, load or run is taken out, and each removal is reported:
+
+- links, autolinks and reference links to any other target (their text stays, as plain text);
+- images, reference definitions and raw HTML (``<script>`` and the like lose their content too);
+- link-like spans of plain text in any spelling (:func:`tools.safe_text.link_spans`);
+- terminal control sequences and control characters (tab and newline stay).
+
+markdown-it-py (CommonMark with tables and strikethrough, raw HTML on, no link scheme filtered out) finds what a
+renderer would parse as a link. The guard repeats until a pass changes nothing, so its output is a fixed point:
+guarding it again leaves it as it is.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.common.html_re import HTML_TAG_RE
+
+from tools.safe_text import allowed_map, decoded, link_key, link_spans, shown, strip_controls
+
+MAX_ROUNDS = 8
+_ACTIVE = re.compile(r"<(script|style|iframe|object|embed|template|noscript|textarea|title|xmp|svg|math)\b[^>]*>"
+                     r".*?</\1\s*>", re.I | re.S)
+_TAG_START = re.compile(r"<(?=[A-Za-z!?/])(?![A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>]*>)(?![\w.+\-]+@[\w.\-]+>)")
+_SPANS = "guard_spans"
+_TOKEN_TYPES = ("link_open", "image", "html_inline")
+_EMPTY_PAIRS = re.compile(r"\(\)|\[\]|<>|\{\}|\"\"|''|``|\*\*|__")
+_ATTACHES = tuple(".,;:!?)]")
+_GONE = "\x00"  # marks a removal until the spaces around it are tidied (controls are gone by then)
+_GONE_RUN = re.compile("([ \t]*)\x00[\x00 \t]*")
+
+
+@dataclass
+class Guarded:
+    """Guarded text and what was removed from it (each as one printable line)."""
+
+    text: str
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.removed
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A construct the parser found: its kind, its source text, its target (links) and its label text."""
+
+    kind: str
+    source: str
+    target: str | None = None
+    label: str = ""
+
+
+@lru_cache(maxsize=1)
+def parser() -> MarkdownIt:
+    """CommonMark with tables and strikethrough, raw HTML on, every link target passed through unfiltered,
+    recording each link, image, autolink and inline HTML with its source text."""
+    md = MarkdownIt("commonmark", {"html": True, "inline_definitions": True}).enable(["table", "strikethrough"])
+    md.validateLink = lambda url: True  # type: ignore[method-assign]  # the guard decides, not the renderer
+    md.normalizeLink = md.normalizeLinkText = lambda url: url  # type: ignore[method-assign]
+    for rule in md.inline.ruler.__rules__:
+        if rule.name in ("link", "image", "autolink", "html_inline"):
+            rule.fn = _recording(rule.name, rule.fn)
+    md.inline.ruler.__cache__ = None
+    return md
+
+
+def _recording(kind: str, rule: Any) -> Any:
+    def wrapped(state: Any, silent: bool) -> bool:
+        start, count = state.pos, len(state.tokens)
+        label = "" if silent else _label(state, kind, start)
+        found = rule(state, silent)
+        if found and not silent:
+            token = next(token for token in state.tokens[count:] if token.type in _TOKEN_TYPES)
+            target = token.attrGet("src" if kind == "image" else "href")
+            state.env.setdefault(_SPANS, []).append(_Found(kind, state.src[start:state.pos],
+                                                           None if target is None else str(target), label))
+        return found
+
+    return wrapped
+
+
+def _label(state: Any, kind: str, start: int) -> str:
+    opener = start + 1 if kind == "image" else start
+    if kind not in ("link", "image") or state.src[opener:opener + 1] != "[":
+        return ""
+    end = state.md.helpers.parseLinkLabel(state, opener, kind == "link")
+    return state.src[opener + 1:end] if end >= 0 else ""
+
+
+def found_in(text: str) -> list[_Found]:
+    """Every link, image, autolink, reference definition and piece of raw HTML a renderer would find."""
+    env: dict = {}
+    lines = text.split("\n")
+    found = []
+    for token in parser().parse(text, env):
+        if token.type in ("definition", "html_block") and token.map:
+            source = "\n".join(lines[token.map[0]:token.map[1]])
+            found.append(_Found(token.type, source, token.meta.get("url") if token.type == "definition" else None))
+    return found + env.get(_SPANS, [])
+
+
+def sanitize_markdown(text: str, allowed_links: Iterable[str]) -> Guarded:
+    """``text`` with every link kept only where it is an allowed link, and nothing active left (see the module)."""
+    allowed = allowed_map(allowed_links)
+    text, removed = strip_controls(text)
+    for _ in range(MAX_ROUNDS):
+        new, placed = _round(text, allowed, removed)
+        if not placed:
+            return Guarded(_fallback(new, allowed, removed), _unique(removed))
+        if new == text:
+            return Guarded(text, _unique(removed))
+        text = new
+    return Guarded(_fallback(text, allowed, removed), _unique(removed))
+
+
+def plain_text(text: str, allowed_links: Iterable[str] = ()) -> str:
+    """``text`` guarded and on one line: for titles, file names, card fields and error lines."""
+    return " ".join(sanitize_markdown(text, allowed_links).text.split())
+
+
+def link_problems(text: str, allowed_links: Iterable[str]) -> list[str]:
+    """The link-like spans of plain ``text`` that are no allowed link (nothing is changed)."""
+    problems: list[str] = []
+    _scrub_words(text, allowed_map(allowed_links), problems)
+    return _unique(problems)
+
+
+def markdown_problems(text: str, allowed_links: Iterable[str], images: Sequence[str] = ()) -> list[str]:
+    """What in a finished Markdown document breaks the guard's rule (nothing is changed): controls, raw HTML,
+    reference definitions, images other than ``images`` (their exact destinations) and foreign links."""
+    allowed_links = list(allowed_links)
+    allowed = allowed_map(allowed_links)
+    problems = [f"control sequence {seq}" for seq in strip_controls(text)[1]]
+    for item in found_in(text):
+        if item.kind == "image" and item.target in images:
+            continue
+        replacement, removed = _decision(item, allowed)
+        if removed or item.kind in ("definition", "html_block", "html_inline", "image"):
+            problems.append(removed or shown(item.source))
+    for image in images:
+        text = text.replace(f"]({image})", "]()")
+    return _unique(problems + link_problems(text, allowed_links))
+
+
+def _round(text: str, allowed: dict[tuple, str], removed: list[str]) -> tuple[str, bool]:
+    """One pass: raw HTML out, then what the parser finds, then link-like words. ``placed`` is False when a
+    construct could not be found again in the text to be replaced."""
+    text = _collapsed(_strip_html(text, removed))
+    decisions = []
+    for item in found_in(text):
+        replacement, gone = _decision(item, allowed)
+        if gone:
+            removed.append(gone)
+        if replacement != item.source:
+            decisions.append((item.source, replacement or _GONE))
+    placed = True
+    for source, replacement in sorted(decisions, key=lambda pair: -len(pair[0])):
+        text, count = _tolerant(source).subn(lambda _match, new=replacement: new, text)
+        placed = placed and count > 0
+    return _scrub_words(_collapsed(text), allowed, removed), placed
+
+
+def _decision(item: _Found, allowed: dict[tuple, str]) -> tuple[str, str | None]:
+    """(replacement text, what was removed or None) for one construct."""
+    canonical = allowed.get(link_key(item.target)) if item.target is not None else None  # type: ignore[arg-type]
+    if item.kind == "link":
+        return (f"[{item.label}]({canonical})", None) if canonical else (item.label, shown(item.target or ""))
+    if item.kind == "autolink":
+        return (f"<{canonical}>", None) if canonical else ("", shown(item.target or ""))
+    if item.kind == "image":
+        return item.label, shown(item.target or "")
+    if item.kind == "definition":
+        return "", None if canonical else shown(item.target or item.source)
+    return "", shown(item.source)  # raw HTML
+
+
+def _tolerant(source: str) -> re.Pattern[str]:
+    """``source`` as found inside a block (its lines without their container prefixes) matched in the text."""
+    lines = source.split("\n")
+    return re.compile(r"\n[ \t>]*".join(re.escape(line if i == 0 else line.lstrip(" \t")) for i, line in enumerate(lines)))
+
+
+def _strip_html(text: str, removed: list[str]) -> str:
+    def drop(match: re.Match[str]) -> str:
+        removed.append(shown(match.group(0)))
+        return _GONE
+
+    def defuse(match: re.Match[str]) -> str:
+        removed.append(shown(text[match.start():match.start() + 24].split()[0]))
+        return "< "
+
+    text = HTML_TAG_RE.sub(drop, _ACTIVE.sub(drop, text))
+    return _TAG_START.sub(defuse, text)
+
+
+def _collapsed(text: str) -> str:
+    """Where something was taken out (marked ``_GONE``), one space at most where there were spaces around it."""
+    return _GONE_RUN.sub(lambda match: match.group(1) or match.group(0).strip("\x00")[-1:], text) if _GONE in text else text
+
+
+def _scrub_words(text: str, allowed: dict[tuple, str], removed: list[str]) -> str:
+    """Every link-like span of each word: the allowed link it spells, or removed (with the word's brackets)."""
+    tokens = re.split(r"(\s+)", text)
+    changed = False
+    for index in range(0, len(tokens), 2):
+        word = tokens[index]
+        if not word:
+            continue
+        new = _scrub_word(word, allowed, removed)
+        if new == word:
+            continue
+        changed = True
+        tokens[index] = new
+        before = tokens[index - 1] if index else ""
+        after = tokens[index + 1] if index + 1 < len(tokens) else ""
+        if not new and after and "\n" not in after:  # one space fewer where a word went
+            tokens[index + 1] = ""
+        elif not new and before and "\n" not in before:
+            tokens[index - 1] = ""
+        elif new.startswith(_ATTACHES) and before and "\n" not in before and index >= 2 and tokens[index - 2]:
+            tokens[index - 1] = ""  # "see <link>." -> "see."
+    return "".join(tokens) if changed else text
+
+
+def _scrub_word(word: str, allowed: dict[tuple, str], removed: list[str]) -> str:
+    view = decoded(word)
+    spans = link_spans(view)
+    if not spans:
+        return word
+    found = [(view[start:end], allowed.get(link_key(view[start:end]))) for start, end in spans]  # type: ignore[arg-type]
+    if view != word:  # entities, percent-escapes or lookalikes: only verbatim allowed links keep the word
+        if all(link and link in word for _, link in found):
+            return word
+        removed.extend(shown(span) for span, _ in found)
+        return ""
+    parts, last = [], 0
+    for (start, end), (span, link) in zip(spans, found):
+        parts += [word[last:start], link or ""]
+        if not link:
+            removed.append(shown(span))
+        last = end
+    new = "".join(parts) + word[last:]
+    while new != word and _EMPTY_PAIRS.search(new):
+        new = _EMPTY_PAIRS.sub("", new)
+    return new
+
+
+def _fallback(text: str, allowed: dict[tuple, str], removed: list[str]) -> str:
+    """Markup the guard could not take apart: every bracket and angle escaped, then one more pass; nothing at all
+    if even that leaves something."""
+    removed.append("markup that could not be taken apart (brackets escaped)")
+    text = re.sub(r"([\\\[\]<>])", r"\\\1", text)
+    text, placed = _round(text, allowed, removed)
+    again, placed_again = _round(text, allowed, [])
+    return text if placed and placed_again and again == text else ""
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
