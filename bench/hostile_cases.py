@@ -233,13 +233,15 @@ def option_cases(photo: Path, out: Path) -> list[Case]:
 def photo_cases(photos: dict[str, Path]) -> list[Case]:
     """Every bad photo through every photo command (the good ones must work)."""
     good = {"ok", "jpg", "deep16.png", "one-pixel.png", "line.png", "anim.gif", "cmyk.jpg", "escape-name"}
+    answered = "ask --image"  # the answer stands; the photo's error is in the tool trace
     commands = {
         "analyze": lambda p: ["analyze", str(p)],
         "denoise": lambda p: ["denoise", str(p), "-o", "{out}/d.png"],
         "ask --image": lambda p: ["ask", "please clean this photo", "--image", str(p), "--output-dir", "{out}"],
         "demo --as-is": lambda p: ["demo", "--as-is", "--image", str(p), "-o", "{out}/demo"],
     }
-    return [Case("photos", f"{command} {name}", build(path), "any" if name in good else "error", timeout=45)
+    return [Case("photos", f"{command} {name}", build(path),
+                 "any" if name in good or (command == answered and name != "missing") else "error", timeout=45)
             for (command, build), (name, path) in product(commands.items(), photos.items())]
 
 
@@ -257,22 +259,25 @@ def card_cases(cards: dict[str, Path], photo: Path) -> list[Case]:
 
 def output_cases(photo: Path, work: Path) -> list[Case]:
     """Outputs nobody can or should write: /proc, folders, loops, overlong names, the input itself."""
-    (work / "exists.png").write_bytes(photo.read_bytes())
-    (work / "out-dir.png").mkdir(exist_ok=True)
-    os.symlink("out-loop.png", work / "out-loop.png")
-    targets = {"proc": "/proc/restore-agent.png", "proc-self": "/proc/self/x.png", "folder": str(work / "out-dir.png"),
-               "existing": str(work / "exists.png"), "loop": str(work / "out-loop.png"),
-               "no-dir": str(work / "no" / "dir" / "x.png"), "long-name": str(work / ("n" * 300 + ".png")),
-               "input": str(photo), "bad-ext": str(work / "x.xyz"), "no-ext": str(work / "x"),
-               "sys": "/sys/kernel/x.png"}
+    for suffix in (".png", ".md"):
+        (work / f"exists{suffix}").write_bytes(photo.read_bytes())
+        (work / f"out-dir{suffix}").mkdir(exist_ok=True)
+        os.symlink(f"out-loop{suffix}", work / f"out-loop{suffix}")
+
+    def targets(suffix: str) -> dict[str, str]:
+        return {"proc": f"/proc/restore-agent{suffix}", "proc-self": f"/proc/self/x{suffix}",
+                "folder": str(work / f"out-dir{suffix}"), "existing": str(work / f"exists{suffix}"),
+                "loop": str(work / f"out-loop{suffix}"), "no-dir": str(work / "no" / "dir" / f"x{suffix}"),
+                "long-name": str(work / ("n" * 300 + suffix)), "sys": f"/sys/kernel/x{suffix}"}
+
+    png, md = targets(".png"), targets(".md")
     cases = [Case("outputs", f"denoise -o {name}", ["denoise", str(photo), "-o", target]) for name, target in
-             targets.items()]
-    for name in ("proc", "existing", "loop", "long-name", "folder"):
-        suffix = ".md" if name != "folder" else ""
-        cases.append(Case("outputs", f"report -o {name}", ["report", "-o", targets[name].replace(".png", suffix)]))
-        cases.append(Case("outputs", f"demo -o {name}", ["demo", "--image", str(photo), "-o", targets[name]]))
-        cases.append(Case("outputs", f"chat --transcript {name}", ["chat", "--transcript",
-                                                                   targets[name].replace(".png", ".md")], stdin=""))
+             {**png, "input": str(photo), "bad-ext": str(work / "x.xyz"), "no-ext": str(work / "x")}.items()]
+    for name in ("proc", "existing", "loop", "long-name", "folder", "no-dir"):
+        cases.append(Case("outputs", f"report -o {name}", ["report", "-o", md[name]]))
+        cases.append(Case("outputs", f"chat --transcript {name}", ["chat", "--transcript", md[name]], stdin=""))
+        if name != "folder":  # demo writes into a folder: an empty one is fine
+            cases.append(Case("outputs", f"demo -o {name}", ["demo", "--image", str(photo), "-o", png[name]]))
     return cases
 
 

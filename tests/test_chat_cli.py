@@ -1,17 +1,22 @@
 """`restore-agent chat` driven through a pipe, as a script would, and the REPL's cancel behaviour."""
 from __future__ import annotations
 
+import _thread
 import json
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from agent.core.backends import LLMSettings
-from agent.cli.repl import run_repl
+from agent.cli.repl import GRACE_SECONDS, in_worker, run_repl
 from agent.core.session import ChatSession
 from tests.agent_fixtures import noisy_crop, sha, weights_env  # noqa: F401 (fixture)
+from tools.cancel import Cancelled, current
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -77,28 +82,89 @@ def test_human_output_through_a_pipe(tmp_path: Path) -> None:
                                           "error: unknown command /nope; /help lists the commands"]
 
 
-def test_ctrl_c_cancels_the_turn_and_keeps_the_session() -> None:
-    session = ChatSession(LLMSettings())
-    lines = iter(["Which model removes rain from photos?", "Which model removes Gaussian noise?"])
-    console, err = Console(record=True, width=100), Console(record=True, width=100)
-    interrupted = []
+def _lines(*lines: str):
+    feed = iter(lines)
 
     def read_line() -> str:
         try:
-            return next(lines)
+            return next(feed)
         except StopIteration:
             raise EOFError from None
 
-    def ask(text: str, on_token=None):
-        def cancel_first(piece: str, message_id: str) -> None:
-            if not interrupted:
-                interrupted.append(text)
-                raise KeyboardInterrupt  # what Ctrl-C raises while the answer streams
-        return ChatSession.ask(session, text, on_token=cancel_first)
+    return read_line
 
-    session.ask = ask
-    run_repl(session, read_line, console, err)
+
+def test_ctrl_c_cancels_the_turn_and_keeps_the_session() -> None:
+    session = ChatSession(LLMSettings())
+    console, err = Console(record=True, width=100), Console(record=True, width=100)
+    answer, interrupted = session.answer, []
+
+    def slow_first_answer(text: str, on_token=None):
+        if not interrupted:
+            interrupted.append(text)
+            _thread.interrupt_main()  # Ctrl-C, which the main thread receives while the work runs elsewhere
+            while True:  # work that checks its token now and then, as tile loops and model streams do
+                current().token.check()
+                time.sleep(0.01)
+        return answer(text, on_token)
+
+    session.answer = slow_first_answer
+    run_repl(session, _lines("Which model removes rain from photos?", "Which model removes Gaussian noise?"),
+             console, err)
     assert interrupted == ["Which model removes rain from photos?"]
     assert "cancelled; the session goes on" in err.export_text()
     assert [said for said, _ in session.history] == ["Which model removes Gaussian noise?"]
+    assert session.last_question == "Which model removes Gaussian noise?"
+    assert [entry.said for entry in session.entries] == ["Which model removes Gaussian noise?"]
     assert "Papers and tools" in console.export_text()
+
+
+def test_the_prompt_comes_back_when_cancelled_work_does_not_stop() -> None:
+    finished = []
+
+    def stubborn() -> None:
+        _thread.interrupt_main()
+        time.sleep(GRACE_SECONDS + 3)  # never looks at its token
+        finished.append(True)
+
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        in_worker(stubborn)
+    assert time.monotonic() - started < GRACE_SECONDS + 1 and not finished
+
+
+def test_transcript_and_denoise_output_are_not_overwritten_without_force(weights_env: dict, tmp_path: Path) -> None:
+    photo = noisy_crop(tmp_path / "photo.png", 0, 0, sigma=25, seed=4)
+    existing = tmp_path / "old.png"
+    existing.write_bytes(b"earlier output")
+    transcript = tmp_path / "chat.md"
+    transcript.write_text("an earlier conversation\n")
+    refused = chat(weights_env, tmp_path, ["/records"], "--transcript", str(transcript))
+    assert refused.returncode == 2 and "output exists" in refused.stderr and "--force" in refused.stderr
+    assert transcript.read_text() == "an earlier conversation\n"
+    result = chat(weights_env, tmp_path, [f"/denoise {photo} -o {existing}", f"/denoise {photo} -o {existing} --force"],
+                  "--transcript", str(transcript), "--force")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == f"error: output exists: {existing} (use --force to replace it)"
+    assert existing.read_bytes() != b"earlier output" and "/denoise" in transcript.read_text()
+
+
+def _numbers_out(text: str) -> str:
+    return re.sub(r"\d+(\.\d+)?", "#", text)
+
+
+def test_slash_denoise_says_what_the_denoise_command_says(weights_env: dict, tmp_path: Path) -> None:
+    photo = noisy_crop(tmp_path / "photo.png", 0, 0, sigma=25, seed=4)
+    command = subprocess.run([sys.executable, "-m", "agent", "denoise", str(photo), "-o", str(tmp_path / "cli.png"),
+                              "--noise", "25"], cwd=tmp_path, env=weights_env, capture_output=True, text=True,
+                             timeout=240)
+    assert command.returncode == 0, command.stderr
+    in_chat = chat(weights_env, tmp_path, [f"/denoise {photo} -o {tmp_path / 'chat.png'} --noise 25", "/analyze " + str(photo)])
+    assert in_chat.returncode == 0, in_chat.stderr
+    warnings = [line for line in command.stderr.splitlines() if line.startswith("warning: ")]
+    assert any("no noise-25 weights" in line for line in warnings) and any("noise matched" in line for line in warnings)
+    said = " ".join(in_chat.stdout.split())
+    for line in warnings:  # the same warning; the chat matches the noise to the photo's measured sigma
+        assert _numbers_out(" ".join(line.split())) in _numbers_out(said), line
+    assert "with swinir" in said and "tile(s)" in said and "check: " in said
+    assert "measurement" in said and re.search(r"Findings: \w+ Gaussian-like noise", said)  # analyze's table

@@ -81,7 +81,7 @@ def test_composer_reports_tool_results_with_their_numbers(records) -> None:
            "seconds": 3.1, "megapixels": 0.26, "psnr": 31.5, "ssim": 0.88}
     composed = compose_answer(question, records, RecordStore(records).search(question), [analysis], [run])
     workflow = composed.sections["workflow"]
-    assert "sigma 14.2" in workflow and "gaussian-noise (severity 0.60)" in workflow
+    assert "sigma 14.2" in workflow and "Gaussian-like noise (severity 0.60)" in workflow
     assert "PSNR 31.50 dB" in workflow and "`clean.png`" in workflow
     assert "denoise-swinir-noise15" in composed.citations
     assert "`photo.png`" in composed.sections["task"]

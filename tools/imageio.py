@@ -144,17 +144,17 @@ def open_photo(path: str | Path) -> BinaryIO:
     a link loop is a one-line error, and opening never blocks (``O_NONBLOCK``)."""
     path = Path(path)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        handle = open(path, "rb", opener=lambda name, flags: os.open(name, flags | os.O_NONBLOCK))
     except IsADirectoryError:
         raise UserError(f"is a folder, not an image: {path}") from None
     except (OSError, ValueError) as exc:
         raise _stat_error(path, exc if isinstance(exc, OSError) else OSError(errno.EINVAL, str(exc))) from None
     try:
-        _refuse(path, os.fstat(fd))
+        _refuse(path, os.fstat(handle.fileno()))
     except BaseException:
-        os.close(fd)
+        handle.close()
         raise
-    return os.fdopen(fd, "rb")
+    return handle
 
 
 def pixel_budget() -> int:

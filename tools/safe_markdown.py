@@ -22,18 +22,17 @@ from functools import lru_cache
 from typing import Any
 
 from markdown_it import MarkdownIt
-from markdown_it.common.html_re import HTML_TAG_RE
 
+from tools.markup_scan import escape_dead_brackets, strip_html
 from tools.safe_text import allowed_map, decoded, link_key, link_spans, shown, strip_controls
 
 MAX_ROUNDS = 8
-_ACTIVE = re.compile(r"<(script|style|iframe|object|embed|template|noscript|textarea|title|xmp|svg|math)\b[^>]*>"
-                     r".*?</\1\s*>", re.I | re.S)
-_TAG_START = re.compile(r"<(?=[A-Za-z!?/])(?![A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>]*>)(?![\w.+\-]+@[\w.\-]+>)")
+MAX_GUARD_CHARS = 100_000  # text past this is cut off (and reported) before the guard reads it
 _SPANS = "guard_spans"
 _TOKEN_TYPES = ("link_open", "image", "html_inline")
 _EMPTY_PAIRS = re.compile(r"\(\)|\[\]|<>|\{\}|\"\"|''|``|\*\*|__")
 _ATTACHES = tuple(".,;:!?)]")
+_LINE_PREFIX = re.compile(r"\n[ \t>]*")
 _GONE = "\x00"  # marks a removal until the spaces around it are tidied (controls are gone by then)
 _GONE_RUN = re.compile("([ \t]*)\x00[\x00 \t]*")
 
@@ -52,12 +51,14 @@ class Guarded:
 
 @dataclass(frozen=True)
 class _Found:
-    """A construct the parser found: its kind, its source text, its target (links) and its label text."""
+    """A construct the parser found: its kind, its source text, its target (links), its label text and, for a
+    block (a reference definition or an HTML block), its lines."""
 
     kind: str
     source: str
     target: str | None = None
     label: str = ""
+    lines: tuple[int, int] | None = None
 
 
 @lru_cache(maxsize=1)
@@ -77,12 +78,14 @@ def parser() -> MarkdownIt:
 def _recording(kind: str, rule: Any) -> Any:
     def wrapped(state: Any, silent: bool) -> bool:
         start, count = state.pos, len(state.tokens)
-        label = "" if silent else _label(state, kind, start)
         found = rule(state, silent)
         if found and not silent:
             token = next(token for token in state.tokens[count:] if token.type in _TOKEN_TYPES)
             target = token.attrGet("src" if kind == "image" else "href")
-            state.env.setdefault(_SPANS, []).append(_Found(kind, state.src[start:state.pos],
+            end, state.pos = state.pos, start
+            label = _label(state, kind, start)
+            state.pos = end
+            state.env.setdefault(_SPANS, []).append(_Found(kind, state.src[start:end],
                                                            None if target is None else str(target), label))
         return found
 
@@ -105,7 +108,8 @@ def found_in(text: str) -> list[_Found]:
     for token in parser().parse(text, env):
         if token.type in ("definition", "html_block") and token.map:
             source = "\n".join(lines[token.map[0]:token.map[1]])
-            found.append(_Found(token.type, source, token.meta.get("url") if token.type == "definition" else None))
+            target = token.meta.get("url") if token.type == "definition" else None
+            found.append(_Found(token.type, source, target, lines=(token.map[0], token.map[1])))
     return found + env.get(_SPANS, [])
 
 
@@ -113,6 +117,10 @@ def sanitize_markdown(text: str, allowed_links: Iterable[str]) -> Guarded:
     """``text`` with every link kept only where it is an allowed link, and nothing active left (see the module)."""
     allowed = allowed_map(allowed_links)
     text, removed = strip_controls(text)
+    if len(text) > MAX_GUARD_CHARS:
+        text = text[:MAX_GUARD_CHARS]
+        removed.append(f"text past {MAX_GUARD_CHARS} characters")
+    text = escape_dead_brackets(text)
     for _ in range(MAX_ROUNDS):
         new, placed = _round(text, allowed, removed)
         if not placed:
@@ -155,18 +163,30 @@ def markdown_problems(text: str, allowed_links: Iterable[str], images: Sequence[
 def _round(text: str, allowed: dict[tuple, str], removed: list[str]) -> tuple[str, bool]:
     """One pass: raw HTML out, then what the parser finds, then link-like words. ``placed`` is False when a
     construct could not be found again in the text to be replaced."""
-    text = _collapsed(_strip_html(text, removed))
-    decisions = []
+    text = _collapsed(strip_html(text, removed, _GONE))
+    dropped: set[int] = set()
+    replacements: dict[str, str] = {}
     for item in found_in(text):
         replacement, gone = _decision(item, allowed)
         if gone:
             removed.append(gone)
-        if replacement != item.source:
-            decisions.append((item.source, replacement or _GONE))
-    placed = True
-    for source, replacement in sorted(decisions, key=lambda pair: -len(pair[0])):
-        text, count = _tolerant(source).subn(lambda _match, new=replacement: new, text)
-        placed = placed and count > 0
+        if item.lines:
+            dropped.update(range(*item.lines))
+        elif replacement != item.source:
+            replacements[_key(item.source)] = replacement or _GONE
+    if dropped:
+        text = "\n".join("" if number in dropped else line for number, line in enumerate(text.split("\n")))
+    matched: set[str] = set()
+
+    def replace(match: re.Match[str]) -> str:
+        matched.add(_key(match.group(0)))
+        return replacements[_key(match.group(0))]
+
+    if replacements:
+        pattern = re.compile("|".join(_tolerant(source) for source in sorted(replacements, key=len, reverse=True)))
+        text = pattern.sub(replace, text)
+    # a construct not replaced must lie inside one that was (its turn comes next pass); else it was not found
+    placed = all(any(key in outer for outer in matched) for key in replacements.keys() - matched)
     return _scrub_words(_collapsed(text), allowed, removed), placed
 
 
@@ -184,23 +204,15 @@ def _decision(item: _Found, allowed: dict[tuple, str]) -> tuple[str, str | None]
     return "", shown(item.source)  # raw HTML
 
 
-def _tolerant(source: str) -> re.Pattern[str]:
-    """``source`` as found inside a block (its lines without their container prefixes) matched in the text."""
-    lines = source.split("\n")
-    return re.compile(r"\n[ \t>]*".join(re.escape(line if i == 0 else line.lstrip(" \t")) for i, line in enumerate(lines)))
+def _key(source: str) -> str:
+    """A construct's source the same whether it is read inside its block (container prefixes and indents gone
+    from its lines) or in the whole text."""
+    return _LINE_PREFIX.sub("\n", source)
 
 
-def _strip_html(text: str, removed: list[str]) -> str:
-    def drop(match: re.Match[str]) -> str:
-        removed.append(shown(match.group(0)))
-        return _GONE
-
-    def defuse(match: re.Match[str]) -> str:
-        removed.append(shown(text[match.start():match.start() + 24].split()[0]))
-        return "< "
-
-    text = HTML_TAG_RE.sub(drop, _ACTIVE.sub(drop, text))
-    return _TAG_START.sub(defuse, text)
+def _tolerant(key: str) -> str:
+    """A pattern for ``key`` (see :func:`_key`) that also matches its lines' container prefixes in the text."""
+    return _LINE_PREFIX.pattern.join(re.escape(line) for line in key.split("\n"))
 
 
 def _collapsed(text: str) -> str:

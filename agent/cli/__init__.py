@@ -77,6 +77,10 @@ def split_debug(args: list[str], environ: dict[str, str] | os._Environ = os.envi
 
 def _invoke(args: list[str]) -> int:
     """Parse ``args`` and run the command; Click's own exceptions are left to the caller."""
+    from tools.swinir.runtime import configure_process
+
+    _register()
+    configure_process()
     command = typer.main.get_command(app)
     try:
         with command.make_context(PROG, args) as ctx:
@@ -131,11 +135,7 @@ def run(args: list[str], debug: bool = False) -> int:
 def main() -> None:
     """Console entry point: one-line errors (exit 2 for bad input and usage, 1 for failures), never a traceback
     unless ``--debug`` or ``RESTORE_AGENT_DEBUG=1`` asks for it."""
-    from tools.swinir.runtime import configure_process
-
     args, debug = split_debug(sys.argv[1:])
-    _register()
-    configure_process()
     sys.exit(run(args, debug))
 
 

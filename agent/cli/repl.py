@@ -59,7 +59,7 @@ def run_repl(session: ChatSession, read_line: Callable[[], str], console: Consol
         except (KeyboardInterrupt, Cancelled):
             err.print(CANCELLED, highlight=False)
         except UserError as exc:
-            err.print(f"error: {cli_message(exc)}", highlight=False, markup=False)
+            err.print(f"error: {cli_message(exc)}", highlight=False, markup=False, soft_wrap=True)
 
 
 def in_worker(work: Callable[[], T]) -> T:
@@ -75,13 +75,14 @@ def in_worker(work: Callable[[], T]) -> T:
 
     thread = threading.Thread(target=contextvars.copy_context().run, args=(target,), name="restore-agent-work",
                               daemon=True)
-    thread.start()
     try:
+        thread.start()
         while thread.is_alive():
             thread.join(POLL_SECONDS)
     except KeyboardInterrupt:
         token.cancel()
-        thread.join(GRACE_SECONDS)
+        if thread.ident is not None:
+            thread.join(GRACE_SECONDS)
         raise Cancelled() from None
     if "error" in outcome:
         raise outcome["error"]

@@ -61,15 +61,31 @@ class LLMSettings:
         timeout = DEFAULT_TIMEOUT_S if timeout is None else timeout
         if not (math.isfinite(timeout) and MIN_TIMEOUT_S <= timeout <= MAX_TIMEOUT_S):
             raise SettingError("timeout", timeout, f"a number of seconds from {MIN_TIMEOUT_S:g} to {MAX_TIMEOUT_S:g}")
-        base_url = base_url or env.get("OPENAI_BASE_URL") or None
-        if base_url and not base_url.startswith(("http://", "https://")):
-            raise SettingError("base_url", repr(base_url), "an http(s) URL")
+        base_url = check_base_url(base_url if base_url is not None else env.get("OPENAI_BASE_URL"))
         return cls(backend, model or DEFAULT_MODEL, base_url, env.get("OPENAI_API_KEY") or None, timeout, fallback,
                    stream)
 
     @property
     def where(self) -> str:
         return self.base_url or "api.openai.com"
+
+
+def check_base_url(url: str | None) -> str | None:
+    """``url`` (None when not given) if it is an http(s) URL with a host and a valid port; a ``SettingError``
+    otherwise."""
+    if url is None:
+        return None
+    from urllib.parse import urlsplit
+
+    expected = "an http(s) URL with a host, such as http://localhost:11434/v1"
+    try:
+        parts = urlsplit(url.strip())
+        usable = parts.scheme.lower() in ("http", "https") and bool(parts.hostname) and (parts.port or 1) > 0
+    except ValueError:  # a bad port or IPv6 address
+        usable = False
+    if not usable or any(not ch.isprintable() for ch in url.strip()):
+        raise SettingError("base_url", repr(url), expected)
+    return url.strip()
 
 
 def openai_chat_model(settings: LLMSettings) -> BaseChatModel:

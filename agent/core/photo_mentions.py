@@ -1,13 +1,14 @@
 """Photo paths in free text: typed in a chat turn, attached with ``--image``, or referred to by order."""
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
 from tools.errors import UserError
-from tools.imageio import SAVE_FORMATS
+from tools.imageio import SAVE_FORMATS, photo_stat
 
 IMAGE_SUFFIXES = frozenset(SAVE_FORMATS) | {".gif"}
 _STRIP = "`'\"()[]<>{},;:!?"
@@ -57,7 +58,8 @@ def attachment_note(paths: Sequence[str]) -> str:
 def turn_photos(question: str, attached: Sequence[str | Path], known: Sequence[str]) -> list[str]:
     """The photos of a turn: attached ones, paths typed in the question, else earlier ones it points at."""
     for path in attached:
-        if not Path(path).expanduser().is_file():
+        if not os.path.lexists(Path(path).expanduser()):
             raise UserError(f"no such image file: {path}")
+        photo_stat(Path(path).expanduser())  # a folder, pipe, device or link loop: one line, never a hang
     named = list(dict.fromkeys([str(path) for path in attached] + image_paths_in(question)))
     return named or referred_images(question, known)

@@ -6,6 +6,9 @@ from the start of anything not finished yet: a ``[`` whose link may still come, 
 ``<`` that may open a tag or an autolink, a terminal escape sequence without its end. Pieces are cut only at
 whitespace after the end of a line or sentence, where no link, tag or word can span the cut, so the pieces
 shown add up to guarded text (guarding it again changes nothing). :meth:`StreamGuard.finish` guards the rest.
+
+Text held back past :data:`MAX_HOLD_CHARS` (an unclosed ``[`` or ``<`` early in a long message) is let out at
+its last space with every bracket and angle escaped, so that it can open nothing that later text would finish.
 """
 from __future__ import annotations
 
@@ -15,6 +18,9 @@ from collections.abc import Iterable
 from tools.safe_markdown import sanitize_markdown
 from tools.safe_text import unfinished_control
 
+MAX_HOLD_CHARS = 4000
+MAX_CUT_TRIES = 32
+_MARKUP = re.compile(r"([\\\[\]<>])")
 _BOUNDARY = re.compile(r"\n|[.!?][)\]\"'*_`]*[ \t]+")
 _DEFINITION = re.compile(r"^[ \t>]*\[[^\]\n]*\]:", re.M)
 _BLANK_LINE = re.compile(r"\n[ \t>]*\n")
@@ -33,10 +39,14 @@ class StreamGuard:
         """Take a piece; return the guarded text of every whole line or sentence now complete."""
         self.pending += chunk
         cut = safe_cut(self.pending)
-        if not cut:
+        if cut:
+            ready, self.pending = self.pending[:cut], self.pending[cut:]
+            return self._guarded(ready)
+        if len(self.pending) <= MAX_HOLD_CHARS:
             return ""
+        cut = max(self.pending.rfind(" "), self.pending.rfind("\n")) + 1 or len(self.pending)
         ready, self.pending = self.pending[:cut], self.pending[cut:]
-        return self._guarded(ready)
+        return self._guarded(_MARKUP.sub(r"\\\1", ready))
 
     def finish(self) -> str:
         """The message has ended: the guarded rest."""
@@ -53,7 +63,7 @@ def safe_cut(text: str) -> int:
     """Where ``text`` may be cut: after the last line or sentence end that leaves nothing unfinished before it,
     and that falls inside no link, tag or escape sequence (0: nowhere yet)."""
     hold = _held(text)
-    for match in reversed(list(_BOUNDARY.finditer(text, 0, hold))):
+    for match in list(_BOUNDARY.finditer(text, 0, hold))[::-1][:MAX_CUT_TRIES]:
         if _held(text[:match.end()]) == match.end():
             return match.end()
     return 0

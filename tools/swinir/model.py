@@ -1,4 +1,4 @@
-"""SwinIR for image denoising, in one readable file.
+"""SwinIR for image denoising.
 
 SwinIR (Liang et al., ICCV 2021 Workshops) restores an image in three stages:
 
@@ -14,102 +14,38 @@ checkpoints load with ``strict=True``, and checkpoints saved from here load in t
 
 Attention runs in one of two formulations, with the same weights and the same output:
 
-* ``"fast"`` (default): ``scaled_dot_product_attention`` with the relative position bias as an
-  additive mask computed once per block and cached while the weights do not change. The shift
-  mask of a shifted layer only differs between three kinds of border windows (last window row,
-  last window column, the corner): interior windows share the bias alone, and the border windows
-  are recomputed with bias + their mask, so no (windows x heads x N x N) tensor is ever built.
+* ``"fast"`` (default): a residual group keeps its tokens in the window order of its current
+  layer (``tools.swinir.windows``: one gather per layer instead of a partition and a reverse), the
+  images between groups are channels-last views of the tokens (no transposing copies), and
+  attention is ``scaled_dot_product_attention`` with the relative position bias as an additive
+  mask, cached while the weights do not change. The shift mask of a shifted layer only differs
+  between three kinds of border windows (last window row, last window column, the corner):
+  interior windows share the bias alone, and the border windows are recomputed with bias + their
+  mask, so no (windows x heads x N x N) tensor is ever built. On CPU inference the bias adds, the
+  GELU and the residual adds run inside oneDNN's linear and convolution kernels
+  (``tools.swinir.fused``).
 * ``"reference"``: the straightforward per-window formulation (explicit q @ k^T, + bias,
   + shift mask, softmax, @ v), kept as the test reference.
+
+``forward`` takes an optional ``on_stage`` callback, called after every transformer layer: the
+tiled inference uses it to report progress and to let a caller cancel a long pass.
 """
 from __future__ import annotations
 
-import functools
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tools.swinir.fused import conv_add, linear, linear_add, linear_gelu
+from tools.swinir.windows import (cached_shift_mask, relative_position_index, reorder, shift_window_mask,
+                                  window_partition, window_reverse)
+
 ATTENTION_MODES = ("fast", "reference")
-SHIFT_MASK_VALUE = -100.0  # what the official implementation adds between unrelated regions
 RGB_MEAN = (0.4488, 0.4371, 0.4040)
-
-
-def window_partition(x: torch.Tensor, ws: int) -> torch.Tensor:
-    """(B, H, W, C) -> (B * windows, ws * ws, C), windows in row-major order."""
-    b, h, w, c = x.shape
-    x = x.view(b, h // ws, ws, w // ws, ws, c)
-    return x.permute(0, 1, 3, 2, 4, 5).reshape(-1, ws * ws, c)
-
-
-def window_reverse(windows: torch.Tensor, ws: int, h: int, w: int) -> torch.Tensor:
-    """(B * windows, ws * ws, C) -> (B, H, W, C); inverse of :func:`window_partition`."""
-    c = windows.shape[-1]
-    x = windows.view(-1, h // ws, w // ws, ws, ws, c)
-    return x.permute(0, 1, 3, 2, 4, 5).reshape(-1, h, w, c)
-
-
-def relative_position_index(ws: int) -> torch.Tensor:
-    """(N, N) index into the (2ws-1)^2 bias table for every pair of positions in a window."""
-    coords = torch.stack(torch.meshgrid(torch.arange(ws), torch.arange(ws), indexing="ij")).flatten(1)
-    rel = (coords[:, :, None] - coords[:, None, :]).permute(1, 2, 0) + (ws - 1)
-    return rel[:, :, 0] * (2 * ws - 1) + rel[:, :, 1]
-
-
-def shift_window_mask(h: int, w: int, ws: int, shift: int) -> torch.Tensor:
-    """(windows, N, N) additive mask of a shifted layer: 0 within a region, -100 across regions.
-
-    After the cyclic shift, windows on the bottom and right borders hold pixels from parts of
-    the image that are not neighbours; the mask stops them attending to each other.
-    """
-    labels = torch.zeros(1, h, w, 1)
-    bands = (slice(0, -ws), slice(-ws, -shift), slice(-shift, None))
-    for i, (hs, wsl) in enumerate((a, b) for a in bands for b in bands):
-        labels[:, hs, wsl, :] = i
-    windows = window_partition(labels, ws).squeeze(-1)
-    diff = windows[:, None, :] - windows[:, :, None]
-    return torch.zeros_like(diff).masked_fill(diff != 0, SHIFT_MASK_VALUE)
-
-
-def _fusable(x: torch.Tensor) -> bool:
-    """Whether oneDNN's fused linear kernels apply: float32 CPU inference with a oneDNN build."""
-    return (x.device.type == "cpu" and x.dtype == torch.float32 and not torch.is_grad_enabled()
-            and torch.backends.mkldnn.is_available())
-
-
-def linear_gelu(x: torch.Tensor, fc: nn.Linear) -> torch.Tensor:
-    """``gelu(fc(x))``; one kernel on CPU inference (same result, one memory pass less)."""
-    if _fusable(x):
-        flat = torch.ops.mkldnn._linear_pointwise(x.reshape(-1, x.shape[-1]), fc.weight, fc.bias, "gelu", [], "none")
-        return flat.view(*x.shape[:-1], -1)
-    return F.gelu(fc(x))
-
-
-def linear_add(x: torch.Tensor, fc: nn.Linear, residual: torch.Tensor) -> torch.Tensor:
-    """``residual + fc(x)``; one kernel on CPU inference (same result, one memory pass less)."""
-    if _fusable(x):
-        flat = torch.ops.mkldnn._linear_pointwise.binary(
-            x.reshape(-1, x.shape[-1]), residual.reshape(-1, residual.shape[-1]), fc.weight, fc.bias, "add")
-        return flat.view(residual.shape)
-    return residual + fc(x)
-
-
-@functools.lru_cache(maxsize=16)
-def cached_shift_mask(h: int, w: int, ws: int, shift: int) -> torch.Tensor:
-    """:func:`shift_window_mask`, cached per size (a border window's mask is the same at every size)."""
-    with torch.inference_mode(False):  # usable later in autograd too
-        return shift_window_mask(h, w, ws, shift)
-
-
-@functools.lru_cache(maxsize=16)
-def cached_window_order(h: int, w: int, ws: int, shift: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Token gather order that rolls by -shift and partitions into windows, and its inverse."""
-    with torch.inference_mode(False):  # usable later in autograd too
-        grid = torch.arange(h * w).view(1, h, w, 1)
-        if shift:
-            grid = torch.roll(grid, shifts=(-shift, -shift), dims=(1, 2))
-        order = window_partition(grid, ws).flatten()
-        return order.to(device), torch.argsort(order).to(device)
+StageCallback = Callable[[], None]
+"""Called after every transformer layer of a forward pass (progress, cancellation)."""
 
 
 class WindowAttention(nn.Module):
@@ -141,10 +77,10 @@ class WindowAttention(nn.Module):
         bias = self.relative_position_bias_table[self.relative_position_index.view(-1)]
         return bias.view(n, n, -1).permute(2, 0, 1).contiguous()
 
-    def split_heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(windows, N, C) -> q, k, v of shape (windows, heads, N, C / heads)."""
-        b, n, c = x.shape
-        qkv = self.qkv(x).view(b, n, 3, self.num_heads, c // self.num_heads).permute(2, 0, 3, 1, 4)
+    def split_heads(self, qkv: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``qkv(x)`` of (windows, N, 3C) -> q, k, v of shape (windows, heads, N, C / heads)."""
+        b, n, _ = qkv.shape
+        qkv = qkv.view(b, n, 3, self.num_heads, self.dim // self.num_heads).permute(2, 0, 3, 1, 4)
         return qkv[0], qkv[1], qkv[2]
 
     def merge_heads(self, out: torch.Tensor) -> torch.Tensor:
@@ -154,7 +90,7 @@ class WindowAttention(nn.Module):
 
     def forward_reference(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         """Straightforward formulation; ``mask`` is (windows per image, N, N) or None."""
-        q, k, v = self.split_heads(x)
+        q, k, v = self.split_heads(self.qkv(x))
         attn = (q * self.scale) @ k.transpose(-2, -1) + self._gather_bias().unsqueeze(0)
         if mask is not None:
             nw, n = mask.shape[0], mask.shape[1]
@@ -207,18 +143,15 @@ class SwinTransformerBlock(nn.Module):
             y = torch.roll(y, shifts=(shift, shift), dims=(1, 2))
         return y.reshape(b, h * w, c)
 
-    def attend_fast(self, x: torch.Tensor) -> torch.Tensor:
-        """The attention heads of :meth:`attend_reference` before the output projection, in image order.
+    def attend_windows(self, x: torch.Tensor, x_size: tuple[int, int]) -> torch.Tensor:
+        """The attention heads over tokens already in this layer's window order, before the output projection.
 
-        The roll and the window partition are one gather (and one inverse gather on the way
-        back); the bias (and, for border windows, the shift mask) is a 4-D additive mask, which
-        lets PyTorch use its fused CPU attention kernel.
+        The bias (and, for border windows, the shift mask) is a 4-D additive mask, which lets
+        PyTorch use its fused CPU attention kernel.
         """
-        b, h, w, c = x.shape
-        ws, shift, attn = self.window_size, self.shift_size, self.attn
-        order, inverse = cached_window_order(h, w, ws, shift, x.device)
-        windows = x.reshape(b, h * w, c).index_select(1, order).view(-1, ws * ws, c)
-        q, k, v = attn.split_heads(windows)
+        b, _, c = x.shape
+        (h, w), ws, shift, attn = x_size, self.window_size, self.shift_size, self.attn
+        q, k, v = attn.split_heads(linear(x.view(-1, ws * ws, c), attn.qkv))
         bias = attn.relative_position_bias().to(q.dtype).unsqueeze(0)
         if shift and torch.is_grad_enabled():
             # Training: one full (windows, heads, N, N) mask; small at training patch sizes.
@@ -239,17 +172,23 @@ class SwinTransformerBlock(nn.Module):
                 masked = F.scaled_dot_product_attention(*sub, attn_mask=bias + m[kind])
                 out[region] = masked.unflatten(0, out[region].shape[:3])
             out = out.flatten(0, 2)
-        return attn.merge_heads(out).reshape(b, h * w, c).index_select(1, inverse)
+        return attn.merge_heads(out).view(b, -1, c)
+
+    def forward_windows(self, x: torch.Tensor, x_size: tuple[int, int]) -> torch.Tensor:
+        """The layer on (B, H*W, C) tokens in its own window order (see ``tools.swinir.windows``), in that order."""
+        x = linear_add(self.attend_windows(self.norm1(x), x_size), self.attn.proj, x)
+        return self.mlp.forward_add(self.norm2(x), x)
 
     def forward(self, x: torch.Tensor, x_size: tuple[int, int]) -> torch.Tensor:
+        """The layer on (B, H*W, C) tokens in image order."""
         h, w = x_size
         b, _, c = x.shape
-        y = self.norm1(x).view(b, h, w, c)
         if self.attention == "reference":
-            x = x + self.attend_reference(y)
+            x = x + self.attend_reference(self.norm1(x).view(b, h, w, c))
             return x + self.mlp(self.norm2(x))
-        x = linear_add(self.attend_fast(y), self.attn.proj, x)
-        return self.mlp.forward_add(self.norm2(x), x)
+        ws, shift = self.window_size, self.shift_size
+        y = self.forward_windows(reorder(x, h, w, ws, None, shift), x_size)
+        return reorder(y, h, w, ws, shift, None)
 
 
 class BasicLayer(nn.Module):
@@ -264,10 +203,19 @@ class BasicLayer(nn.Module):
             SwinTransformerBlock(dim, num_heads, ws, 0 if i % 2 == 0 else shift, mlp_ratio, img_size)
             for i in range(depth))
 
-    def forward(self, x: torch.Tensor, x_size: tuple[int, int]) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, x_size: tuple[int, int], on_stage: StageCallback | None = None) -> torch.Tensor:
+        h, w = x_size
+        order: int | None = None  # image order; else the shift whose window order the tokens are in
         for block in self.blocks:
-            x = block(x, x_size)
-        return x
+            if block.attention == "reference":
+                x = reorder(x, h, w, block.window_size, order, None)
+                x, order = block(x, x_size), None
+            else:
+                x = reorder(x, h, w, block.window_size, order, block.shift_size)
+                x, order = block.forward_windows(x, x_size), block.shift_size
+            if on_stage is not None:
+                on_stage()
+        return reorder(x, h, w, self.blocks[-1].window_size, order, None)
 
 
 def make_body_conv(dim: int, resi_connection: str) -> nn.Module:
@@ -307,8 +255,9 @@ class RSTB(nn.Module):
         self.residual_group = BasicLayer(dim, depth, num_heads, window_size, mlp_ratio, img_size)
         self.conv = make_body_conv(dim, resi_connection)
 
-    def forward(self, x: torch.Tensor, x_size: tuple[int, int]) -> torch.Tensor:
-        return image_to_tokens(self.conv(tokens_to_image(self.residual_group(x, x_size), x_size))) + x
+    def forward(self, x: torch.Tensor, x_size: tuple[int, int], on_stage: StageCallback | None = None) -> torch.Tensor:
+        y = tokens_to_image(self.residual_group(x, x_size, on_stage), x_size)
+        return image_to_tokens(conv_add(self.conv, y, tokens_to_image(x, x_size)))
 
 
 class PatchEmbed(nn.Module):
@@ -371,19 +320,20 @@ class SwinIR(nn.Module):
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+    def forward_features(self, x: torch.Tensor, on_stage: StageCallback | None = None) -> torch.Tensor:
         x_size = (x.shape[2], x.shape[3])
         tokens = self.patch_embed(x)
         for layer in self.layers:
-            tokens = layer(tokens, x_size)
+            tokens = layer(tokens, x_size, on_stage)
         return tokens_to_image(self.norm(tokens), x_size)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, on_stage: StageCallback | None = None) -> torch.Tensor:
+        """Denoise (N, C, H, W); ``on_stage()`` is called after every transformer layer (it may raise to stop)."""
         h, w = x.shape[2:]
         ws = self.window_size
         x = F.pad(x, (0, (ws - w % ws) % ws, 0, (ws - h % ws) % ws), mode="reflect")
-        x = (x - self.mean.to(x.dtype)).contiguous(memory_format=torch.channels_last)
+        mean = self.mean.to(x.dtype)
+        x = (x - mean).contiguous(memory_format=torch.channels_last)  # every image inside stays channels-last
         first = self.conv_first(x)
-        residual = self.conv_after_body(self.forward_features(first)) + first
-        x = x + self.conv_last(residual) + self.mean.to(x.dtype)
-        return x[:, :, :h, :w]
+        residual = conv_add(self.conv_after_body, self.forward_features(first, on_stage), first)
+        return conv_add(self.conv_last, residual, x + mean)[:, :, :h, :w]
