@@ -13,6 +13,7 @@ import json
 import os
 import re
 import subprocess
+import time
 import sys
 import unicodedata
 from functools import lru_cache
@@ -247,3 +248,14 @@ def test_ask_command_json_and_terminal_output(tmp_path: Path) -> None:
     assert on_terminal.returncode == 0, on_terminal.stderr
     body = on_terminal.stdout.split("grounding: removed")[0]
     assert problems(body) == [] and HAIR_CODE in body
+
+
+@pytest.mark.parametrize("bomb", ["[" * 45_000, "[a](" * 11_000, "<!--" * 11_000, "<?" * 22_000, "![" * 22_000],
+                         ids=["brackets", "open-targets", "comments", "instructions", "images"])
+def test_markup_bombs_are_guarded_in_linear_time(bomb: str) -> None:
+    """Unclosed openers by the ten thousand: a quadratic parse takes many times longer here."""
+    started = time.perf_counter()
+    guarded = sanitize_markdown(bomb + f" see {HAIR_CODE} and https://evil.example.com/x", LINKS)
+    assert time.perf_counter() - started < 10
+    assert "evil" not in guarded.text and HAIR_CODE in guarded.text
+    assert sanitize_markdown(guarded.text, LINKS).text == guarded.text

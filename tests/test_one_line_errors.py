@@ -97,3 +97,15 @@ def test_ctrl_c_outside_chat_says_cancelled_without_a_traceback() -> None:
               "from agent.cli import main\nmain()\n")
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert (done.returncode, done.stderr, done.stdout) == (130, "cancelled\n", "")
+
+
+def test_a_batch_manifest_nested_too_deeply_is_a_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.png").write_bytes(b"\x89PNG not read: the manifest is refused first")
+    manifest = tmp_path / "out" / "manifest.jsonl"
+    manifest.parent.mkdir()
+    manifest.write_text("[" * 100_000 + "]" * 100_000 + "\n")
+    run = run_cli("batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--analyze-only")
+    assert run.code == 2 and run.err == (f"error: {manifest} holds a line nested too deeply to read: it is no batch "
+                                         "manifest (move it away, or choose another output folder)\n")
+    assert sorted(p.name for p in manifest.parent.iterdir()) == ["manifest.jsonl"]

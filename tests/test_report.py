@@ -12,6 +12,7 @@ from agent.products.report.html import check_links, external_links
 from tests.browser import Browser, chromium_path, run_chromium
 from tests.cli_run import run_cli
 from tests.swinir_helpers import save_checkpoint
+from tests.test_restore_pipeline import counted  # noqa: F401 (fixture: analyzer and denoiser runs)
 from tools.cards import load_records
 from tools.errors import UserError
 
@@ -203,3 +204,62 @@ def test_link_check_allows_only_record_links_and_the_file_itself():
                   '<div style="background: url(https://example.com/b.png)">', '<a href="//example.com/">x</a>'):
         with pytest.raises(UserError, match="no loaded record links"):
             check_links(stray, RECORD_LINKS)
+
+
+def _stated_times(text: str) -> dict[str, set[str]]:
+    """The denoise times a report states: in the answer and the photo caption ("in 1.23 s"), in the diagram's
+    model stage and in the photo's step times."""
+    return {"in": set(re.findall(r"\bin (\d+\.\d\d) s\b", text)),
+            "diagram": set(re.findall(r"Models \((\d+\.\d\d) s\)", text)),
+            "steps": set(re.findall(r"denoise (\d+\.\d\d) s", text))}
+
+
+@pytest.mark.parametrize("kind", ["md", "html"])
+def test_one_report_with_one_photo_denoises_once_and_states_that_run(
+        kind: str, tmp_path: Path, noisy_photo: Path, weights: Path, counted) -> None:
+    from agent.core.backends import LLMSettings
+    from agent.products.report.build import ReportJob
+    from agent.products.report.run import create_report
+
+    output = tmp_path / f"report.{kind}"
+    report = create_report(ReportJob(NOISY_QUESTION, [noisy_photo], weights=str(weights)), LLMSettings(), output)
+    assert counted["denoise"] == 1, counted
+    run = report.runs[0]
+    text = output.read_text()
+    seconds = f"{run.seconds['denoise']:.2f}"
+    assert _stated_times(text) == {"in": {seconds}, "diagram": {seconds}, "steps": {seconds}}
+    assert report.scratch and report.scratch not in text and "restore-agent-report-" not in text
+    if kind == "md":  # the restored photo is named where the reader finds it, beside the report
+        named = re.findall(r"→ `([^`]+)`", text)
+        assert named == ["report_files/photo-1-restored.png"] and (tmp_path / named[0]).is_file()
+    else:
+        assert "→ the restored image (Photo 1 below)" in text
+    level = run.checkpoint["noise_level"]
+    assert all(int(found) == level for found in re.findall(r"noise-level (\d+) checkpoint", text))
+    if run.checkpoint["suggested_noise_level"] != level:
+        assert f"nearest to the suggested noise-{run.checkpoint['suggested_noise_level']}" in text
+
+
+def test_a_report_reuses_its_run_when_the_llm_asks_for_the_level_that_ran(
+        tmp_path: Path, weights: Path, counted) -> None:
+    import json
+
+    from agent.core.backends import LLMSettings
+    from agent.products.report.build import ReportJob
+    from agent.products.report.run import create_report
+    from tests.agent_fixtures import noisy_crop
+    from tests.openai_server import call, scripted_server, text
+
+    noisy_photo = noisy_crop(tmp_path / "very-noisy.png", 100, 180, sigma=30, seed=2)  # suggests noise-25 weights
+
+    answer = ("## Task\n\nRemoving the noise [denoise-swinir-noise15].\n\n## Workflow\n\nSwinIR ran on the photo "
+              "[denoise-swinir-noise15].\n\n## Papers and tools\n\n- SwinIR [denoise-swinir-noise15]\n")
+    denoise = {"path": str(noisy_photo), "noise_level": 15}  # the level of the weights that ran
+    with scripted_server(call("denoise_image", json.dumps(denoise)), text(answer)) as server:
+        settings = LLMSettings(backend="openai", model="scripted", base_url=server.base_url, api_key="test")
+        report = create_report(ReportJob(NOISY_QUESTION, [noisy_photo], weights=str(weights)), settings,
+                               tmp_path / "report.md")
+    calls = [c for c in report.answer["tool_calls"] if c["name"] == "denoise_image"]
+    assert report.answer["backend"] == "openai" and len(calls) == 1 and calls[0]["ok"]
+    assert report.runs[0].checkpoint["suggested_noise_level"] == 25
+    assert counted["denoise"] == 1, counted

@@ -4,12 +4,12 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from agent.products.report.diagram import WRAP, mermaid, svg
+from agent.products.report.diagram import BOX_W, CHAR_W, WRAP, mermaid, svg, wrapped
 from agent.products.workflow import Stage, answer_stages
 from tools.cards import load_records
 
 STAGES = [Stage("input", "Input", ['question: "quoted" <and> & more']), Stage("analyzer", "Analyzer", ["a"], 0.25),
-          Stage("model", "SwinIR checkpoint", ["x" * 80]), Stage("output", "Output", ["PSNR 20.00 -> 30.00 dB"])]
+          Stage("model", "SwinIR checkpoint", ["x" * 40]), Stage("output", "Output", ["PSNR 20.00 -> 30.00 dB"])]
 
 
 def test_mermaid_has_one_node_per_stage_chained_and_escaped():
@@ -28,7 +28,19 @@ def test_svg_draws_boxes_text_and_arrows_without_external_references():
     size = {name: tuple(map(int, re.search(r'viewBox="0 0 (\d+) (\d+)"', d).groups()))
             for name, d in (("wide", wide), ("tall", tall))}
     assert size["wide"][0] > size["wide"][1] and size["tall"][1] > size["tall"][0]
-    assert max(len(unescape(line)) for line in re.findall(r">([^<>]+)</text>", wide)) <= WRAP  # lines wrapped
+    lines = [unescape(line) for line in re.findall(r">([^<>]+)</text>", wide)]
+    assert all(len(line) <= WRAP for line in lines if " " in line)  # wrapped at spaces
+    assert "x" * 40 in lines  # a word longer than a line is not cut: it keeps a line of its own
+    widths = [float(w) for w in re.findall(r'<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)"', wide)]
+    assert widths[2] >= 40 * CHAR_W and widths[0] >= BOX_W - 2  # and its box grows to hold it
+
+
+def test_lines_break_at_spaces_and_hyphens_never_inside_a_word():
+    text = "Dformer + Rformer [dual-transformers-frequency]: described only, runs swinir-s-noise15 (noise 15)"
+    lines = wrapped(Stage("model", "Models", [text]))
+    assert len(lines) > 1 and all(len(line) <= WRAP for line in lines)
+    assert " ".join(lines).replace("- ", "-") == text  # every cut is at a space or right after a hyphen
+    assert "[dual-transformers-" in lines or "[dual-transformers-frequency]:" in lines
 
 
 def test_refused_answer_has_no_model_stage():

@@ -208,7 +208,7 @@ def load_image(path: str | Path) -> LoadedImage:
     except UserError:
         raise
     except UnidentifiedImageError:
-        raise UserError(f"not an image (unrecognised format; readable: {', '.join(READ_FORMATS)}): {path}") from None
+        raise UserError(f"not an image (unrecognised format): {path}") from None
     except Image.DecompressionBombError:
         raise UserError(f"image too large: over the pixel budget of {pixel_budget() / 1e6:.1f} megapixels "
                         f"(Pillow's decompression-bomb limit): {path}") from None

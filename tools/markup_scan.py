@@ -19,6 +19,7 @@ _OPENER = re.compile(r"<[A-Za-z/!?]")
 _TAG = re.compile(f"{open_tag}|{close_tag}")
 _TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9\-]*)")
 _AUTOLINK = re.compile(r"<(?:[A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>]*|[\w.+\-]+@[\w.\-]+)>")
+_ESCAPED = re.compile(r"\\[\s\S]")
 _SPECIAL = (("<!--", "-->"), ("<![CDATA[", "]]>"), ("<?", "?>"), ("<!", ">"))
 
 
@@ -81,15 +82,16 @@ def _html_end(text: str, start: int, finder: _Finder) -> int | None:
 def escape_dead_brackets(text: str) -> str:
     """``text`` with every ``[`` that no ``]`` closes, and every ``]`` whose ``(`` no ``)`` closes, escaped with a
     backslash (such a bracket can start no link), when there are :data:`MAX_DEAD_BRACKETS` or more of them."""
-    dead_paren = _unclosed(text, "(", ")")
-    dead_targets = {index - 1 for index in dead_paren if index and text[index - 1] == "]"}
+    escaped = {match.end() - 1 for match in _ESCAPED.finditer(text)}
+    dead_targets = {index - 1 for index in _unclosed(text, "(", ")")
+                    if index and text[index - 1] == "]" and index - 1 not in escaped}
     dead = dead_targets | set(_unclosed(text, "[", "]", skip=dead_targets))
     if len(dead) < MAX_DEAD_BRACKETS:
         return text
     return "".join("\\" + char if index in dead else char for index, char in enumerate(text))
 
 
-def _unclosed(text: str, opening: str, closing: str, skip: set[int] = frozenset()) -> list[int]:  # type: ignore[assignment]
+def _unclosed(text: str, opening: str, closing: str, skip: frozenset[int] | set[int] = frozenset()) -> list[int]:
     """Positions of ``opening`` characters that no ``closing`` one matches (backslash escapes honoured)."""
     stack: list[int] = []
     index = 0

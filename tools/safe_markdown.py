@@ -34,7 +34,7 @@ _EMPTY_PAIRS = re.compile(r"\(\)|\[\]|<>|\{\}|\"\"|''|``|\*\*|__")
 _ATTACHES = tuple(".,;:!?)]")
 _LINE_PREFIX = re.compile(r"\n[ \t>]*")
 _GONE = "\x00"  # marks a removal until the spaces around it are tidied (controls are gone by then)
-_GONE_RUN = re.compile("([ \t]*)\x00[\x00 \t]*")
+_GONE_RUN = re.compile("(?<![ \t])([ \t]*)\x00[\x00 \t]*")
 
 
 @dataclass
@@ -120,7 +120,6 @@ def sanitize_markdown(text: str, allowed_links: Iterable[str]) -> Guarded:
     if len(text) > MAX_GUARD_CHARS:
         text = text[:MAX_GUARD_CHARS]
         removed.append(f"text past {MAX_GUARD_CHARS} characters")
-    text = escape_dead_brackets(text)
     for _ in range(MAX_ROUNDS):
         new, placed = _round(text, allowed, removed)
         if not placed:
@@ -152,7 +151,7 @@ def markdown_problems(text: str, allowed_links: Iterable[str], images: Sequence[
     for item in found_in(text):
         if item.kind == "image" and item.target in images:
             continue
-        replacement, removed = _decision(item, allowed)
+        _, removed = _decision(item, allowed)
         if removed or item.kind in ("definition", "html_block", "html_inline", "image"):
             problems.append(removed or shown(item.source))
     for image in images:
@@ -161,9 +160,9 @@ def markdown_problems(text: str, allowed_links: Iterable[str], images: Sequence[
 
 
 def _round(text: str, allowed: dict[tuple, str], removed: list[str]) -> tuple[str, bool]:
-    """One pass: raw HTML out, then what the parser finds, then link-like words. ``placed`` is False when a
-    construct could not be found again in the text to be replaced."""
-    text = _collapsed(strip_html(text, removed, _GONE))
+    """One pass: raw HTML out, brackets that can open no link escaped, then what the parser finds, then
+    link-like words. ``placed`` is False when a construct could not be found again in the text to be replaced."""
+    text = escape_dead_brackets(_collapsed(strip_html(text, removed, _GONE)))
     dropped: set[int] = set()
     replacements: dict[str, str] = {}
     for item in found_in(text):
@@ -217,7 +216,9 @@ def _tolerant(key: str) -> str:
 
 def _collapsed(text: str) -> str:
     """Where something was taken out (marked ``_GONE``), one space at most where there were spaces around it."""
-    return _GONE_RUN.sub(lambda match: match.group(1) or match.group(0).strip("\x00")[-1:], text) if _GONE in text else text
+    if _GONE not in text:
+        return text
+    return _GONE_RUN.sub(lambda match: match.group(1) or match.group(0).strip(_GONE)[-1:], text)
 
 
 def _scrub_words(text: str, allowed: dict[tuple, str], removed: list[str]) -> str:
@@ -249,7 +250,7 @@ def _scrub_word(word: str, allowed: dict[tuple, str], removed: list[str]) -> str
     spans = link_spans(view)
     if not spans:
         return word
-    found = [(view[start:end], allowed.get(link_key(view[start:end]))) for start, end in spans]  # type: ignore[arg-type]
+    found = [(view[start:end], allowed.get(link_key(view[start:end]))) for start, end in spans]  # type: ignore
     if view != word:  # entities, percent-escapes or lookalikes: only verbatim allowed links keep the word
         if all(link and link in word for _, link in found):
             return word
@@ -262,7 +263,7 @@ def _scrub_word(word: str, allowed: dict[tuple, str], removed: list[str]) -> str
             removed.append(shown(span))
         last = end
     new = "".join(parts) + word[last:]
-    while new != word and _EMPTY_PAIRS.search(new):
+    for _ in range(4):  # "(<link>)" -> "()" -> "": brackets left empty go too (a few levels)
         new = _EMPTY_PAIRS.sub("", new)
     return new
 

@@ -41,7 +41,9 @@ _SCHEME = re.compile(r"(?<![a-z0-9+.\-])([a-z][a-z0-9+.\-]{1,31}):(.?)", re.I)
 _HOST = re.compile(r"(?<![\w.\-])((?:[^\W_](?:[\w\-]{0,61}[^\W_])?\.)+)([^\W\d_]{2,63}|xn--[\w\-]+)(?![\w\-])\.?", re.I)
 _ADDRESS = re.compile(r"(?<![\w.\-])(?:\d{1,3}(?:\.\d{1,3}){3}|localhost|\[[0-9a-f:.]+\])(?=[:/\\])", re.I)
 _WWW = re.compile(r"(?<![\w.\-])www\d{0,3}\.[\w\-]", re.I)
-_USER = re.compile(r"[\w.+%!$&'*=~\-]+@$")
+_USER_CHARS = "._+%!$&'*=~-"
+_PORT = re.compile(r":\d{1,5}")
+_LINKISH = re.compile(r"[:.]")
 _TRAILING = ".,;:!?'\"*_~`"
 _PAIRS = {")": "(", "]": "[", ">": "<", "}": "{"}
 
@@ -117,41 +119,58 @@ def allowed_map(links: object) -> dict[tuple, str]:
 
 
 def link_spans(word: str) -> list[tuple[int, int]]:
-    """The (start, end) spans of ``word`` (a decoded run of non-space characters) that could be a link."""
-    found: list[tuple[int, int]] = []
+    """The (start, end) spans of ``word`` (a decoded run of non-space characters) that could be a link.
+
+    A span with a scheme, ``www.``, an address or a path runs to the end of the word (less trailing
+    punctuation): only the first such start matters. One pass over the word each, so long words stay linear.
+    """
+    to_end = [match.start() for match in (_first_scheme(word), _WWW.search(word)) if match]
+    address = _ADDRESS.search(word)
+    if address:
+        to_end.append(_prefixed(word, address.start()))
+    short: list[tuple[int, int]] = []
+    for match in _HOST.finditer(word, 0, min(to_end, default=len(word))):
+        span = _host_span(word, match)
+        if span and span[1] == len(word):
+            to_end.append(span[0])
+            break
+        if span:
+            short.append(_trimmed(word, *span))
+    if to_end:
+        short.append(_trimmed(word, min(to_end), len(word)))
+    return _merged([(start, end) for start, end in short if _LINKISH.search(word, start, end)])
+
+
+def _first_scheme(word: str) -> re.Match[str] | None:
     for match in _SCHEME.finditer(word):
         if match.group(1).lower() in KNOWN_SCHEMES or match.group(2) in ("/", "\\"):
-            found.append(_trimmed(word, match.start(), len(word)))
-    for match in _WWW.finditer(word):
-        found.append(_trimmed(word, match.start(), len(word)))
-    for match in _ADDRESS.finditer(word):
-        found.append(_trimmed(word, _prefixed(word, match.start()), len(word)))
-    for match in _HOST.finditer(word):
-        span = _host_span(word, match)
-        if span:
-            found.append(span)
-    return _merged([(start, end) for start, end in found if ":" in word[start:end] or "." in word[start:end]])
+            return match
+    return None
 
 
 def _host_span(word: str, match: re.Match[str]) -> tuple[int, int] | None:
-    tld = match.group(2)
-    if tld.lower() not in TLDS and not tld.lower().startswith("xn--"):
+    """The span of a host name with what belongs to it (``user@``, ``//``, a port; a path runs to the end of the
+    word), or None where it is no link: an unknown top-level domain, or a file-like name standing alone."""
+    tld = match.group(2).lower()
+    if tld not in TLDS and not tld.startswith("xn--"):
         return None
     start, end = _prefixed(word, match.start()), match.end()
-    port = re.match(r":\d{1,5}", word[end:])
-    end += port.end() if port else 0
-    strong = start < match.start() or bool(port) or word[end:end + 1] in ("/", "\\", "?", "#") \
-        or match.group(1).lower().startswith("www")
-    if not strong and (tld.lower() in FILEISH_TLDS or (len(tld) == 2 and tld.istitle())):
+    port = _PORT.match(word, end)
+    end = port.end() if port else end
+    path = word[end:end + 1] in ("/", "\\", "?", "#")
+    strong = start < match.start() or bool(port) or path or match.group(1).lower().startswith("www")
+    if not strong and (tld in FILEISH_TLDS or (len(tld) == 2 and match.group(2).istitle())):
         return None  # ``train.py``, ``README.md``, a missing space before a sentence: no link on its own
-    return _trimmed(word, start, len(word) if word[end:end + 1] in ("/", "\\", "?", "#") else end)
+    return start, len(word) if path else end
 
 
 def _prefixed(word: str, start: int) -> int:
     """Extend a host's start over ``user@`` and ``//`` (or ``\\\\``) in front of it."""
-    user = _USER.search(word, 0, start)
-    if user and user.end() == start:
-        start = user.start()
+    if start >= 2 and word[start - 1] == "@":
+        user = start - 1
+        while user > max(0, start - 256) and (word[user - 1].isalnum() or word[user - 1] in _USER_CHARS):
+            user -= 1
+        start = user if user < start - 1 else start
     while start >= 1 and word[start - 1] in "/\\":
         start -= 1
     return start
@@ -159,9 +178,11 @@ def _prefixed(word: str, start: int) -> int:
 
 def _trimmed(word: str, start: int, end: int) -> tuple[int, int]:
     """Cut trailing punctuation and unbalanced closing brackets off a span."""
+    counts = {char: word.count(char, start, end) for char in "()[]<>{}"}
     while end > start:
         last = word[end - 1]
-        if last in _TRAILING or (last in _PAIRS and word.count(_PAIRS[last], start, end) < word.count(last, start, end)):
+        if last in _TRAILING or (last in _PAIRS and counts[_PAIRS[last]] < counts[last]):
+            counts[last] = counts.get(last, 0) - 1
             end -= 1
         else:
             break
@@ -191,12 +212,13 @@ def plain_link_problem(value: str) -> str | None:
     except ValueError:
         return "its host or port does not parse"
     host = parts.hostname or ""
-    if "@" in parts.netloc or not re.fullmatch(r"(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
-                                               r"|\[[0-9a-f:.]+\]", host, re.I):
+    if "@" in parts.netloc or not _PLAIN_HOST.fullmatch(host):
         return "it has no plain host name (or carries credentials)"
     return None
 
 
+_PLAIN_HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
+                         r"|\[[0-9a-f:.]+\]", re.I)
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
 
 

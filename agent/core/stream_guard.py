@@ -21,6 +21,8 @@ from tools.safe_text import unfinished_control
 MAX_HOLD_CHARS = 4000
 MAX_CUT_TRIES = 32
 _MARKUP = re.compile(r"([\\\[\]<>])")
+_BRACKET = re.compile(r"\\.|[\[\]]", re.S)
+_PAREN = re.compile(r"\\.|[()]", re.S)
 _BOUNDARY = re.compile(r"\n|[.!?][)\]\"'*_`]*[ \t]+")
 _DEFINITION = re.compile(r"^[ \t>]*\[[^\]\n]*\]:", re.M)
 _BLANK_LINE = re.compile(r"\n[ \t>]*\n")
@@ -62,6 +64,8 @@ class StreamGuard:
 def safe_cut(text: str) -> int:
     """Where ``text`` may be cut: after the last line or sentence end that leaves nothing unfinished before it,
     and that falls inside no link, tag or escape sequence (0: nowhere yet)."""
+    if not _BOUNDARY.search(text):
+        return 0
     hold = _held(text)
     for match in list(_BOUNDARY.finditer(text, 0, hold))[::-1][:MAX_CUT_TRIES]:
         if _held(text[:match.end()]) == match.end():
@@ -88,37 +92,31 @@ def _held(text: str) -> int:
 def _open_brackets(text: str) -> int:
     """The first ``[`` not closed yet, or whose ``](`` target is not closed yet; ``len(text)`` if none."""
     opened: list[int] = []
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char == "\\":
-            index += 2
+    skip_to = 0
+    for match in _BRACKET.finditer(text):
+        index = match.start()
+        if index < skip_to or match.group(0).startswith("\\"):
             continue
-        if char == "[":
+        if match.group(0) == "[":
             opened.append(index)
-        elif char == "]" and opened:
+        elif opened:
             start = opened.pop()
             if text.startswith("(", index + 1):
                 close = _closing_paren(text, index + 1)
                 if close < 0:
                     return min([start, *opened[:1]])
-                index = close
+                skip_to = close + 1
             elif index + 1 == len(text):
                 return min([start, *opened[:1]])  # a "(" or "[" may still follow
-        index += 1
     return opened[0] if opened else len(text)
 
 
 def _closing_paren(text: str, start: int) -> int:
     depth = 0
-    index = start
-    while index < len(text):
-        char = text[index]
-        if char == "\\":
-            index += 2
+    for match in _PAREN.finditer(text, start):
+        if match.group(0).startswith("\\"):
             continue
-        depth += (char == "(") - (char == ")")
+        depth += 1 if match.group(0) == "(" else -1
         if depth == 0:
-            return index
-        index += 1
+            return match.start()
     return -1

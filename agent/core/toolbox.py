@@ -172,8 +172,10 @@ class Toolbox:
 
 
 def reusable_levels(known: RestoreResult) -> tuple[int | None, ...]:
-    """Noise levels a call may name and still get ``known``: none, the one the policy picked or suggested."""
-    return None, known.decision.noise_level, known.analysis.suggested_noise_level
+    """Noise levels a call may name and still get ``known``: none, the one the policy picked or suggested, and the
+    level of the weights that ran (the nearest installed one, which a model reading the result asks for)."""
+    ran = known.run.noise_level if known.run is not None else None
+    return None, known.decision.noise_level, known.analysis.suggested_noise_level, ran
 
 
 def record_links(record: Record) -> dict:

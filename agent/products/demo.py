@@ -122,9 +122,9 @@ def run_demo(
             name: dict(zip(("psnr", "ssim"), (round(v, 4) for v in quality(clean, pixels))))
             for name, pixels in (("noisy", degraded), ("restored", restored))
         }
-    steps = restoration.seconds
-    clock.seconds.update(analyze=steps["analyze"], denoise=steps["denoise"],
-                         measure=round(clock.seconds["measure"] + steps.get("check", 0.0), 3))
+    steps = restoration.seconds  # in the order the steps ran
+    clock.seconds = {"prepare": clock.seconds["prepare"], "analyze": steps["analyze"], "denoise": steps["denoise"],
+                     "measure": round(clock.seconds["measure"] + steps.get("check", 0.0), 3)}
     result = DemoResult(
         mode=AS_IS if as_is else REFERENCE, source=source.label, width=int(degraded.shape[1]),
         height=int(degraded.shape[0]), sigma=sigma, seed=None if as_is else seed,

@@ -33,14 +33,22 @@ def _num(value: float | None, digits: int = 1) -> str:
 
 
 def findings_text(analysis: Mapping) -> str:
-    """The analysis's findings in a few words, strongest first."""
-    found = [f"{f['degradation']} ({f['severity']})" for f in analysis.get("findings", [])]
+    """The analysis's findings in words, strongest first."""
+    from agent.core.prose import finding_words
+
+    found = [finding_words(f) for f in analysis.get("findings", [])]
     return ", ".join(found) if found else "no degradation found"
 
 
 def checkpoint_text(run: "DemoResult") -> str:
     level = run.checkpoint.get("noise_level")
     return f"{run.checkpoint['id']}" + (f" (noise {level})" if level else "")
+
+
+def ran_text(run: "DemoResult") -> str:
+    """What ran, said so that it agrees with every other statement about the checkpoint: the weights and their
+    level, and where they are not the level the analysis suggested, that they are the nearest installed."""
+    return f"ran {checkpoint_text(run)}" + "".join(f", {line}" for line in nearest_line(run))
 
 
 def result_lines(run: "DemoResult") -> list[str]:
@@ -96,10 +104,16 @@ def demo_stages(run: "DemoResult") -> list[Stage]:
                                        findings_text(analysis),
                                        f"suggests noise-{suggested} checkpoint" if suggested else "no noise level suggested"],
               seconds.get("analyze")),
-        Stage("model", "SwinIR checkpoint", [checkpoint_text(run), f"{run.checkpoint['tiles']} tile(s)"],
-              seconds.get("denoise")),
+        Stage("model", "SwinIR checkpoint",
+              [checkpoint_text(run), *nearest_line(run), f"{run.checkpoint['tiles']} tile(s)"], seconds.get("denoise")),
         Stage("output", "Output", result_lines(run), round(seconds.get("measure", 0) + seconds.get("compare", 0), 3)),
     ]
+
+
+def nearest_line(run: "DemoResult") -> list[str]:
+    """A line saying that the weights are not the suggested level, where they are not."""
+    level, suggested = run.checkpoint.get("noise_level"), run.checkpoint.get("suggested_noise_level")
+    return [f"nearest to the suggested noise-{suggested}"] if suggested and level and level != suggested else []
 
 
 def answer_stages(answer: Mapping, runs: Sequence["DemoResult"], records: Sequence) -> list[Stage]:

@@ -110,6 +110,19 @@ def is_current(entry: dict | None, task: PhotoTask, settings: BatchSettings) -> 
     return entry.get("output") is None or (task.out_dir / entry["output"]).is_file()
 
 
+def known_entries(manifest: Path) -> dict[str, dict] | None:
+    """The manifest's latest entry for each input (None without a manifest), leaving out entries without a
+    path; a manifest whose lines nest too deeply to parse is no manifest of this tool: a one-line error naming
+    it, not a ``RecursionError``."""
+    if not manifest.is_file():
+        return None
+    try:
+        return latest_by_input([e for e in read_entries(manifest) if isinstance(e["input"].get("path"), str)])
+    except RecursionError:
+        raise UserError(f"{manifest} holds a line nested too deeply to read: it is no batch manifest (move it "
+                        "away, or choose another output folder)") from None
+
+
 def _foreign_outputs(tasks: Iterable[PhotoTask]) -> list[Path]:
     return [path for task in tasks for path in {task.output, task.copy} if path is not None and path.exists()]
 
@@ -132,7 +145,7 @@ def plan_batch(in_dir: Path, out_dir: Path, settings: BatchSettings, recursive: 
     plan = BatchPlan(in_dir, out_dir, settings)
     inputs = frozenset(source.relative_to(in_dir) for source in sources)
     tasks = [make_task(source, in_dir, out_dir, settings, inputs) for source in sources]
-    known = latest_by_input(read_entries(plan.manifest)) if plan.manifest.is_file() else None
+    known = known_entries(plan.manifest)
     if known is None and not force and (clash := _foreign_outputs(tasks)):
         raise OutputExists(clash[0])  # not this tool's output folder: replace its files only when asked
     for task in tasks:

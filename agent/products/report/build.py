@@ -42,6 +42,7 @@ class Report:
     card: str
     created: str
     seconds: float
+    scratch: str = ""  # the folder the photos were run in (gone once the report is written)
 
     @property
     def record_links(self) -> set[str]:
@@ -85,5 +86,5 @@ def build_report(job: ReportJob, settings: LLMSettings, work_dir: Path,
         question=answer["question"], answer=answer, runs=runs, records=list(card.records),
         stages=answer_stages(answer, runs, card.records), card=str(job.card) if job.card else "default card",
         created=datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z").strip(),
-        seconds=round(time.perf_counter() - started, 2),
+        seconds=round(time.perf_counter() - started, 2), scratch=str(work_dir),
     )

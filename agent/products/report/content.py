@@ -4,9 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent.core.compose import SECTIONS
+from agent.core.prose import finding_words
+from agent.core.templates import fill
 from agent.products.demo_result import DemoResult
 from agent.products.report.build import Report
-from agent.core.templates import fill
+from agent.products.workflow import ran_text
 
 PHOTO_FILES = ("input", "restored", "comparison")
 REFUSAL_NOTICE = "The loaded records do not cover this question, so this report gives no recommendation and no links."
@@ -63,4 +65,13 @@ def step_times(run: DemoResult) -> str:
 
 
 def recommendation_lines(run: DemoResult) -> list[str]:
-    return [f"[{rec['record']}] {rec['why']}" for rec in run.recommendations]
+    """The analyzer's recommendations in words, each checkpoint named as what this run actually ran."""
+    lines = []
+    for rec in run.recommendations:
+        why = rec["why"]
+        for finding in run.analysis.get("findings", []):
+            why = why.replace(f"{finding['severity']} {finding['degradation']}:", f"{finding_words(finding)}:")
+        if rec.get("noise_level") is not None:
+            why = why.replace(f"run the noise-level {rec['noise_level']} checkpoint", ran_text(run))
+        lines.append(f"[{rec['record']}] {why}")
+    return lines

@@ -4,6 +4,7 @@ The SVG uses no script, font file or external reference: boxes, text and arrow h
 """
 from __future__ import annotations
 
+import math
 import textwrap
 from collections.abc import Sequence
 from html import escape
@@ -13,7 +14,9 @@ from agent.products.workflow import Stage
 WRAP = 28            # characters per line inside a box
 LINE = 17            # px between text lines
 PAD = 12
-BOX_W = 240
+BOX_W = 240          # px, the narrowest box
+CHAR_W = 7.3         # px, a wide average character of the 13 px sans-serif text (bold: BOLD_CHAR_W)
+BOLD_CHAR_W = 8.0
 GAP = 40             # room for an arrow between boxes
 FILL = {"input": "#e8f1fb", "analyzer": "#f3e8fb", "records": "#f3e8fb", "model": "#fdf3dc", "output": "#e6f6ea"}
 STROKE = {"input": "#3b78c2", "analyzer": "#8a4fc2", "records": "#8a4fc2", "model": "#b8860b", "output": "#2f8f46"}
@@ -24,8 +27,18 @@ def heading(stage: Stage) -> str:
 
 
 def wrapped(stage: Stage, width: int = WRAP) -> list[str]:
-    """The stage's lines, each wrapped to ``width`` characters."""
-    return [part for line in stage.lines for part in textwrap.wrap(line, width, break_long_words=True, break_on_hyphens=False) or [""]]
+    """The stage's lines wrapped to ``width`` characters at spaces, and after the hyphens of a word too long for a
+    line of its own; never inside a word: a word still longer keeps a line of its own (and the box grows to hold
+    it, see :func:`box_width`)."""
+    return [piece for line in stage.lines
+            for part in textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False) or [""]
+            for piece in (textwrap.wrap(part, width, break_long_words=False) if len(part) > width else [part])]
+
+
+def box_width(stage: Stage) -> int:
+    """A box wide enough for its longest line (heading included), at least :data:`BOX_W`."""
+    longest = max([len(heading(stage)) * BOLD_CHAR_W, *(len(line) * CHAR_W for line in wrapped(stage))])
+    return max(BOX_W, math.ceil(longest + 2 * PAD))
 
 
 def mermaid(stages: Sequence[Stage]) -> str:
@@ -63,23 +76,24 @@ def _arrow(x1: float, y1: float, x2: float, y2: float) -> str:
 def svg(stages: Sequence[Stage], vertical: bool = False, css_class: str = "diagram") -> str:
     """The stages as boxes joined by arrows: left to right, or top to bottom when ``vertical``."""
     heights = [2 * PAD + 13 + len(wrapped(stage)) * LINE + 4 for stage in stages]
+    widths = [box_width(stage) for stage in stages]
     parts = []
     if vertical:
-        y = 0
+        y, width = 0, max(widths, default=BOX_W)
         for index, (stage, height) in enumerate(zip(stages, heights)):
             if index:
-                parts.append(_arrow(BOX_W / 2, y - GAP + 4, BOX_W / 2, y - 2))
-            parts.append(_box(stage, 1, y, BOX_W - 2, height))
+                parts.append(_arrow(width / 2, y - GAP + 4, width / 2, y - 2))
+            parts.append(_box(stage, 1, y, width - 2, height))
             y += height + GAP
-        width, total = BOX_W, y - GAP + 2
+        total = y - GAP + 2
     else:
-        tallest = max(heights, default=0)
-        for index, stage in enumerate(stages):
-            x = index * (BOX_W + GAP)
+        tallest, x = max(heights, default=0), 0
+        for index, (stage, box) in enumerate(zip(stages, widths)):
             if index:
                 parts.append(_arrow(x - GAP + 4, tallest / 2, x - 2, tallest / 2))
-            parts.append(_box(stage, x + 1, 1, BOX_W - 2, tallest - 2))
-        width, total = len(stages) * (BOX_W + GAP) - GAP, tallest
+            parts.append(_box(stage, x + 1, 1, box - 2, tallest - 2))
+            x += box + GAP
+        width, total = x - GAP, tallest
     summary = " -> ".join(stage.title for stage in stages)
     return (f'<svg class="{css_class}" viewBox="0 0 {width} {total}" '
             f'width="{width}" height="{total}" role="img" aria-label="Workflow: {escape(summary)}" '

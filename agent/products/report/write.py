@@ -1,7 +1,9 @@
 """Putting a report on disk: the format from the file extension, checks before any work, atomic writes."""
 from __future__ import annotations
 
+import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from agent.products.report.build import Report
@@ -33,9 +35,36 @@ def check_report_output(output: Path, force: bool = False) -> str:
     return kind
 
 
+def for_reader(report: Report, output: Path) -> Report:
+    """``report`` with the paths of its scratch folder, gone once the report is written, replaced in the answer by
+    what the reader has: a restored photo's file beside a Markdown report (relative to it), or its photo section
+    in an HTML one; any other scratch file by its name."""
+    from agent.products.report.markdown import asset_name
+
+    if not report.scratch:
+        return report
+    html = report_format(output) == "html"
+    shown = {}
+    for number, run in enumerate(report.runs, start=1):
+        restored = run.files["restored"]
+        shown[f"`{restored}`"] = (f"the restored image (Photo {number} below)" if html else
+                                  f"`{assets_dir(output).name}/{asset_name(number, 'restored')}`")
+    scratch = re.compile(re.escape(report.scratch.rstrip("/")) + r"/[^\s`)\]]*")
+
+    def readable(text: str) -> str:
+        for path, words in shown.items():
+            text = text.replace(path, words)
+        return scratch.sub(lambda found: Path(found.group()).name, text)
+
+    answer = {**report.answer, "answer": readable(report.answer.get("answer", "")),
+              "sections": {key: readable(text) for key, text in report.answer["sections"].items()}}
+    return replace(report, answer=answer)
+
+
 def write_report(report: Report, output: Path) -> Path:
     """Render ``report`` in the format of ``output`` and write it (and a Markdown report's images)."""
     output = Path(output)
+    report = for_reader(report, output)
     if report_format(output) == "html":
         from agent.products.report.html import render_html
 
