@@ -6,14 +6,17 @@ Every case (``bench/hostile_cases.py``) runs as its own process, two at a time, 
 
 - ``clean error``: non-zero exit, the last line on stderr is ``error: …`` (or nothing but ``warning:`` lines
   before it), no traceback;
+- ``reported``: exit 1 with a summary on stdout and no error line (``batch`` and ``report --script`` when some
+  photos or jobs failed: by design);
 - ``internal error``: the top-level handler's ``internal error: …`` line (a bug, but no traceback);
 - ``traceback``: ``Traceback (most recent call last)`` anywhere in the output;
 - ``hang``: still running at the time limit (killed);
 - ``success``: exit 0;
 - ``unclean``: anything else (a non-zero exit without an ``error:`` line, a multi-line error).
 
-Also counted: answers with a foreign link (``evil.example.com`` on stdout), files written outside the case's
-output folder, and cases whose ending is not what they expect (``error`` expected but it succeeded).
+Also counted: answers from a hostile server with a foreign link (``evil.example.com`` on stdout), terminal
+control bytes (ESC, BEL) on stdout, files written outside the case's output folder, and cases whose ending is
+not what they expect (``error`` expected but it succeeded).
 Prints a table and writes ``bench/results/hostile_sweep.json``.
 """
 from __future__ import annotations
@@ -47,7 +50,8 @@ from bench.hostile_cases import Case, build_cases  # noqa: E402
 from tests.openai_server import scripted_server  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "hostile_sweep.json"
-OUTCOMES = ("clean error", "success", "internal error", "traceback", "hang", "unclean")
+OUTCOMES = ("clean error", "reported", "success", "internal error", "traceback", "hang", "unclean")
+CLEAN = ("clean error", "reported", "success")
 FOREIGN = "evil.example.com"
 
 
@@ -62,6 +66,7 @@ class Outcome:
     seconds: float
     stderr_tail: str
     foreign_link: bool
+    control_bytes: bool
     as_expected: bool
 
 
@@ -71,7 +76,7 @@ def command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "agent"]
 
 
-def classify(code: int | None, stderr: str, timed_out: bool) -> str:
+def classify(code: int | None, stderr: str, timed_out: bool, stdout: str = "") -> str:
     if "Traceback (most recent call last)" in stderr:
         return "traceback"
     if timed_out:
@@ -85,6 +90,8 @@ def classify(code: int | None, stderr: str, timed_out: bool) -> str:
     others = [line for line in lines[:-1] if not line.startswith("warning:")]
     if last.startswith("error:") and not others:
         return "clean error"
+    if code == 1 and stdout.strip() and not [line for line in lines if not line.startswith("warning:")]:
+        return "reported"
     return "unclean"
 
 
@@ -151,17 +158,23 @@ def run_case(case: Case, out: Path, work: Path) -> Outcome:
             os.killpg(process.pid, signal.SIGKILL)
             stdout, stderr = process.communicate()
         seconds = time.perf_counter() - started
-    outcome = classify(process.returncode, stderr, timed_out)
-    good = {"error": ("clean error",), "ok": ("success",), "any": ("clean error", "success")}[case.expect]
-    foreign = FOREIGN in stdout.lower()
+    outcome = classify(process.returncode, stderr, timed_out, stdout)
+    good = {"error": ("clean error", "reported"), "ok": ("success",), "any": CLEAN}[case.expect]
+    foreign = case.group == "llm" and FOREIGN in stdout.lower()
+    control = any(ch in stdout for ch in "\x1b\x07\x9b")
     shown = [arg.replace(str(work), "$WORK") for arg in argv]
     return Outcome(case.group, case.name, shown, case.expect, outcome, None if timed_out else process.returncode,
-                   round(seconds, 2), stderr.strip()[-300:], foreign, outcome in good and not foreign)
+                   round(seconds, 2), stderr.strip()[-300:], foreign, control,
+                   outcome in good and not foreign and not control)
 
 
 def outside_writes(work: Path, before: set[Path]) -> list[str]:
     """Files that appeared in the scratch folder outside every case's output folder."""
-    now = {path for path in work.rglob("*") if "out" not in path.relative_to(work).parts[:1]}
+    def in_a_case_folder(path: Path) -> bool:  # work/out/NNN/...
+        parts = path.relative_to(work).parts
+        return len(parts) > 2 and parts[0] == "out"
+
+    now = {path for path in work.rglob("*") if not in_a_case_folder(path)}
     return sorted(str(path.relative_to(work)) for path in now - before if path.is_file())
 
 
@@ -177,8 +190,9 @@ def summary_table(results: list[Outcome], extra: dict) -> Table:
         counts = Counter(r.outcome for r in rows)
         table.add_row(group, *(str(counts[name]) for name in OUTCOMES), str(sum(not r.as_expected for r in rows)),
                       style="bold" if group == "total" else None)
-    table.caption = (f"foreign links in answers: {extra['foreign_links']}; files written outside the output "
-                     f"folders: {len(extra['outside_writes'])}; wall {extra['seconds']:.0f} s")
+    table.caption = (f"foreign links in answers: {extra['foreign_links']}; control bytes on stdout: "
+                     f"{extra['control_bytes']}; files written outside the output folders: "
+                     f"{len(extra['outside_writes'])}; wall {extra['seconds']:.0f} s")
     return table
 
 
@@ -200,9 +214,10 @@ def main(argv: list[str] | None = None) -> int:
             results = []
             for number, future in enumerate(futures, start=1):
                 results.append(future.result())
-                if results[-1].outcome not in ("clean error", "success") or not results[-1].as_expected:
+                if results[-1].outcome not in CLEAN or not results[-1].as_expected:
                     console.print(f"[{number}/{len(cases)}] {results[-1].outcome}: {results[-1].name}", highlight=False)
-        extra = {"foreign_links": sum(r.foreign_link for r in results), "outside_writes": outside_writes(work, before),
+        extra = {"foreign_links": sum(r.foreign_link for r in results),
+                 "control_bytes": sum(r.control_bytes for r in results), "outside_writes": outside_writes(work, before),
                  "seconds": round(time.perf_counter() - started, 1)}
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -216,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     args.output.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     Console().print(summary_table(results, extra))
     for r in results:
-        if r.outcome not in ("clean error", "success") or not r.as_expected:
+        if r.outcome not in CLEAN or not r.as_expected:
             Console().print(f"- {r.outcome} ({r.group}) {r.name}: {r.stderr_tail.splitlines()[-1] if r.stderr_tail else ''}",
                             highlight=False, soft_wrap=True)
     return 0 if counts["traceback"] == counts["hang"] == 0 else 1

@@ -75,7 +75,7 @@ def test_question_must_be_text(tmp_path: Path) -> None:
     "https://-x.org/", "https://x.org/\x1b]8;;https://e.org\x07",
 ])
 def test_a_card_link_that_is_not_a_plain_http_link_is_refused(tmp_path: Path, link: str) -> None:
-    with pytest.raises(UserError, match=r"^card record 1: 'paper' needs one http\(s\) link \("):
+    with pytest.raises(UserError, match=r"^card record 1: 'paper' needs one http\(s\) link, got '"):
         load_card(json_card(tmp_path, paper=link))
     text_card = card_file(tmp_path, "c.txt", f"### Related Papers:\nModel: M\nPaper: {link}\n")
     if "\n" not in link and link.strip() == link:

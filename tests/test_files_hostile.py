@@ -13,10 +13,10 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 
+from tests.agent_fixtures import noisy_crop
 from tests.cli_run import run_cli
 from tools.fileio import remove_stale_temporaries, write_atomic
 
@@ -27,13 +27,8 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def noisy(path: Path, side: int = 64, seed: int = 0) -> Path:
-    from skimage import data
-
-    clean = data.astronaut()[100:100 + side, 180:180 + side].astype(float)
-    pixels = np.clip(clean + np.random.default_rng(seed).normal(0, 15, clean.shape), 0, 255).astype(np.uint8)
-    Image.fromarray(pixels).save(path)
-    return path
+def noisy(path: Path, seed: int = 0) -> Path:
+    return noisy_crop(path, 100, 180, sigma=15, seed=seed)
 
 
 def one_line_error(run, *expected: str) -> None:
@@ -65,7 +60,7 @@ def test_denoise_refuses_an_existing_output_unless_force(tmp_path: Path) -> None
     replaced = run_cli("denoise", photo, "-o", target, "--force", "--json")
     assert replaced.code == 0, replaced.err
     with Image.open(target) as written:
-        assert written.size == (64, 64)
+        assert written.size == (96, 96)
 
 
 def test_ask_picks_a_fresh_name_and_replaces_only_with_force(tmp_path: Path) -> None:
@@ -82,7 +77,7 @@ def test_ask_picks_a_fresh_name_and_replaces_only_with_force(tmp_path: Path) -> 
     assert forced.code == 0, forced.err
     assert taken.read_bytes() != b"an earlier result" and not (tmp_path / "p.denoised-3.png").exists()
     with Image.open(taken) as written:
-        assert written.size == (64, 64)
+        assert written.size == (96, 96)
 
 
 def test_report_and_demo_still_refuse_without_force(tmp_path: Path) -> None:
@@ -138,10 +133,10 @@ def _limit_file_size(limit: int):
 
 
 def test_file_size_limit_gives_one_line_and_leaves_nothing(tmp_path: Path) -> None:
-    photo = noisy(tmp_path / "p.png", side=160)
+    photo = noisy(tmp_path / "p.png")
     out = tmp_path / "out"
     out.mkdir()
-    done = cli_subprocess("denoise", str(photo), "-o", str(out / "r.png"), preexec=_limit_file_size(20_000))
+    done = cli_subprocess("denoise", str(photo), "-o", str(out / "r.png"), preexec=_limit_file_size(4_000))
     assert done.returncode != 0 and done.stdout == ""
     assert done.stderr.startswith("error: cannot write") and "File too large" in done.stderr, done.stderr
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
@@ -200,7 +195,7 @@ def test_killed_writer_leaves_the_old_file_and_the_next_run_cleans_up(tmp_path: 
     assert _temporaries(target) == []  # the stale temporary is gone
     with Image.open(target) as written:
         written.load()
-        assert written.size == (64, 64)  # the new, complete file
+        assert written.size == (96, 96)  # the new, complete file
 
 
 def test_temporaries_of_a_running_writer_are_kept(tmp_path: Path) -> None:

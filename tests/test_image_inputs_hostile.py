@@ -96,8 +96,9 @@ def test_postscript_named_png_never_reaches_ghostscript(tmp_path: Path, monkeypa
 def test_formats_pillow_knows_but_photos_are_not_are_refused(tmp_path: Path, fmt: str) -> None:
     img = Image.fromarray(noisy_pixels(32, 32))
     mode = {"XBM": "1", "MSP": "1", "DDS": "RGBA", "SPIDER": "F"}.get(fmt, "RGB")
-    path = tmp_path / "looks-like.png"
-    img.convert(mode).save(path, format=fmt)
+    made, path = tmp_path / "made.any", tmp_path / "looks-like.png"
+    img.convert(mode).save(made, format=fmt)  # SPIDER registers the saved name's extension: not .png
+    made.rename(path)
     with pytest.raises(UserError, match="not an image"):
         load_image(path)
 

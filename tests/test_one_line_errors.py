@@ -32,6 +32,7 @@ def _fail_with(monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> None:
     (KeyError("id"), 1, "internal error: KeyError: 'id' (re-run with --debug for the traceback)"),
     (OSError(errno.ENOSPC, "No space left on device", "out.png"), 1, "error: No space left on device: out.png"),
     (OSError(errno.EFBIG, "File too large", "big.png"), 1, "error: File too large: big.png"),
+    (OSError("broken data stream when reading image file"), 1, "error: broken data stream when reading image file"),
     (RecursionError("maximum recursion depth exceeded"), 1, "error: the input is nested too deeply to read"),
     (MemoryError(), 1, "error: out of memory (try a smaller photo or tile)"),
     (KeyboardInterrupt(), 130, "cancelled"),

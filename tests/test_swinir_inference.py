@@ -65,7 +65,7 @@ def test_plan_counts_and_rejects_bad_overlap():
     plan = plan_tiles(130, 170, 64, 16)
     assert (plan.tile_h, plan.tile_w) == (64, 64)
     assert plan.count == len(plan.ys) * len(plan.xs) == len(plan.boxes())
-    assert plan_tiles(130, 170, None, 16).count == 1
+    assert plan_tiles(130, 170, None, 16).count == 1 and plan_tiles(130, 170, 0, 16).whole
     with pytest.raises(ValueError):
         plan_tiles(100, 100, 32, 32)
 
@@ -89,7 +89,7 @@ def test_ramp_discards_tile_edges_and_is_flat_inside():
 
 
 def test_tiled_matches_whole_image_away_from_borders(color_model, noisy):
-    whole = denoise_float(color_model, noisy, tile=None)
+    whole = denoise_float(color_model, noisy, tile=0)
     tiled = denoise_float(color_model, noisy, tile=64, overlap=32)
     assert tiled.shape == whole.shape == noisy.shape
     assert np.abs(tiled - whole)[8:-8, 8:-8].max() < 1e-3
@@ -98,8 +98,8 @@ def test_tiled_matches_whole_image_away_from_borders(color_model, noisy):
 
 
 def test_batch_size_does_not_change_the_result(color_model, small):
-    one_by_one = denoise_float(color_model, small, tile=32, overlap=8, batch_pixels=1)
-    batched = denoise_float(color_model, small, tile=32, overlap=8, batch_pixels=32 * 32 * 8)
+    one_by_one = denoise_float(color_model, small, tile=32, overlap=8, max_memory=1)
+    batched = denoise_float(color_model, small, tile=32, overlap=8, max_memory=1e9)
     assert np.abs(one_by_one - batched).max() < 1e-5
 
 
@@ -115,10 +115,10 @@ def test_progress_reports_every_tile_and_input_is_untouched(color_model, small):
 
 
 def test_gray_network_on_color_photo_runs_per_channel(gray_model, small):
-    out = denoise_float(gray_model, small, tile=None)
+    out = denoise_float(gray_model, small, tile=0)
     assert out.shape == small.shape
     for c in range(3):
-        alone = denoise_float(gray_model, np.ascontiguousarray(small[..., c]), tile=None)
+        alone = denoise_float(gray_model, np.ascontiguousarray(small[..., c]), tile=0)
         assert np.abs(out[..., c] - alone).max() < 1e-5
 
 
@@ -126,7 +126,7 @@ def test_color_network_on_gray_photo_keeps_it_gray_with_its_noise_matched(color_
     import torch
 
     gray = np.ascontiguousarray(small[..., 1])
-    out = denoise_float(color_model, gray, tile=None)
+    out = denoise_float(color_model, gray, tile=0)
     assert out.shape == gray.shape
     # Replicated gray noise is sqrt(3) stronger along the gray axis: the plane runs at 1/sqrt(3) contrast.
     k = 1 / np.sqrt(3)
@@ -146,10 +146,10 @@ def test_matching_contrast_follows_the_noise_ratio_within_its_range():
 
 
 def test_noise_ratio_scales_the_network_input(color_model, small):
-    plain = denoise_float(color_model, small, tile=None)
-    matched = denoise_float(color_model, small, tile=None, noise_ratio=0.6)
+    plain = denoise_float(color_model, small, tile=0)
+    matched = denoise_float(color_model, small, tile=0, noise_ratio=0.6)
     assert np.abs(plain - matched).max() > 1e-3
-    assert np.array_equal(plain, denoise_float(color_model, small, tile=None, noise_ratio=1.0))
+    assert np.array_equal(plain, denoise_float(color_model, small, tile=0, noise_ratio=1.0))
 
 
 def test_rejects_non_uint8_pixels(color_model):
@@ -177,3 +177,96 @@ def test_ensemble_turns_non_square_tiles_and_returns_the_photo_shape(color_model
     averaged = denoise_float(color_model, small, tile=32, overlap=8, ensemble=True)
     assert averaged.shape == plain.shape == small.shape and np.isfinite(averaged).all()
     assert not np.allclose(averaged, plain)  # the untrained network is not flip-invariant
+
+
+def test_memory_plan_runs_a_small_photo_whole_and_keeps_large_ones_within_the_budget():
+    from tools.swinir.tiling import plan_by_memory
+
+    assert plan_by_memory(100, 124, 200 * 200, 32, align=8).whole
+    pixels = 600 * 600
+    plan = plan_by_memory(3000, 4000, pixels, 32, align=8)
+    assert plan.tile_h * plan.tile_w <= pixels and not plan.whole
+    assert plan.tile_h % 8 == 0 and plan.tile_w % 8 == 0
+    assert plan.ys[-1] + plan.tile_h == plan.height and plan.xs[-1] + plan.tile_w == plan.width
+    square = plan_tiles(3000, 4000, 600, 32, align=8)  # the same budget as fixed square tiles
+    assert plan.computed_pixels <= square.computed_pixels
+    assert plan.computed_pixels < 1.2 * 3000 * 4000
+
+
+def test_tiles_sized_by_memory_match_the_whole_image(color_model, noisy):
+    from tools.swinir.inference import plan_for
+    from tools.swinir.tiling import image_bytes, working_bytes_per_pixel
+
+    whole = denoise_float(color_model, noisy, tile=0)
+    assert np.array_equal(denoise_float(color_model, noisy), whole)  # small: runs whole by default
+    assert plan_for(color_model, noisy.shape)[0].whole
+    budget = image_bytes(*noisy.shape) + 64 * 64 * working_bytes_per_pixel(color_model.config)
+    plan, batch = plan_for(color_model, noisy.shape, overlap=16, max_memory=budget)
+    assert plan.count > 1 and plan.tile_h * plan.tile_w * batch <= 64 * 64
+    tiled = denoise_float(color_model, noisy, overlap=16, max_memory=budget)
+    assert np.abs(tiled - whole)[8:-8, 8:-8].max() < 1e-3
+
+
+class _Stop(Exception):
+    pass
+
+
+def _count_layers(monkeypatch, delay: float = 0.0) -> list[int]:
+    """Counts (and optionally slows down) the transformer layers the fast path runs."""
+    import time
+
+    from tools.swinir.model import SwinTransformerBlock
+
+    ran = [0]
+    original = SwinTransformerBlock.forward_windows
+
+    def counted(self, x, x_size):
+        ran[0] += 1
+        time.sleep(delay)
+        return original(self, x, x_size)
+
+    monkeypatch.setattr(SwinTransformerBlock, "forward_windows", counted)
+    return ran
+
+
+def test_a_raising_progress_stops_a_whole_image_pass_between_layers(color_model, noisy, monkeypatch):
+    from tools.swinir import inference
+
+    monkeypatch.setattr(inference, "STAGE_INTERVAL_S", 0.0)
+    ran = _count_layers(monkeypatch)
+    calls = []
+
+    def progress(done, total):
+        calls.append((done, total))
+        if len(calls) > 1:
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        denoise_float(color_model, noisy, tile=0, progress=progress)
+    assert calls == [(0, 1), (0, 1)]  # the start, then after the first layer, where it stopped
+    assert ran[0] == 1
+
+
+def test_cancel_lands_within_a_second_even_when_layers_are_slow(color_model, noisy, monkeypatch):
+    import time
+
+    ran = _count_layers(monkeypatch, delay=0.15)  # four layers: 0.6 s for the whole pass
+    started = []
+
+    def progress(done, total):
+        if started:
+            raise _Stop
+        started.append(time.monotonic())
+
+    with pytest.raises(_Stop):
+        denoise_float(color_model, noisy, tile=0, progress=progress)
+    assert time.monotonic() - started[0] < 1.0
+    assert ran[0] < 4  # stopped inside the pass, not after it
+
+
+def test_bf16_is_asked_for_and_stays_close(color_model, small):
+    fp32 = denoise_float(color_model, small, tile=0)
+    bf16 = denoise_float(color_model, small, tile=0, precision="bf16")
+    assert 0 < np.abs(bf16 - fp32).max() < 0.05
+    with pytest.raises(ValueError, match="precision"):
+        denoise_float(color_model, small, tile=0, precision="fp16")

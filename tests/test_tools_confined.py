@@ -10,12 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 
 from agent.core.backends import LLMSettings
 from agent.core.loop import ask
+from tests.agent_fixtures import noisy_crop
 from tests.openai_server import Step, call, scripted_server, text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,12 +41,7 @@ def snapshot(*folders: Path) -> dict[str, tuple[str, int]]:
 
 
 def noisy_png(path: Path, seed: int = 0) -> Path:
-    from skimage import data
-
-    clean = data.astronaut()[100:164, 180:244].astype(float)
-    noisy = np.clip(clean + np.random.default_rng(seed).normal(0, 15, clean.shape), 0, 255).astype(np.uint8)
-    Image.fromarray(noisy).save(path)
-    return path
+    return noisy_crop(path, 100, 180, sigma=15, seed=seed)
 
 
 @pytest.fixture
@@ -145,7 +140,7 @@ def test_model_may_retry_after_a_refusal_and_writes_only_inside(place: dict[str,
     assert outputs == [str(out / "clean.png"), str(out / "p.denoised.png"), str(out / "p.denoised-2.png")]
     assert snapshot(place["tmp"] / "victim", place["tmp"] / "photos") == outside
     with Image.open(out / "p.denoised-2.png") as written:
-        assert written.size == (64, 64)
+        assert written.size == (96, 96)
 
 
 def test_force_lets_the_default_name_be_replaced_but_never_an_input(place: dict[str, Path]) -> None:

@@ -20,7 +20,7 @@ import yaml
 from tools.errors import UserError
 from tools.records import Record
 from tools.safe_markdown import plain_text
-from tools.safe_text import plain_link_problem, shown
+from tools.safe_text import NO_SCHEME, plain_link_problem, shown
 
 MAX_CARD_BYTES = 1_000_000   # a card file, in bytes
 MAX_DEPTH = 8                # nested YAML/JSON lists and mappings ({question, records: [{key_facts: [...]}]} is 3)
@@ -136,7 +136,8 @@ def check_link(value: str, what: str) -> str:
     """``value`` if it is one plain http(s) link, else a one-line error naming ``what``."""
     problem = plain_link_problem(value) if len(value) <= MAX_LINK_CHARS else f"it is over {MAX_LINK_CHARS} characters"
     if problem:
-        raise UserError(f"{what} needs one http(s) link ({problem}), got {shown(value, 60)!r}")
+        detail = "" if problem == NO_SCHEME else f" ({problem})"
+        raise UserError(f"{what} needs one http(s) link, got {shown(value, 60)!r}{detail}")
     return value
 
 

@@ -34,8 +34,10 @@ _LOOKALIKES = str.maketrans({
     "\u29f5": "\\", "\u2216": "\\", "\u29f9": "\\",
 })
 _INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200d\u2060-\u2064\u3164\ufeff\uffa0]")
+_MARKDOWN_NOISE = re.compile(r"\\([!-/:-@\[-`{-~])|[*`]")
 UNSAFE_URL_CHAR = re.compile(r"[\s\x00-\x1f\x7f\"'<>\\`^{|}]")
 DEFAULT_PORTS = {"http": 80, "https": 443}
+NO_SCHEME = "it must start with http:// or https://"
 
 _SCHEME = re.compile(r"(?<![a-z0-9+.\-])([a-z][a-z0-9+.\-]{1,31}):(.?)", re.I)
 _HOST = re.compile(r"(?<![\w.\-])((?:[^\W_](?:[\w\-]{0,61}[^\W_])?\.)+)([^\W\d_]{2,63}|xn--[\w\-]+)(?![\w\-])\.?", re.I)
@@ -85,14 +87,15 @@ def shown(text: str, limit: int = 120) -> str:
 
 def decoded(text: str) -> str:
     """``text`` as a browser or terminal would read a link in it: entities and percent-escapes decoded,
-    Unicode folded (NFKC and lookalike punctuation), invisible characters dropped."""
+    Unicode folded (NFKC and lookalike punctuation), invisible characters, Markdown backslash escapes and
+    emphasis or code marks (``*``, backticks) dropped."""
     for _ in range(3):
         unescaped = html.unescape(text)
         if unescaped == text:
             break
         text = unescaped
     text = unicodedata.normalize("NFKC", unquote(text)).translate(_LOOKALIKES)
-    return _INVISIBLE.sub("", text)
+    return _MARKDOWN_NOISE.sub(r"\1", _INVISIBLE.sub("", text))
 
 
 def link_key(url: str) -> tuple | None:
@@ -203,7 +206,7 @@ def plain_link_problem(value: str) -> str | None:
     """Why ``value`` is not one plain http(s) link (None when it is): ``http://`` or ``https://`` in lower case,
     a host name, no credentials, only printable ASCII and none of ``"'<>\\`^{|}`` or spaces."""
     if not re.match(r"https?://", value):
-        return "it must start with http:// or https://"
+        return NO_SCHEME
     if not value.isascii() or UNSAFE_URL_CHAR.search(value) or "&#" in value:
         return "it holds spaces, quotes, markup or non-ASCII characters; write a host in its xn-- form"
     try:

@@ -64,7 +64,7 @@ def usage_message(exc: typer.TyperException) -> str:
 
 def os_message(exc: OSError) -> str:
     """An operating-system error with its file(s), e.g. ``No space left on device: out.png``."""
-    reason = exc.strerror or type(exc).__name__
+    reason = exc.strerror or " ".join(str(exc).split())[:300] or type(exc).__name__
     files = [str(name) for name in (exc.filename, exc.filename2) if name is not None]
     return f"{reason}: {' -> '.join(files)}" if files else reason
 

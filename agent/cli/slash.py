@@ -101,17 +101,21 @@ def _analyze(session: ChatSession, args: list[str]) -> SlashResult:
 
 
 @slash("denoise", "PATH [-o OUT] [--noise 15|25|50] [--force]",
-       "denoise a photo with SwinIR (level from its analysis); --force replaces an existing output")
+       "denoise a photo with SwinIR (level from its analysis); -o names the output, --force lets it replace a file")
 def _denoise(session: ChatSession, args: list[str]) -> SlashResult:
     from agent.cli.views.denoise import denoise_markdown, denoise_view
-    from tools.fileio import check_output_path
+    from tools.fileio import check_output_path, unused_name
     from tools.restore import default_output
 
     parsed = _parse("denoise", args, (("path",), {}), (("-o", "--output"), {"default": None}),
                     (("--noise",), {"type": int, "default": None}), (("--force",), {"action": "store_true"}))
-    target = Path(parsed.output).expanduser() if parsed.output else default_output(parsed.path, session.output_dir)
     session.analyze(parsed.path)  # a one-line error for a missing photo before the output is checked
-    check_output_path(target, Path(parsed.path).expanduser(), force=parsed.force)
+    if parsed.output:  # a name given is refused when taken (unless --force), a name picked is made fresh
+        target = check_output_path(Path(parsed.output).expanduser(), Path(parsed.path).expanduser(),
+                                   force=parsed.force or session.overwrite)
+    else:
+        target = default_output(parsed.path, session.output_dir)
+        target = target if parsed.force or session.overwrite else unused_name(target)
     result = session.restore(parsed.path, str(target), parsed.noise)
     if result.run is None:
         return SlashResult(result.decision.reason, result.to_json(), photos=[parsed.path])

@@ -38,9 +38,10 @@ class ChatSession:
     """Turns and slash commands over one set of records; keeps history, photos and an optional transcript."""
 
     def __init__(self, settings: LLMSettings, card: Path | None = None, output_dir: Path | None = None,
-                 transcript: Path | None = None) -> None:
+                 transcript: Path | None = None, overwrite: bool = False) -> None:
         self.settings = settings
         self.output_dir = output_dir
+        self.overwrite = overwrite  # denoised photos may replace existing files (else they get fresh names)
         self.photos: list[str] = []
         self.history: list[tuple[str, str]] = []
         self.last_question = ""
@@ -69,7 +70,7 @@ class ChatSession:
         """One agent turn that changes nothing in the session (work that may be cancelled runs this in a worker
         thread); :meth:`keep` adds it afterwards."""
         turn = make_turn(text, self.card.records, session_photos=self.photos, history=self.history,
-                         output_dir=self.output_dir, analyses=dict(self.analyses))
+                         output_dir=self.output_dir, analyses=dict(self.analyses), overwrite=self.overwrite)
         return run_agent(turn, self.settings, on_token)
 
     def keep(self, result: TurnResult) -> TurnResult:

@@ -74,7 +74,9 @@ TOOL_SPECS: tuple[tuple[str, type[BaseModel], str], ...] = (
      "Measure what is wrong with a photo: noise level (sigma, 0-255), blur, JPEG, exposure, haze; "
      "findings and the records that fit, with the suggested SwinIR noise level."),
     ("denoise_image", DenoiseArgs,
-     "Denoise a photo with the SwinIR model that runs here; returns the output path, model, time and size."),
+     "Denoise a photo with the SwinIR model that runs here; returns the output path, model, time and size. "
+     "Reads only photos the user attached or named; writes only inside the output folder, never over an "
+     "existing file (leave output out for a fresh default name)."),
     ("describe_workflow", WorkflowArgs,
      "Describe records for the workflow: what each handles, its technique and key facts, whether it runs here "
      "(and exactly which weights), its links."),

@@ -1,8 +1,18 @@
 """Tiled, batched, memory-bounded inference of an image-to-image network on uint8 photos.
 
-Large photos are cut into equal-size overlapping tiles; the tiles run through the network in
-bounded-size batches and are blended back with cosine-ramp weights, so tile seams do not show
-and the peak memory depends on the tile size, not on the photo size.
+A photo runs whole when the network's working set for it fits the memory budget; a larger one is
+cut into equal overlapping tiles as large as the budget allows (``tools.swinir.tiling``), which run
+through the network in batches and are blended back with cosine-ramp weights, so tile seams do not
+show and the peak memory depends on the budget, not on the photo size.
+
+Progress and cancelling: ``progress(done, total)`` (tiles) is called at the start, after each batch
+of tiles, and between the network's transformer layers (at most every :data:`STAGE_INTERVAL_S`
+seconds, with the same counts), so a callback that raises stops even a whole-image pass within
+about a layer's time; the exception propagates and nothing more is computed.
+
+Precision: float32 unless ``precision="bf16"`` asks for bfloat16 autocast (faster only where the
+CPU computes in bfloat16 natively; its cost in PSNR is measured per model by
+``bench/swinir_speed.py --bf16-psnr``). Never chosen silently: the caller passes it and reports it.
 
 Noise matching: a denoiser trained on Gaussian noise of one sigma, independent in each channel,
 removes other noise best when the photo is first made to look like its training data. Scaling
@@ -15,80 +25,27 @@ independent noise the network knows, so ``k`` is divided by sqrt(3) there.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import nullcontext
 
 import numpy as np
 
-DEFAULT_TILE = 256
-DEFAULT_OVERLAP = 32
-# Working memory per batch of tiles, as a number of pixels of the network's input; the batch
-# size follows from it. With the heap allocator (see tools.swinir.runtime) SwinIR-M's working set
-# is about 1.4 GB per 256 x 256 tile, so one such tile a batch keeps a 12 MP photo under 2 GB.
-BATCH_PIXELS = 256 * 256
-# Share of the overlap discarded at a tile edge, and share over which neighbours blend.
-EDGE_DISCARD = 3 / 8
-BLEND = 1 / 4
+from tools.swinir.tiling import (DEFAULT_MAX_MEMORY, DEFAULT_OVERLAP, TilePlan, image_bytes, plan_by_memory,
+                                 plan_tiles, ramp, round_up, tile_starts, tile_weights, working_bytes_per_pixel)
+
+__all__ = ["DEFAULT_MAX_MEMORY", "DEFAULT_OVERLAP", "DEFAULT_TILE", "PRECISIONS", "TilePlan", "denoise_array",
+           "denoise_float", "matched_forward", "matching_contrast", "model_channels", "model_window", "plan_for",
+           "plan_tiles", "ramp", "round_up", "tile_starts", "tile_weights", "to_uint8"]
+
+DEFAULT_TILE: int | None = None  # None: tiles sized by the memory budget; 0: the whole image; else the tile side
+PRECISIONS = ("fp32", "bf16")
+STAGE_INTERVAL_S = 0.2  # between-layer progress calls at most this often
 # Range of the noise-matching contrast: beyond it the scaled photo no longer resembles training data.
 CONTRAST_RANGE = (0.2, 3.0)
 
 Progress = Callable[[int, int], None]
-"""``progress(done, total)``: called at the start and after each batch with the tiles finished."""
-
-
-@dataclass(frozen=True)
-class TilePlan:
-    """Where the tiles of an H x W image lie: equal-size tiles, the last ones flush with the edges."""
-
-    height: int
-    width: int
-    tile_h: int
-    tile_w: int
-    ys: tuple[int, ...]
-    xs: tuple[int, ...]
-
-    @property
-    def count(self) -> int:
-        return len(self.ys) * len(self.xs)
-
-    def boxes(self) -> list[tuple[int, int]]:
-        """Top-left corners of every tile, row by row."""
-        return [(y, x) for y in self.ys for x in self.xs]
-
-
-def round_up(n: int, step: int) -> int:
-    return -(-n // step) * step
-
-
-def tile_starts(length: int, tile: int, overlap: int, align: int = 1) -> tuple[int, ...]:
-    """Start offsets of ``tile``-long tiles covering ``length`` with at least ``overlap`` shared.
-
-    With ``length`` and ``tile`` multiples of ``align``, every start is a multiple of ``align``.
-    """
-    if tile >= length:
-        return (0,)
-    stride = max(align, (tile - overlap) // align * align)
-    return (*range(0, length - tile, stride), length - tile)
-
-
-def plan_tiles(height: int, width: int, tile: int | None = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
-               align: int = 1) -> TilePlan:
-    """Plan the tiles of an image padded to a multiple of ``align`` (the network's window).
-
-    ``tile=None`` or 0 means one tile, the whole image. Tiles start on multiples of ``align`` so a
-    windowed network partitions each tile exactly as it would the whole image.
-    """
-    if overlap < 0:
-        raise ValueError(f"overlap must not be negative, got {overlap}")
-    if tile is not None and (tile < 0 or 0 < tile < align):
-        raise ValueError(f"tile size must be 0 or at least {align}, got {tile}")
-    if tile and overlap >= tile:
-        raise ValueError(f"overlap ({overlap}) must be smaller than the tile size ({tile})")
-    height, width = round_up(height, align), round_up(width, align)
-    size = tile // align * align if tile else max(height, width)
-    tile_h, tile_w = min(size, height), min(size, width)
-    return TilePlan(height, width, tile_h, tile_w,
-                    tile_starts(height, tile_h, overlap, align), tile_starts(width, tile_w, overlap, align))
+"""``progress(done, total)``: called at the start, after each batch with the tiles finished, and between layers."""
 
 
 def model_window(model) -> int:
@@ -96,30 +53,25 @@ def model_window(model) -> int:
     return int(getattr(model, "window_size", 1) or 1)
 
 
-def ramp(length: int, overlap: int, fade_start: bool, fade_end: bool) -> np.ndarray:
-    """1-D blending weights of a tile along one axis, 1 inside.
-
-    At each faded end the outer 3/8 of the overlap gets weight 0 (pixels near a tile edge lack
-    context, so the neighbour's output is used there), then a raised cosine rises over the next
-    1/4 of the overlap, where the two neighbours blend.
-    """
-    weights = np.ones(length, dtype=np.float32)
-    if overlap <= 0:
-        return weights
-    pos = np.arange(length, dtype=np.float32) + 0.5
-    rise = 0.5 - 0.5 * np.cos(np.pi * np.clip((pos - EDGE_DISCARD * overlap) / (BLEND * overlap), 0.0, 1.0))
-    if fade_start:
-        weights *= rise
-    if fade_end:
-        weights *= rise[::-1]
-    return weights
+def batch_pixels(model, height: int, width: int, channels: int, max_memory: float) -> int:
+    """Network input pixels one batch may hold: ``max_memory`` bytes less the photo's own buffers, over the
+    network's working set per pixel (a network without a SwinIR configuration counts as SwinIR-M)."""
+    config = getattr(model, "config", None) or {"embed_dim": 180}
+    network = max(0.0, max_memory - image_bytes(height, width, channels))
+    return int(network // working_bytes_per_pixel(config))
 
 
-def tile_weights(plan: TilePlan, y: int, x: int, overlap: int) -> np.ndarray:
-    """tile_h x tile_w weights of one tile: faded towards neighbouring tiles, flat at the image edges."""
-    rows = ramp(plan.tile_h, overlap, y > 0, y + plan.tile_h < plan.height)
-    cols = ramp(plan.tile_w, overlap, x > 0, x + plan.tile_w < plan.width)
-    return np.outer(rows, cols)
+def plan_for(model, shape: tuple[int, ...], tile: int | None = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
+             max_memory: float = DEFAULT_MAX_MEMORY) -> tuple[TilePlan, int]:
+    """The tile plan of a photo of ``shape`` (H, W[, C]) and the tiles per batch: sized by ``max_memory`` when
+    ``tile`` is None, the whole photo when it is 0, else ``tile`` x ``tile`` tiles."""
+    height, width = shape[:2]
+    channels = max(shape[2] if len(shape) == 3 else 1, model_channels(model))
+    align = model_window(model)
+    pixels = batch_pixels(model, height, width, channels, max_memory)
+    plan = (plan_by_memory(height, width, pixels, overlap, align) if tile is None
+            else plan_tiles(height, width, tile or None, overlap, align))
+    return plan, max(1, pixels // (plan.tile_h * plan.tile_w))
 
 
 def model_channels(model) -> int:
@@ -170,17 +122,37 @@ def self_ensemble(forward, inputs):
     return total / 8
 
 
-def matched_forward(model, inputs, contrast: float = 1.0, ensemble: bool = False):
+def _network(model, on_stage: Callable[[], None] | None, precision: str):
+    """``model`` as a function of a batch: between-layer callbacks where the network takes them, and autocast
+    for ``bf16`` (float32 output either way)."""
+    import torch
+
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+    takes_stages = on_stage is not None and hasattr(model, "forward_features")
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16" else nullcontext()
+
+    def forward(x):
+        with autocast:
+            y = model(x, on_stage=on_stage) if takes_stages else model(x)
+        return y.float()
+
+    return forward
+
+
+def matched_forward(model, inputs, contrast: float = 1.0, ensemble: bool = False,
+                    on_stage: Callable[[], None] | None = None, precision: str = "fp32"):
     """The network on float (N, C, H, W) inputs in [0, 1] at the noise-matching ``contrast``; unclamped output.
 
     ``ensemble`` averages the eight flipped and turned runs (eight times the time, a slightly
-    cleaner result).
+    cleaner result); ``on_stage`` is called between the network's layers; ``precision`` see the module.
     """
+    network = _network(model, on_stage, precision)
     if ensemble:
-        return self_ensemble(lambda x: matched_forward(model, x, contrast), inputs)
+        return self_ensemble(lambda x: matched_forward(network, x, contrast), inputs)
     if contrast == 1.0:
-        return model(inputs)
-    return (model((inputs - 0.5) * contrast + 0.5) - 0.5) / contrast + 0.5
+        return network(inputs)
+    return (network((inputs - 0.5) * contrast + 0.5) - 0.5) / contrast + 0.5
 
 
 def _merge(outputs: list[np.ndarray], gray: bool) -> np.ndarray:
@@ -191,40 +163,72 @@ def _merge(outputs: list[np.ndarray], gray: bool) -> np.ndarray:
     return merged[..., 0] if gray else merged
 
 
-def run_tiled(model, image: np.ndarray, plan: TilePlan, overlap: int, batch: int,
-              on_batch: Callable[[int], None], contrast: float = 1.0, ensemble: bool = False) -> np.ndarray:
-    """Run the network on every tile of one H x W x C uint8 image; blended float32 result in [0, 1].
+class Ticker:
+    """Counts finished tiles and calls ``progress`` at the start, after each batch, and between layers."""
 
-    The image is first reflect-padded (bottom and right) to the plan's size, as the network
-    itself pads a whole image, then cropped back. ``contrast`` is the noise-matching scale;
-    ``ensemble`` see :func:`matched_forward`.
-    """
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
+        self.last = time.monotonic()
+
+    def report(self) -> None:
+        self.last = time.monotonic()
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+    def tiles(self, count: int) -> None:
+        self.done += count
+        self.report()
+
+    def stage(self) -> None:
+        if self.progress is not None and time.monotonic() - self.last >= STAGE_INTERVAL_S:
+            self.report()
+
+
+def _tensor(batch: np.ndarray):
+    """(N, H, W, C) uint8 or float32 pixels -> float (N, C, H, W) in [0, 1], channels-last in memory."""
     import torch
 
+    inputs = torch.from_numpy(batch).permute(0, 3, 1, 2).float()
+    return inputs.div_(255.0) if batch.dtype == np.uint8 else inputs
+
+
+def run_tiled(model, image: np.ndarray, plan: TilePlan, batch: int, ticker: Ticker, contrast: float = 1.0,
+              ensemble: bool = False, precision: str = "fp32") -> np.ndarray:
+    """Run the network on every tile of one H x W x C image; blended float32 result in [0, 1].
+
+    A whole-image plan runs the image as it is (the network pads it itself). Otherwise the image
+    is first reflect-padded (bottom and right) to the plan's size, as the network pads a whole
+    image, then cropped back. ``contrast`` is the noise-matching scale; ``ensemble`` see
+    :func:`matched_forward`.
+    """
+    def forward(tiles: np.ndarray) -> np.ndarray:
+        out = matched_forward(model, _tensor(tiles), contrast, ensemble, ticker.stage, precision)
+        return out.clamp_(0.0, 1.0).permute(0, 2, 3, 1).numpy()
+
     height, width, channels = image.shape
+    if plan.whole:
+        result = forward(image[None])[0]
+        ticker.tiles(1)
+        return result
     image = np.pad(image, ((0, plan.height - height), (0, plan.width - width), (0, 0)), mode="reflect")
     total = np.zeros((plan.height, plan.width, channels), dtype=np.float32)
     weight_sum = np.zeros((plan.height, plan.width, 1), dtype=np.float32)
     boxes = plan.boxes()
     for first in range(0, len(boxes), batch):
         chunk = boxes[first:first + batch]
-        tiles = np.stack([image[y:y + plan.tile_h, x:x + plan.tile_w] for y, x in chunk])
-        inputs = torch.from_numpy(tiles).permute(0, 3, 1, 2).float()
-        if tiles.dtype == np.uint8:
-            inputs.div_(255.0)
-        outputs = matched_forward(model, inputs, contrast, ensemble).clamp_(0.0, 1.0).permute(0, 2, 3, 1).numpy()
+        outputs = forward(np.stack([image[y:y + plan.tile_h, x:x + plan.tile_w] for y, x in chunk]))
         for (y, x), out in zip(chunk, outputs):
-            w = tile_weights(plan, y, x, overlap)[..., None]
+            w = tile_weights(plan, y, x)[..., None]
             total[y:y + plan.tile_h, x:x + plan.tile_w] += out * w
             weight_sum[y:y + plan.tile_h, x:x + plan.tile_w] += w
-        on_batch(len(chunk))
+        ticker.tiles(len(chunk))
     total /= weight_sum
     return total[:height, :width]
 
 
 def denoise_float(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
-                  progress: Progress | None = None, batch_pixels: int = BATCH_PIXELS,
-                  noise_ratio: float = 1.0, ensemble: bool = False) -> np.ndarray:
+                  progress: Progress | None = None, max_memory: float = DEFAULT_MAX_MEMORY,
+                  noise_ratio: float = 1.0, ensemble: bool = False, precision: str = "fp32") -> np.ndarray:
     """Like :func:`denoise_array` but returns float32 in [0, 1] (for exact comparisons); ``pixels`` may also be
     float32 in [0, 1] (16-bit photos)."""
     import torch
@@ -236,21 +240,12 @@ def denoise_float(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, ov
     channels = model_channels(model)
     planes = _planes(pixels, channels)
     contrast = matching_contrast(noise_ratio, gray, channels)
-    plan = plan_tiles(pixels.shape[0], pixels.shape[1], tile, overlap, model_window(model))
-    batch = max(1, batch_pixels // (plan.tile_h * plan.tile_w))
-    total = plan.count * len(planes)
-    done = 0
-
-    def on_batch(count: int) -> None:
-        nonlocal done
-        done += count
-        if progress is not None:
-            progress(done, total)
-
-    on_batch(0)
+    plan, batch = plan_for(model, pixels.shape, tile, overlap, max_memory)
+    ticker = Ticker(progress, plan.count * len(planes))
+    ticker.report()
     model.eval()
     with torch.inference_mode():
-        outputs = [run_tiled(model, plane, plan, overlap, batch, on_batch, contrast, ensemble) for plane in planes]
+        outputs = [run_tiled(model, plane, plan, batch, ticker, contrast, ensemble, precision) for plane in planes]
     result = _merge(outputs, gray)
     return result if pixels.ndim == 2 or not gray else result[..., None]
 
@@ -264,16 +259,18 @@ def to_uint8(values: np.ndarray) -> np.ndarray:
 
 
 def denoise_array(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
-                  progress: Progress | None = None, noise_ratio: float = 1.0, ensemble: bool = False) -> np.ndarray:
+                  progress: Progress | None = None, max_memory: float = DEFAULT_MAX_MEMORY, noise_ratio: float = 1.0,
+                  ensemble: bool = False, precision: str = "fp32") -> np.ndarray:
     """Denoise uint8 gray (H x W) or color (H x W x 3) pixels with a SwinIR-style network.
 
-    The image is processed in ``tile`` x ``tile`` tiles overlapping by ``overlap`` pixels
-    (``tile=None`` runs the whole image at once); a gray network on a color photo runs once per
-    channel, a color network on a gray photo sees the gray plane replicated, with its noise
-    matched (module docstring). ``noise_ratio`` is the network's training sigma over the photo's
-    sigma; ``ensemble`` averages eight flipped and turned runs. Computation is float32 throughout.
-    Alpha channels are not handled here: the caller keeps and re-attaches them.
+    The photo runs whole, or in tiles overlapping by ``overlap`` pixels, as large as ``max_memory``
+    (bytes) allows (``tile=None``); ``tile=0`` runs it whole regardless, ``tile=N`` in N x N tiles.
+    A gray network on a color photo runs once per channel, a color network on a gray photo sees the
+    gray plane replicated, with its noise matched (module docstring). ``noise_ratio`` is the
+    network's training sigma over the photo's sigma; ``ensemble`` averages eight flipped and turned
+    runs; ``precision`` is ``fp32`` or ``bf16`` (module docstring). Alpha channels are not handled
+    here: the caller keeps and re-attaches them.
     """
     if pixels.dtype != np.uint8:
         raise ValueError(f"expected uint8 pixels, got {pixels.dtype} (float32 samples go to denoise_float)")
-    return to_uint8(denoise_float(model, pixels, tile, overlap, progress, noise_ratio=noise_ratio, ensemble=ensemble))
+    return to_uint8(denoise_float(model, pixels, tile, overlap, progress, max_memory, noise_ratio, ensemble, precision))

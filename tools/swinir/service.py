@@ -19,8 +19,8 @@ from tools.errors import SettingError, UserError
 from tools.fileio import check_output_path
 from tools.imageio import SAVE_FORMATS, LoadedImage, load_image, save_image
 from tools.swinir import weights as registry
-from tools.swinir.inference import (DEFAULT_OVERLAP, DEFAULT_TILE, Progress, denoise_array, denoise_float,
-                                    matching_contrast, model_channels, model_window, plan_tiles, to_uint8)
+from tools.swinir.inference import (DEFAULT_MAX_MEMORY, DEFAULT_OVERLAP, PRECISIONS, Progress, denoise_array,
+                                    denoise_float, matching_contrast, model_channels, plan_for, to_uint8)
 
 _KEEP_DEPTH: ContextVar[bool] = ContextVar("keep_depth", default=False)
 
@@ -39,6 +39,7 @@ class DenoiseResult:
     weights_kind: str = "embedded"
     contrast: float = 1.0  # noise-matching input contrast (1: the photo ran as it is)
     ensemble: bool = False  # eight flipped and turned runs averaged
+    precision: str = "fp32"  # or "bf16" (autocast), only when asked for
     psnr: float | None = None
     ssim: float | None = None
     notes: list[str] = field(default_factory=list)
@@ -67,14 +68,20 @@ def load_model(path: Path):
     return _cached_model(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
 
 
-def _check_tiling(tile: int | None, overlap: int | None) -> tuple[int | None, int]:
-    tile = DEFAULT_TILE if tile is None else tile
+def _check_tiling(tile: int | None, overlap: int | None, max_memory: float | None,
+                  precision: str) -> tuple[int | None, int, float]:
+    """The run's settings checked: ``tile`` None (sized by memory), 0 (whole image) or a side; memory in bytes."""
     overlap = DEFAULT_OVERLAP if overlap is None else overlap
-    if tile < 0 or (0 < tile < 16):
+    max_memory = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
+    if tile is not None and (tile < 0 or (0 < tile < 16)):
         raise SettingError("tile", tile, "0 (whole image) or at least 16 pixels")
     if overlap < 0 or (tile and overlap >= tile):
         raise SettingError("overlap", overlap, "between 0 and the tile size minus one")
-    return (tile or None), overlap
+    if not max_memory > 0:
+        raise SettingError("max_memory", max_memory, "a positive amount of memory")
+    if precision not in PRECISIONS:
+        raise SettingError("precision", precision, f"one of {', '.join(PRECISIONS)}")
+    return tile, overlap, max_memory
 
 
 def _channel_note(channels: int, gray: bool) -> list[str]:
@@ -151,13 +158,16 @@ def _denoise_and_save(model, image: LoadedImage, deep: np.ndarray | None, target
 def denoise_file(input: str | Path, output: str | Path, noise_level: int | None = None, weights: str | None = None,
                  tile: int | None = None, overlap: int | None = None, reference: str | Path | None = None,
                  progress: Progress | None = None, noise_sigma: float | None = None,
-                 ensemble: bool = False, overwrite: bool = True) -> DenoiseResult:
+                 ensemble: bool = False, overwrite: bool = True, max_memory: float | None = None,
+                 precision: str = "fp32") -> DenoiseResult:
     """Denoise ``input`` into ``output`` (format from its extension); PSNR/SSIM against ``reference``.
 
     ``noise_level`` picks the weights (the nearest installed level when it has none, unless
     ``weights`` names them); the photo's noise is matched to theirs, taken as ``noise_sigma``
     (e.g. the analyzer's estimate) or else as ``noise_level``. ``ensemble`` averages eight flipped
     and turned runs (eight times the time). An existing ``output`` is replaced only when ``overwrite``.
+    Tiles are as large as ``max_memory`` bytes allow (default 2 GB) unless ``tile`` sets them (0: whole
+    image); ``precision`` ``"bf16"`` runs in bfloat16 autocast (reported in the result).
 
     Every check (paths, image, reference, weights, checkpoint) happens before any output is
     written; the output appears in one rename, and the input is never modified.
@@ -166,7 +176,7 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
     if target.suffix.lower() not in SAVE_FORMATS:
         raise UserError(f"unsupported output extension {target.suffix!r}: use one of {', '.join(sorted(SAVE_FORMATS))}")
     check_output_path(target, source, *([Path(reference)] if reference else []), force=overwrite)
-    tile, overlap = _check_tiling(tile, overlap)
+    tile, overlap, max_memory = _check_tiling(tile, overlap, max_memory, precision)
     image = load_image(source)
     clean = _load_reference(Path(reference), image) if reference else None
     chosen, fallback = registry.resolve_nearest(noise_level, gray=image.is_gray, weights=weights)
@@ -187,12 +197,12 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
 
     started = time.perf_counter()
     restored = _denoise_and_save(model, image, deep, target, tile=tile, overlap=overlap, progress=progress,
-                                 noise_ratio=ratio, ensemble=ensemble)
+                                 max_memory=max_memory, noise_ratio=ratio, ensemble=ensemble, precision=precision)
     seconds = time.perf_counter() - started
 
-    plan = plan_tiles(image.height, image.width, tile, overlap, model_window(model))
+    plan, _ = plan_for(model, image.pixels.shape, tile, overlap, max_memory)
     psnr, ssim = quality(clean, restored) if clean is not None else (None, None)
     return DenoiseResult(input=str(source), output=str(target), model=chosen.id, noise_level=chosen.noise_level,
                          seconds=round(seconds, 3), megapixels=round(image.height * image.width / 1e6, 4),
-                         tiles=plan.count, weights_kind=chosen.kind, contrast=round(contrast, 4), ensemble=ensemble,
+                         tiles=plan.count, weights_kind=chosen.kind, contrast=round(contrast, 4), ensemble=ensemble, precision=precision,
                          psnr=psnr, ssim=ssim, notes=notes)

@@ -19,7 +19,8 @@ def chat(
     transcript: Path = typer.Option(None, "--transcript", help="Write the conversation as Markdown to this file."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per turn or command (for scripts)."),
     output_dir: Path = opt.OUTPUT_DIR,
-    force: bool = typer.Option(False, "--force", help="Replace an existing --transcript file."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing --transcript file, and let denoised "
+                               "photos replace existing files (without it they get a fresh name)."),
     *,
     settings: LLMSettings,
 ) -> None:
@@ -32,7 +33,7 @@ def chat(
 
     if transcript is not None:
         check_output_path(transcript, force=force)
-    session = ChatSession(settings, card, opt.check_output_dir(output_dir), transcript)
+    session = ChatSession(settings, card, opt.check_output_dir(output_dir), transcript, overwrite=force)
     console, err = Console(), Console(stderr=True)
     interactive = sys.stdin.isatty()
     if interactive:

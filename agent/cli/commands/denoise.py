@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from enum import Enum
 from pathlib import Path
 
 import typer
@@ -13,16 +14,25 @@ from agent.cli.views.progress import progress_bar
 MAX_TILE = 16384  # pixels; larger than any photo within the pixel budget
 
 
+class Precision(str, Enum):
+    fp32 = "fp32"
+    bf16 = "bf16"
+
+
 def denoise(
     input: Path = typer.Argument(..., help="Photo to denoise (PNG, JPEG, TIFF, BMP, WebP)."),
     output: Path = typer.Option(..., "-o", "--output", help="Where to write the result (format from the extension)."),
     noise: int = opt.bounded_int(None, "--noise", low=1, high=255, show_default="15, or the level of --weights",
                                  help="Noise level sigma the weights were trained for: 15, 25 or 50."),
     weights: str = typer.Option(None, "--weights", help="A weights id (see `weights list`) or a checkpoint path."),
-    tile: int = opt.bounded_int(256, "--tile", high=MAX_TILE, help="Tile size in pixels (0: the whole image at "
-                                "once; else at least 16)."),
+    tile: int = opt.bounded_int(None, "--tile", high=MAX_TILE, show_default="sized by --max-memory",
+                                help="Tile size in pixels (0: the whole image at once; else at least 16)."),
     overlap: int = opt.bounded_int(32, "--overlap", high=MAX_TILE - 1, help="Overlap between tiles in pixels "
                                    "(less than --tile)."),
+    max_memory: float = typer.Option(2.0, "--max-memory", min=0.1, max=1024.0, help="Working memory in GB: "
+                                     "tiles are as large as it allows, and a photo that fits runs whole."),
+    precision: Precision = typer.Option(Precision.fp32, "--precision",
+                                        help="bf16: bfloat16 arithmetic, faster only on CPUs with native bfloat16."),
     reference: Path = typer.Option(None, "--reference", help="Clean image: report PSNR and SSIM against it."),
     ensemble: bool = typer.Option(False, "--ensemble", help="Average eight flipped and turned runs: slightly "
                                   "cleaner, eight times slower."),
@@ -36,7 +46,8 @@ def denoise(
     err = Console(stderr=True)
     with progress_bar("denoising tiles", enabled=not as_json) as update, keep_source_depth():
         result = denoise_file(input, output, noise_level=noise, weights=weights, tile=tile, overlap=overlap,
-                              reference=reference, progress=update, ensemble=ensemble, overwrite=force)
+                              reference=reference, progress=update, ensemble=ensemble, overwrite=force,
+                              max_memory=max_memory * 1e9, precision=precision.value)
     _, check = check_output(input, output, analyze_photo(input))
     for note in [*result.notes, *check.problems]:
         err.print(f"warning: {note}", highlight=False, soft_wrap=True)

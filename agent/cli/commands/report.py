@@ -50,16 +50,13 @@ def report(
 
 def _run_script(script: Path, settings, output: Path, force: bool) -> int:
     """Run a job file with an overall progress bar; print the summary; exit code 1 if any job failed."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
+    from agent.cli.views.progress import new_progress
     from agent.products.report.script import INDEX, load_jobs, run_jobs, summary_line
     from agent.cli.views.reports import outcomes_table
 
     jobs = load_jobs(script)
-    err = Console(stderr=True)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True) as bar:
-        task = bar.add_task("reports", total=len(jobs))
+    with new_progress() as bar:
+        task = bar.add_task("reports", total=len(jobs), unit="reports")
 
         def on_job(number: int, job) -> None:
             bar.update(task, completed=number, description=f"report {job.name}")

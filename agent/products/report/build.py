@@ -12,6 +12,7 @@ from agent.core.backends import LLMSettings
 from agent.products.demo import run_demo
 from agent.products.demo_result import DemoResult
 from agent.products.workflow import Stage, answer_stages
+from tools.cancel import current
 from tools.errors import UserError
 from tools.records import Record
 
@@ -80,6 +81,8 @@ def build_report(job: ReportJob, settings: LLMSettings, work_dir: Path,
     agent_dir = Path(work_dir) / "agent"
     agent_dir.mkdir(parents=True, exist_ok=True)
     turn = make_turn(question, card.records, attached=attached, output_dir=agent_dir, restorations=known)
+    if (step := current().step) is not None:
+        step("answering the question")
     result = run_agent(turn, settings)
     answer = {**result.response, **({"failure": result.failure} if result.failure else {})}
     return Report(
