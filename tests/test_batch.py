@@ -134,11 +134,11 @@ def test_analyze_only_writes_no_photo(archive: Path, tmp_path: Path):
     (["IN/sub/out"], "is inside the input folder"),
     (["OUT", "--noise", "7"], "--noise must be auto or one of 15, 25, 50, got 7"),
     (["OUT", "--engine", "spark"], "--engine must be local or ray, got spark"),
-    (["OUT", "--jobs", "0"], "--jobs must be at least 1, got 0"),
+    (["OUT", "--jobs", "0"], "'--jobs' / '-j': Input should be greater than or equal to 1 (allowed: 1 to 256"),
     (["OUT", "--weights", "nope.pth"], "--weights must be a known weights id"),
     (["OUT", "--pattern", "*.gif"], "no photos matching '*.gif'"),
     (["OUT", "--address", "10.0.0.1:6379"], "a cluster address needs the ray engine"),
-    (["OUT", "--engine", "ray", "--actor-cpus", "0"], "--actor-cpus must be at least 1, got 0"),
+    (["OUT", "--engine", "ray", "--actor-cpus", "0"], "'--actor-cpus': Input should be greater than or equal to 1"),
 ])
 def test_bad_input_is_one_line_and_exit_2(archive: Path, weights: Path, tmp_path: Path, args, message):
     args = [arg.replace("IN", str(archive)).replace("OUT", str(tmp_path / "out")) for arg in args]

@@ -27,9 +27,12 @@ def render_answer(response: Mapping, console: Console | None = None) -> None:
     console.print(Markdown(response["answer"]))
     if response["references"]:
         console.print(references_table(response["references"]))
-    if response["grounding"]["removed"]:
-        removed = ", ".join(response["grounding"]["removed"])
-        console.print(f"[yellow]grounding: removed what no loaded record supports: {removed}[/yellow]", highlight=False)
+    removed = len(response["grounding"]["removed"])
+    if removed:
+        # A count, not the removed text: a foreign link printed here would be clickable in many terminals.
+        what = "item" if removed == 1 else "items"
+        console.print(f"[yellow]grounding: removed {removed} {what} that no loaded record supports "
+                      "(links, markup or control characters; --json lists them)[/yellow]", highlight=False)
 
 
 def records_table(records: Sequence[Record], title: str) -> Table:
