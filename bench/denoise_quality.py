@@ -11,6 +11,7 @@ measured now replace the same (set, sigma, method) rows, others are kept.
 
     python bench/denoise_quality.py --sigma 15
     python bench/denoise_quality.py --sigma 15 --sigma 25 --sigma 50 --methods ours --methods ffdnet
+    python bench/denoise_quality.py --methods ours --sets McMaster --precision fp32 --precision bf16
 """
 from __future__ import annotations
 
@@ -60,11 +61,13 @@ def metrics(clean: np.ndarray, out: np.ndarray) -> tuple[float, float]:
     return float(peak_signal_noise_ratio(clean, out, data_range=255)), float(ssim)
 
 
-def swinir_denoiser(path: Path, level: int | None, match: bool = True, ensemble: bool = False) -> Denoiser:
+def swinir_denoiser(path: Path, level: int | None, match: bool = True, ensemble: bool = False,
+                    precision: str = "fp32") -> Denoiser:
     """A SwinIR checkpoint trained at ``level``; gray images run on replicated channels through a color model.
 
     With ``match``, the noise is matched to the checkpoint's as ``restore-agent denoise`` does;
-    ``ensemble`` averages eight flipped and turned runs (``denoise --ensemble``).
+    ``ensemble`` averages eight flipped and turned runs (``denoise --ensemble``); ``precision`` ``bf16``
+    runs in bfloat16 autocast (``denoise --precision bf16``).
     """
     import torch
 
@@ -81,7 +84,7 @@ def swinir_denoiser(path: Path, level: int | None, match: bool = True, ensemble:
             x = np.repeat(x, channels, axis=2) if channels == 3 else x
         with torch.inference_mode():
             out = matched_forward(model, torch.from_numpy(x.astype(np.float32)).permute(2, 0, 1)[None], contrast,
-                                  ensemble)
+                                  ensemble, precision=precision)
         out = out[0].permute(1, 2, 0).numpy()
         return out.mean(axis=2) if noisy.ndim == 2 else out
 
@@ -121,20 +124,22 @@ def ffdnet_denoiser() -> Denoiser:
     return run
 
 
-def methods(names: list[str], weights: list[Path], match: bool, ensemble: bool) -> dict[str, Denoiser]:
+def methods(names: list[str], weights: list[Path], match: bool, ensemble: bool,
+            precisions: list[str] = ("fp32",)) -> dict[str, Denoiser]:
     from tools.swinir import weights as registry
 
     found: dict[str, Denoiser] = {}
-    suffix = ("" if match else ", unmatched") + (", self-ensemble x8" if ensemble else "")
-    for name in names:
+    for name, precision in ((n, p) for n in names for p in (precisions if n == "ours" else ("fp32",))):
+        suffix = (("" if match else ", unmatched") + (", self-ensemble x8" if ensemble else "")
+                  + ("" if precision == "fp32" else f", {precision}"))
         if name == "ours":
             for entry in registry.entries():
                 if entry.available:
                     found[f"{entry.id} ({entry.kind}{suffix})"] = swinir_denoiser(entry.path, entry.noise_level, match,
-                                                                                   ensemble)
+                                                                                   ensemble, precision)
             for path in weights:
                 level = registry.noise_from_name(path.name)
-                found[f"{path.name} (file{suffix})"] = swinir_denoiser(path, level, match, ensemble)
+                found[f"{path.name} (file{suffix})"] = swinir_denoiser(path, level, match, ensemble, precision)
         else:
             factory = {"bm3d": bm3d_denoiser, "nlm": nlm_denoiser, "ffdnet": ffdnet_denoiser}[name]
             try:
@@ -167,6 +172,7 @@ def main(
     sets: list[str] = typer.Option(list(SETS), help="Test sets."),
     match: bool = typer.Option(True, help="Match the noise to the SwinIR weights' (--no-match: run as is)."),
     ensemble: bool = typer.Option(False, help="SwinIR with the eight-fold self-ensemble (denoise --ensemble)."),
+    precision: list[str] = typer.Option(["fp32"], help="SwinIR arithmetic: fp32 and/or bf16 (autocast)."),
 ) -> None:
     from tools.swinir.runtime import configure_process
 
@@ -174,7 +180,7 @@ def main(
     if not SHARED.is_dir():
         console.print(f"[yellow]skipped: {SHARED} is absent (the test images live in ../shared)")
         raise typer.Exit(0)
-    denoisers = methods(methods_, weights, match, ensemble)
+    denoisers = methods(methods_, weights, match, ensemble, precision)
     rows: list[dict] = []
     for set_name in sets:
         images = load_set(set_name, limit)

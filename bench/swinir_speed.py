@@ -1,15 +1,29 @@
-"""SwinIR: the fast path against the straightforward per-window formulation.
+"""SwinIR speed by path and photo size: seconds per megapixel, peak RSS, and the output's difference to whole-image fp32.
 
-Same process, same random weights (SwinIR-M noise15 configuration by default: embed 180,
-6 x 6 layers, 6 heads, window 8, MLP ratio 2), whole-image forward passes on color inputs.
-The reference runs twice: with glibc's default allocator (as a plain PyTorch program, such as
-the official implementation, runs) and with the heap allocator that the CLI sets at start
-(``tools.swinir.runtime.use_heap_allocator``), so the table separates the gain of the
-formulation from the gain of the allocator. Prints seconds per megapixel, the speed ratios, peak
-RSS growth and the max abs difference; writes bench/results/swinir_speed.json.
-Target: ratio >= 2 against the plain reference at max abs difference <= 1e-4.
+The embedded model (tools/swinir/weights) on a noisy photo of 0.25, 1 and 12 MP, each run in its own
+child process (so its peak RSS is its own), along these paths of ``tools.swinir.inference``:
 
-    python bench/swinir_speed.py [--config m|small] [--sizes 256 500] [--repeats 1] [--profile]
+* ``tiled``: the default, tiles sized by the 2 GB memory budget (a photo that fits runs whole);
+* ``tiles256``: 256 px tiles with 32 px overlap, the default before tiles were sized by memory;
+* ``whole``: the whole photo at once in float32 (the reference of the differences);
+* ``bf16``: the whole photo in bfloat16 autocast (only where asked for: slow without native bfloat16).
+
+A 12 MP photo does not fit a whole-image run (about 45 GB), so there the reference is the whole-image
+run of crops around three tile-seam crossings, each with 160 px of context on every side; at 1 MP the
+bench also checks that proxy against the true whole-image output.
+
+``--cli`` measures the other target: random SwinIR-M weights (embedding 180, 6 x 6 layers) saved in the
+official checkpoint format, end to end through ``restore-agent denoise`` in a fresh process (start-up,
+loading, analysis and check included), and the output against the whole-image fp32 run in process.
+
+Targets (issue 19): embedded model at 12 MP <= 6.5 s/MP on an idle 2-core machine, peak RSS < 3 GB, max
+|diff| <= 1e-3; SwinIR-M <= 100 s/MP end to end at 0.1 MP and more. Writes bench/results/swinir_speed.json
+(``--cli``: the ``cli`` part of it).
+
+    python bench/swinir_speed.py [--sizes 0.25 1 12] [--paths tiled tiles256 whole] [--repeats 1]
+    python bench/swinir_speed.py --sizes 0.25 --paths whole bf16
+    python bench/swinir_speed.py --cli [--cli-sizes 384x256 640x480]
+    python bench/swinir_speed.py --profile
 """
 from __future__ import annotations
 
@@ -17,6 +31,10 @@ import argparse
 import json
 import os
 import platform
+import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,135 +42,265 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from peak_rss import peak_rss_bytes, reset_peak, rss_bytes
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results" / "swinir_speed.json"
-CONFIGS = {
-    "m": dict(in_chans=3, embed_dim=180, depths=(6,) * 6, num_heads=(6,) * 6, window_size=8, mlp_ratio=2.0),
-    "small": dict(in_chans=3, embed_dim=60, depths=(2, 2), num_heads=(6, 6), window_size=8, mlp_ratio=2.0),
-}
-TARGET_RATIO, TARGET_DIFF = 2.0, 1e-4
+EMBEDDED = ROOT / "tools" / "swinir" / "weights" / "swinir-s-noise15.pth"
+SIZES = {0.25: (500, 500), 1.0: (1000, 1000), 12.0: (3000, 4000)}
+PATHS = {"tiled": dict(tile=None), "tiles256": dict(tile=256), "whole": dict(tile=0),
+         "bf16": dict(tile=0, precision="bf16")}
+WHOLE_LIMIT_MP = 2.0  # whole-image runs above this would need more memory than the machine has
+CONTEXT = 160  # px of context around each reference crop at sizes too large to run whole
+SWINIR_M = dict(in_chans=3, embed_dim=180, depths=(6,) * 6, num_heads=(6,) * 6, window_size=8, mlp_ratio=2.0)
+TARGET_S_PER_MP, TARGET_RSS_GB, TARGET_DIFF, TARGET_CLI_S_PER_MP = 6.5, 3.0, 1e-3, 100.0
+console = Console(width=150)
 
 
-def make_model(config: str):
-    import torch
-
-    from tools.swinir.model import SwinIR
-
-    torch.manual_seed(0)
-    return SwinIR(**CONFIGS[config]).eval()
-
-
-def make_input(size: int):
-    """A noisy size x size crop of a real photo, as a 1 x 3 x H x W float tensor."""
-    import torch
+def noisy_photo(height: int, width: int) -> np.ndarray:
+    """A real photo resized to height x width with Gaussian noise of sigma 15, uint8."""
     from PIL import Image
     from skimage import data
 
-    photo = np.asarray(Image.fromarray(data.astronaut()).resize((size, size), Image.BICUBIC), dtype=np.float32)
-    noisy = np.clip(photo + np.random.default_rng(size).normal(0, 15, photo.shape), 0, 255) / 255.0
-    return torch.from_numpy(noisy.astype(np.float32)).permute(2, 0, 1)[None].contiguous()
+    photo = np.asarray(Image.fromarray(data.astronaut()).resize((width, height), Image.BICUBIC), dtype=np.float32)
+    noise = np.random.default_rng(0).normal(0, 15, photo.shape).astype(np.float32)
+    return np.clip(photo + noise, 0, 255).astype(np.uint8)
 
 
-def timed(model, x, mode: str):
-    """One forward pass in ``mode``: (output, wall seconds, CPU seconds, peak RSS growth in bytes).
+def child(spec: dict) -> dict:
+    """In a child process: one path on one photo (or whole-image runs of ``crops``); output saved to ``out``."""
+    from tools.swinir.runtime import configure_process
 
-    CPU seconds (all threads of this process) are reported too because they vary less than wall
-    time when other processes share the machine.
-    """
+    configure_process()
+    from tools.swinir import load_swinir
+    from tools.swinir.inference import denoise_float, plan_for
+
+    model = load_swinir(spec["checkpoint"])
+    pixels = noisy_photo(spec["h"], spec["w"])
+    run = {k: spec[k] for k in ("tile", "precision") if k in spec}
+    started = time.perf_counter()
+    if spec.get("crops"):
+        out = np.empty(len(spec["crops"]), dtype=object)
+        for i, (y0, x0, y1, x1) in enumerate(spec["crops"]):
+            out[i] = denoise_float(model, pixels[y0:y1, x0:x1], tile=0)
+    else:
+        out = denoise_float(model, pixels, **run)
+    seconds = time.perf_counter() - started
+    np.save(spec["out"], out)
+    plan, batch = plan_for(model, pixels.shape, run.get("tile"))
+    return dict(seconds=seconds, tiles=plan.count, tile=[plan.tile_h, plan.tile_w], batch=batch)
+
+
+def run_child(args: list[str]) -> tuple[dict, float, float]:
+    """A child process: its JSON result, its peak RSS in GB (wait4) and its wall seconds."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(args, stdout=out, stderr=err, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        out.seek(0), err.seek(0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"child failed: {err.read().decode()[-1500:]}")
+        return json.loads(out.read().decode().strip().splitlines()[-1]), usage.ru_maxrss * 1024 / 1e9, wall
+
+
+def in_child(spec: dict) -> tuple[dict, float]:
+    result, peak, _ = run_child([sys.executable, __file__, "--child", json.dumps(spec)])
+    return result, peak
+
+
+def seam_crops(height: int, width: int, tiles_y: list[int], tiles_x: list[int]) -> tuple[
+        list[list[int]], list[list[int]]]:
+    """Reference crops around three tile-seam crossings (with context) and the compared region of each."""
+    crops, regions = [], []
+    picks = [(tiles_y[min(i, len(tiles_y) - 1)], tiles_x[min(i, len(tiles_x) - 1)]) for i in (1, 2, 3)]
+    for ty, tx in picks:
+        cy, cx = ty + 16, tx + 16  # inside the overlap where the two tiles blend
+        y0, x0 = max(0, (cy - 96 - CONTEXT) // 8 * 8), max(0, (cx - 96 - CONTEXT) // 8 * 8)
+        y1, x1 = min(height, cy + 96 + CONTEXT), min(width, cx + 96 + CONTEXT)
+        crops.append([y0, x0, y1, x1])
+        regions.append([cy - 96 - y0, cx - 96 - x0, cy - 96, cx - 96])  # in crop, in photo
+    return crops, regions
+
+
+def crop_diff(output: np.ndarray, reference: np.ndarray, regions: list[list[int]]) -> float:
+    return max(float(np.abs(output[py:py + 192, px:px + 192] - reference[i][ry:ry + 192, rx:rx + 192]).max())
+               for i, (ry, rx, py, px) in enumerate(regions))
+
+
+def measure(sizes: list[float], paths: list[str], repeats: int, folder: Path) -> list[dict]:
+    rows = []
+    for mp in sizes:
+        h, w = SIZES[mp]
+        runs: dict[str, list] = {}
+        for _ in range(repeats):  # paths interleaved, so a change in load hits all of them
+            for name in paths:
+                if name in ("whole", "bf16") and mp > WHOLE_LIMIT_MP:
+                    continue
+                spec = dict(h=h, w=w, checkpoint=str(EMBEDDED), out=str(folder / f"{name}_{mp}.npy"), **PATHS[name])
+                runs.setdefault(name, []).append(in_child(spec))
+                console.print(f"{mp} MP {name}: {runs[name][-1][0]['seconds'] / (h * w / 1e6):.2f} s/MP")
+        whole = folder / f"whole_{mp}.npy"
+        reference = np.load(whole) if whole.exists() and "whole" in runs else None
+        crops, regions = seam_crops(h, w, *_starts(h, w)) if mp >= 1 else ([], [])
+        crop_ref = None
+        if crops:
+            in_child(dict(h=h, w=w, checkpoint=str(EMBEDDED), out=str(folder / f"crops_{mp}.npy"), crops=crops))
+            crop_ref = list(np.load(folder / f"crops_{mp}.npy", allow_pickle=True))
+        for name, results in runs.items():
+            out = np.load(folder / f"{name}_{mp}.npy")
+            if reference is not None:
+                diff, against = float(np.abs(out - reference).max()), "whole image"
+            elif crop_ref is not None:
+                diff, against = crop_diff(out, crop_ref, regions), "seam crops with 160 px context"
+            else:
+                diff, against = None, ""
+            secs = [r["seconds"] for r, _ in results]
+            rows.append(dict(megapixels=mp, size=f"{w}x{h}", path=name, s_per_mp=statistics.median(secs) / (h * w / 1e6),
+                             runs=len(secs), peak_rss_gb=max(p for _, p in results), max_abs_diff=diff,
+                             diff_against=against, tiles=results[0][0]["tiles"], tile=results[0][0]["tile"],
+                             batch=results[0][0]["batch"]))
+        if reference is not None and crop_ref is not None:
+            console.print(f"{mp} MP: the seam-crop reference differs from the whole image by "
+                          f"{crop_diff(reference, crop_ref, regions):.2e} (the 12 MP proxy's own error)")
+    return rows
+
+
+def _starts(h: int, w: int) -> tuple[list[int], list[int]]:
+    """Tile starts of the default (memory-sized) plan of the embedded model on an h x w photo."""
+    from tools.swinir.inference import plan_for
+    from tools.swinir.loading import infer_config, read_state_dict
+    from tools.swinir.model import SwinIR
+
+    model = SwinIR(**infer_config(read_state_dict(EMBEDDED)), init_weights=False)
+    plan, _ = plan_for(model, (h, w, 3))
+    return list(plan.ys), list(plan.xs)
+
+
+def cli_rows(sizes: list[str], folder: Path, repeats: int) -> list[dict]:
+    """SwinIR-M-size random weights end to end through ``restore-agent denoise``, against the in-process whole run."""
     import torch
+    from PIL import Image
 
-    model.set_attention(mode)
-    reset_peak()
-    before = rss_bytes()
-    with torch.inference_mode():
-        start, cpu_start = time.perf_counter(), time.process_time()
-        out = model(x)
-        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-    return out, seconds, cpu, peak_rss_bytes() - before
+    from tools.swinir.inference import denoise_array
+    from tools.swinir.model import SwinIR
+
+    torch.manual_seed(0)
+    model = SwinIR(**SWINIR_M, img_size=128).eval()
+    checkpoint = folder / "swinir_m_random.pth"
+    torch.save({"params": model.state_dict()}, checkpoint)
+    script = Path(sys.executable).with_name("restore-agent")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "agent"]
+    rows = []
+    for size in sizes:
+        w, h = map(int, size.split("x"))
+        photo = folder / f"photo_{size}.png"
+        Image.fromarray(noisy_photo(h, w)).save(photo)
+        walls, peaks, seconds = [], [], []
+        for i in range(repeats):
+            out = folder / f"out_{size}_{i}.png"
+            result, peak, wall = run_child([*command, "denoise", str(photo), "-o", str(out), "--weights",
+                                            str(checkpoint), "--json", "--force"])
+            walls.append(wall), peaks.append(peak), seconds.append(result["seconds"])
+            console.print(f"SwinIR-M {size} via the CLI: {wall:.1f} s end to end ({result['seconds']:.1f} s denoising)")
+        with torch.inference_mode():
+            reference = denoise_array(model, np.asarray(Image.open(photo).convert("RGB")), tile=0)
+        diff = int(np.abs(np.asarray(Image.open(out), dtype=np.int16) - reference).max())
+        mp = w * h / 1e6
+        rows.append(dict(size=size, megapixels=mp, end_to_end_s_per_mp=statistics.median(walls) / mp,
+                         denoise_s_per_mp=statistics.median(seconds) / mp, peak_rss_gb=max(peaks),
+                         max_abs_diff_uint8=diff, tiles=result["tiles"], runs=repeats))
+    return rows
 
 
-def profile(model, x, mode: str, console: Console) -> None:
-    """Where the time goes in one forward pass (top operators by CPU time)."""
+def profile(console: Console) -> None:
+    """Where the time goes in one whole-image pass of the embedded model at 0.25 MP (top operators)."""
     import torch
     from torch.profiler import ProfilerActivity
     from torch.profiler import profile as torch_profile
 
-    model.set_attention(mode)
-    with torch.inference_mode(), torch_profile(activities=[ProfilerActivity.CPU]) as prof:
-        model(x)
-    console.print(f"[bold]{mode}[/] top operators:")
+    from tools.swinir import load_swinir
+    from tools.swinir.inference import denoise_float
+
+    model, pixels = load_swinir(EMBEDDED), noisy_photo(*SIZES[0.25])
+    denoise_float(model, pixels[:64, :64])
+    with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+        denoise_float(model, pixels, tile=0)
     print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15), flush=True)
 
 
-def main() -> None:
-    from tools.swinir.runtime import configure_process, use_heap_allocator
+def machine() -> dict:
+    flags = next((line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")), "")
+    name = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")), platform.processor())
+    return dict(cpu=name, cpus=os.cpu_count(), avx512=" avx512f" in flags,
+                native_bf16=any(f in flags.split() for f in ("avx512_bf16", "amx_bf16")), load_average=os.getloadavg())
 
-    configure_process()  # before torch starts, as the CLI does
+
+def table(rows: list[dict], cli: list[dict]) -> None:
+    t = Table(title=f"SwinIR embedded model: seconds per megapixel by path ({machine()['cpu']}, "
+                    f"load {os.getloadavg()[0]:.1f})")
+    for col in ("photo", "path", "s/MP", "peak RSS GB", "max |diff| to whole fp32", "tiles", "tile", "batch"):
+        t.add_column(col, justify="right")
+    for r in rows:
+        ok = r["megapixels"] < 12 or (r["s_per_mp"] <= TARGET_S_PER_MP and r["peak_rss_gb"] < TARGET_RSS_GB)
+        diff = "" if r["max_abs_diff"] is None else f"{r['max_abs_diff']:.1e}"
+        t.add_row(f"{r['megapixels']:g} MP", r["path"], f"[{'green' if ok else 'red'}]{r['s_per_mp']:.2f}[/]",
+                  f"{r['peak_rss_gb']:.2f}", diff, str(r["tiles"]), "x".join(map(str, r["tile"])), str(r["batch"]))
+    if rows:
+        console.print(t)
+    if cli:
+        c = Table(title="SwinIR-M-size weights end to end through restore-agent denoise")
+        for col in ("photo", "s/MP end to end", "s/MP denoising", "peak RSS GB", "max |diff| (uint8)", "tiles"):
+            c.add_column(col, justify="right")
+        for r in cli:
+            ok = r["end_to_end_s_per_mp"] <= TARGET_CLI_S_PER_MP
+            c.add_row(r["size"], f"[{'green' if ok else 'red'}]{r['end_to_end_s_per_mp']:.0f}[/]",
+                      f"{r['denoise_s_per_mp']:.0f}", f"{r['peak_rss_gb']:.2f}", str(r["max_abs_diff_uint8"]),
+                      str(r["tiles"]))
+        console.print(c)
+    console.print(f"targets: 12 MP <= {TARGET_S_PER_MP} s/MP on an idle 2-core machine, peak RSS < {TARGET_RSS_GB} GB, "
+                  f"|diff| <= {TARGET_DIFF:g}; SwinIR-M end to end <= {TARGET_CLI_S_PER_MP:g} s/MP")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=float, nargs="+", default=[0.25, 1.0, 12.0], choices=sorted(SIZES))
+    parser.add_argument("--paths", nargs="+", default=["tiled", "tiles256", "whole"], choices=list(PATHS))
+    parser.add_argument("--repeats", type=int, default=1, help="runs per path and size (median kept)")
+    parser.add_argument("--cli", action="store_true", help="SwinIR-M end to end through restore-agent denoise")
+    parser.add_argument("--cli-sizes", nargs="+", default=["384x256", "640x480"])
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(json.loads(args.child))))
+        return
+    from tools.swinir.runtime import configure_process
+
+    configure_process()
+    if args.profile:
+        profile(console)
+        return
     import torch
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", choices=sorted(CONFIGS), default="m")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[256, 500])
-    parser.add_argument("--repeats", type=int, default=1, help="timed runs per mode and size (best is kept)")
-    parser.add_argument("--profile", action="store_true", help="also profile both modes at the first size")
-    args = parser.parse_args()
-
-    threads = torch.get_num_threads()
-    console = Console(width=140)
-    model = make_model(args.config)
-    runs = {"plain": ("reference", False), "reference": ("reference", True), "fast": ("fast", True)}
-    for mode in ("reference", "fast"):  # warm-up: first-call allocations and kernel selection
-        timed(model, make_input(32), mode)
-    rows = []
-    for size in args.sizes:
-        x = make_input(size)
-        best = {}
-        for _ in range(args.repeats):
-            for name, (mode, heap) in runs.items():
-                use_heap_allocator(heap)
-                run = timed(model, x, mode)
-                if name not in best or run[1] < best[name][1]:
-                    best[name] = run
-        mp = size * size / 1e6
-        plain, ref, fast = best["plain"], best["reference"], best["fast"]
-        rows.append(dict(size=size, megapixels=mp, plain_reference_s_per_mp=plain[1] / mp,
-                         ratio_vs_plain=plain[1] / fast[1],
-                         reference_s_per_mp=ref[1] / mp, fast_s_per_mp=fast[1] / mp, ratio=ref[1] / fast[1],
-                         reference_cpu_s_per_mp=ref[2] / mp, fast_cpu_s_per_mp=fast[2] / mp, cpu_ratio=ref[2] / fast[2],
-                         reference_peak_mb=ref[3] / 2**20, fast_peak_mb=fast[3] / 2**20,
-                         max_abs_diff=float((ref[0] - fast[0]).abs().max())))
-        console.print(f"{size}x{size} done: {rows[-1]['ratio_vs_plain']:.2f}x vs plain reference, "
-                      f"{rows[-1]['ratio']:.2f}x vs reference with the same allocator")
-    if args.profile:
-        x = make_input(args.sizes[0])
-        for mode in ("fast", "reference"):
-            profile(model, x, mode, console)
-
-    table = Table(title=f"SwinIR {args.config.upper()}: fast path vs per-window reference "
-                        f"({threads} threads, {model.num_params / 1e6:.1f} M params)")
-    for column in ("input", "plain ref s/MP", "ref s/MP", "fast s/MP", "ratio vs plain", "ratio vs ref",
-                   "ref CPU s/MP", "fast CPU s/MP", "CPU ratio", "ref peak MB", "fast peak MB", "max |diff|"):
-        table.add_column(column, justify="right")
-    for r in rows:
-        ok = r["ratio_vs_plain"] >= TARGET_RATIO and r["max_abs_diff"] <= TARGET_DIFF
-        table.add_row(f"{r['size']}x{r['size']}", f"{r['plain_reference_s_per_mp']:.0f}",
-                      f"{r['reference_s_per_mp']:.0f}", f"{r['fast_s_per_mp']:.0f}",
-                      f"[{'green' if ok else 'red'}]{r['ratio_vs_plain']:.2f}x[/]", f"{r['ratio']:.2f}x",
-                      f"{r['reference_cpu_s_per_mp']:.0f}",
-                      f"{r['fast_cpu_s_per_mp']:.0f}", f"{r['cpu_ratio']:.2f}x", f"{r['reference_peak_mb']:.0f}",
-                      f"{r['fast_peak_mb']:.0f}", f"{r['max_abs_diff']:.2e}")
-    console.print(table)
-    console.print(f"plain ref = per-window reference with glibc's default allocator; ref = the same with the heap "
-                  f"allocator of our inference path.\n"
-                  f"target: ratio vs plain >= {TARGET_RATIO}x at max |diff| <= {TARGET_DIFF:g}; best of {args.repeats} "
-                  f"run(s), interleaved; peak = RSS growth during the pass; load average {os.getloadavg()[0]:.1f}")
+    before = os.getloadavg()
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.cli:
+            rows, cli = [], cli_rows(args.cli_sizes, Path(tmp), args.repeats)
+        else:
+            rows, cli = measure(args.sizes, args.paths, args.repeats, Path(tmp)), []
+    table(rows, cli)
+    old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    data = dict(old if isinstance(old.get("paths"), list) else {}, machine={**machine(), "load_average_before": before},
+                threads=torch.get_num_threads(), torch=torch.__version__,
+                targets=dict(s_per_mp_12mp=TARGET_S_PER_MP, peak_rss_gb=TARGET_RSS_GB, max_abs_diff=TARGET_DIFF,
+                             cli_s_per_mp=TARGET_CLI_S_PER_MP))
+    if rows:
+        data["paths"] = rows
+    if cli:
+        data["cli"] = cli
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(dict(
-        config=args.config, model=CONFIGS[args.config], threads=threads, cpus=os.cpu_count(),
-        load_average=os.getloadavg(), torch=torch.__version__, machine=platform.machine(),
-        target_ratio=TARGET_RATIO, target_max_abs_diff=TARGET_DIFF, rows=rows), indent=2) + "\n")
+    RESULTS.write_text(json.dumps(data, indent=2) + "\n")
     console.print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 

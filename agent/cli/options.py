@@ -7,15 +7,12 @@ import inspect
 import math
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import typer
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
-from agent.core.backends import DEFAULT_TIMEOUT_S, MAX_TIMEOUT_S, MIN_TIMEOUT_S
-
-if TYPE_CHECKING:
-    from agent.core.backends import LLMSettings
+from agent.core.backends import DEFAULT_TIMEOUT_S, MAX_TIMEOUT_S, MIN_TIMEOUT_S, LLMSettings
 
 MAX_INT = 2**31 - 1  # no count, size or seed on the command line needs more
 
@@ -108,8 +105,6 @@ def with_llm_settings(command: Callable[..., None]) -> Callable[..., None]:
 def llm_settings(llm: str | None = None, model: str | None = None, base_url: str | None = None,
                  timeout: float | None = None, no_fallback: bool = False, no_stream: bool = False) -> LLMSettings:
     """Settings from the flags and the environment (bad values: one-line error)."""
-    from agent.core.backends import LLMSettings
-
     return LLMSettings.resolve(llm, model, base_url, timeout, fallback=not no_fallback, stream=not no_stream)
 
 

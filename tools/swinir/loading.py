@@ -12,6 +12,16 @@ SR_KEYS = ("conv_before_upsample", "upsample.", "conv_up1", "conv_hr")
 BLOCK_KEY = re.compile(r"^layers\.(\d+)\.residual_group\.blocks\.(\d+)\.")
 
 
+def _torch_load(path: Path):
+    """``torch.load`` on the CPU, memory-mapped where the file's format allows (pages are read as used)."""
+    import torch
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except RuntimeError:  # the legacy (non-zip) format cannot be memory-mapped
+        return torch.load(path, map_location="cpu", weights_only=True)
+
+
 def read_state_dict(source: str | Path | dict) -> dict[str, Any]:
     """The state dict of a checkpoint file or object: ``{'params': sd}``, ``{'params_ema': sd}`` or bare."""
     import torch
@@ -23,7 +33,7 @@ def read_state_dict(source: str | Path | dict) -> dict[str, Any]:
         if not path.is_file():
             raise UserError(f"no such checkpoint file: {path}")
         try:
-            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+            ckpt = _torch_load(path)
         except Exception as exc:  # torch raises many types for corrupt or foreign files
             raise UserError(f"not a readable PyTorch checkpoint ({type(exc).__name__}): {path}") from None
     if not isinstance(ckpt, dict):
@@ -75,17 +85,21 @@ def infer_config(sd: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_swinir(source: str | Path | dict):
-    """A SwinIR denoiser in eval mode from an official or project checkpoint (path or state dict)."""
+    """A SwinIR denoiser in eval mode from an official or project checkpoint (path or state dict).
+
+    The network skips its random initialisation (seconds for SwinIR-M) and takes the checkpoint's tensors as
+    they are, without copying them.
+    """
     import torch
 
     from tools.swinir.model import SwinIR
 
     sd = read_state_dict(source)
     config = infer_config(sd)
-    model = SwinIR(**config)
+    model = SwinIR(**config, init_weights=False)
     sd = {k: v.float() if torch.is_floating_point(v) else v for k, v in sd.items()}
     try:
-        model.load_state_dict(sd, strict=True)
+        model.load_state_dict(sd, strict=True, assign=True)
     except RuntimeError as exc:
         first_line = str(exc).splitlines()[1] if len(str(exc).splitlines()) > 1 else str(exc)
         raise UserError(f"checkpoint does not match the SwinIR layout: {first_line.strip()}") from None

@@ -39,8 +39,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tools.swinir.fused import conv_add, linear, linear_add, linear_gelu
-from tools.swinir.windows import (cached_shift_mask, relative_position_index, reorder, shift_window_mask,
-                                  window_partition, window_reverse)
+from tools.swinir.windows import cached_shift_mask, relative_position_index, reorder, window_partition, window_reverse
 
 ATTENTION_MODES = ("fast", "reference")
 RGB_MEAN = (0.4488, 0.4371, 0.4040)
@@ -128,7 +127,7 @@ class SwinTransformerBlock(nn.Module):
         self.mlp = Mlp(dim, int(dim * mlp_ratio))
         # Kept for state-dict compatibility with the official code (which precomputes the mask for
         # its training size); masks for the actual input size are computed here on demand.
-        mask = shift_window_mask(img_size, img_size, window_size, shift_size) if shift_size else None
+        mask = cached_shift_mask(img_size, img_size, window_size, shift_size).clone() if shift_size else None
         self.register_buffer("attn_mask", mask)
 
     def attend_reference(self, x: torch.Tensor) -> torch.Tensor:
@@ -280,7 +279,7 @@ class SwinIR(nn.Module):
 
     def __init__(self, in_chans: int = 3, embed_dim: int = 180, depths: tuple[int, ...] = (6,) * 6,
                  num_heads: tuple[int, ...] = (6,) * 6, window_size: int = 8, mlp_ratio: float = 2.0,
-                 img_size: int = 128, resi_connection: str = "1conv") -> None:
+                 img_size: int = 128, resi_connection: str = "1conv", init_weights: bool = True) -> None:
         super().__init__()
         self.config = dict(in_chans=in_chans, embed_dim=embed_dim, depths=tuple(depths),
                            num_heads=tuple(num_heads), window_size=window_size, mlp_ratio=mlp_ratio,
@@ -296,7 +295,8 @@ class SwinIR(nn.Module):
         self.norm = nn.LayerNorm(embed_dim)
         self.conv_after_body = make_body_conv(embed_dim, resi_connection)
         self.conv_last = nn.Conv2d(embed_dim, in_chans, 3, 1, 1)
-        self.apply(self._init_weights)
+        if init_weights:  # skipped when a checkpoint's tensors replace them anyway
+            self.apply(self._init_weights)
 
     @staticmethod
     def _init_weights(m: nn.Module) -> None:
