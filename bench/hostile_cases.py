@@ -214,7 +214,8 @@ def option_cases(photo: Path, out: Path) -> list[Case]:
         expect = "any" if value == "0" else "error"
         cases.append(Case("options", f"{command} {flag} {value!r}", [*commands[command, flag], flag, value], expect))
     cases += [
-        Case("options", "denoise --overlap 300 (tile 256)", ["denoise", str(photo), "-o", "{out}/d.png", "--overlap", "300"]),
+        Case("options", "denoise --overlap 300 (tile 256)", ["denoise", str(photo), "-o", "{out}/d.png", "--tile", "256",
+                                                             "--overlap", "300"]),
         Case("options", "denoise --tile 8", ["denoise", str(photo), "-o", "{out}/d.png", "--tile", "8"]),
         Case("options", "demo --noise (renamed)", ["demo", "--image", str(photo), "--noise", "15", "-o", "{out}/demo"]),
         Case("options", "report --noise (renamed)", ["report", "--noise", "15", "-o", "{out}/r.md"]),
@@ -276,8 +277,9 @@ def output_cases(photo: Path, work: Path) -> list[Case]:
     for name in ("proc", "existing", "loop", "long-name", "folder", "no-dir"):
         cases.append(Case("outputs", f"report -o {name}", ["report", "-o", md[name]]))
         cases.append(Case("outputs", f"chat --transcript {name}", ["chat", "--transcript", md[name]], stdin=""))
-        if name != "folder":  # demo writes into a folder: an empty one is fine
-            cases.append(Case("outputs", f"demo -o {name}", ["demo", "--image", str(photo), "-o", png[name]]))
+        if name != "folder":  # demo writes into a folder: an empty one is fine, and it makes a missing one
+            cases.append(Case("outputs", f"demo -o {name}", ["demo", "--image", str(photo), "-o", png[name]],
+                              "any" if name == "no-dir" else "error"))
     return cases
 
 

@@ -142,11 +142,14 @@ def test_transcript_and_denoise_output_are_not_overwritten_without_force(weights
     refused = chat(weights_env, tmp_path, ["/records"], "--transcript", str(transcript))
     assert refused.returncode == 2 and "output exists" in refused.stderr and "--force" in refused.stderr
     assert transcript.read_text() == "an earlier conversation\n"
-    result = chat(weights_env, tmp_path, [f"/denoise {photo} -o {existing}", f"/denoise {photo} -o {existing} --force"],
-                  "--transcript", str(transcript), "--force")
+    fresh = tmp_path / "fresh.md"
+    result = chat(weights_env, tmp_path, [f"/denoise {photo} -o {existing}", f"/denoise {photo} -o {existing} --force",
+                                          f"/denoise {photo}", f"/denoise {photo}"], "--transcript", str(fresh))
     assert result.returncode == 0, result.stderr
-    assert result.stderr.splitlines()[0] == f"error: output exists: {existing} (use --force to replace it)"
-    assert existing.read_bytes() != b"earlier output" and "/denoise" in transcript.read_text()
+    assert result.stderr.splitlines() == [f"error: output exists: {existing} (use --force to replace it)"]
+    assert existing.read_bytes() != b"earlier output" and "/denoise" in fresh.read_text()
+    # a name the chat picks itself is never refused: the second run gets a fresh one
+    assert (tmp_path / "photo.denoised.png").is_file() and (tmp_path / "photo.denoised-2.png").is_file()
 
 
 def _numbers_out(text: str) -> str:

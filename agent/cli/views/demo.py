@@ -16,10 +16,10 @@ STAGE_STYLE = {"input": "cyan", "analyzer": "magenta", "records": "magenta", "mo
 MIN_STAGE_WIDTH = 30  # narrower terminals get the stages stacked top to bottom
 
 
-def stage_panel(stage: Stage) -> Panel:
+def stage_panel(stage: Stage, expand: bool = True) -> Panel:
     subtitle = None if stage.seconds is None else f"{stage.seconds:.2f} s"
     return Panel("\n".join(stage.lines), title=f"[bold]{stage.title}[/]", subtitle=subtitle,
-                 border_style=STAGE_STYLE.get(stage.kind, "white"))
+                 border_style=STAGE_STYLE.get(stage.kind, "white"), expand=expand)
 
 
 def workflow_view(stages: Sequence[Stage], width: int) -> Table | Group:
@@ -27,14 +27,14 @@ def workflow_view(stages: Sequence[Stage], width: int) -> Table | Group:
     if width < MIN_STAGE_WIDTH * len(stages):
         parts: list = []
         for index, stage in enumerate(stages):
-            parts += (["  [bold]|\n  v[/]"] if index else []) + [stage_panel(stage)]
+            parts += (["  [bold]↓[/]"] if index else []) + [stage_panel(stage, expand=False)]
         return Group(*parts)
     row = Table.grid(padding=(0, 1), expand=True)
     cells: list = []
     for index, stage in enumerate(stages):
         if index:
             row.add_column(justify="center", vertical="middle", width=2)
-            cells.append("[bold]->[/]")
+            cells.append("[bold]→[/]")
         row.add_column(ratio=1)
         cells.append(stage_panel(stage))
     row.add_row(*cells)
