@@ -45,21 +45,31 @@ def _known(quoted: str, figures: list[float]) -> bool:
     return any(f"{figure:.{digits}f}" == quoted for figure in figures)
 
 
-def _quoted(line: str) -> list[str]:
-    """The PSNR, SSIM and noise-estimate figures a line quotes."""
-    found = [a or b for a, b in DB.findall(line)]
-    if "SSIM" in line:
-        found += re.findall(r"(?<![\d.])0\.\d{3,4}(?!\d)", line)
-    found += [number for pair in NOISE.findall(line) for number in pair]
-    if TABLE_ROW.match(line):
-        found += re.findall(rf"(?<![\w.]){NUMBER}", line)
+def _quoted(text: str) -> list[str]:
+    """The PSNR, SSIM and noise-estimate figures a paragraph, a table row or a line of output quotes."""
+    found = [a or b for a, b in DB.findall(text)]
+    if "SSIM" in text:
+        found += re.findall(r"(?<![\d.])0\.\d{3,4}(?!\d)", text)
+    found += [number for pair in NOISE.findall(text) for number in pair]
+    if TABLE_ROW.match(text):
+        found += re.findall(rf"(?<![\w.]){NUMBER}", text)
     return found
 
 
+def _pieces(page: Path) -> Iterator[str]:
+    """Prose paragraphs joined into one line each (a figure may sit across a line break); other lines as they are."""
+    for block in page.read_text(encoding="utf-8").split("\n\n"):
+        lines = block.splitlines()
+        if any(line.startswith(("|", "```", "│", "┃", "╭", "$")) or "  " in line.strip() for line in lines):
+            yield from lines
+        else:
+            yield " ".join(block.split())
+
+
 def test_every_quoted_figure_is_a_benchmark_figure(figures: list[float]) -> None:
-    stale = [(page.name, number, line.strip()[:90]) for page in PAGES
-             for line in page.read_text(encoding="utf-8").splitlines() for number in _quoted(line)
-             if not _known(number, figures)]
+    quoted = [(page.name, number, piece[:90]) for page in PAGES for piece in _pieces(page) for number in _quoted(piece)]
+    assert len(quoted) > 30, "the pages quote the benchmarks' figures"
+    stale = [found for found in quoted if not _known(found[1], figures)]
     assert not stale, f"figures not in bench/results/*.json: {stale}"
 
 

@@ -15,7 +15,7 @@ from PIL import Image
 from agent.core.loop import ask
 from agent.core.tool_calls import MALFORMED, MALFORMED_LIMIT
 from tests.openai_server import Step, call, scripted_server, text
-from tests.test_agent_openai import GOOD_ANSWER, QUESTION, settings
+from tests.test_agent_openai import GOOD_ANSWER, settings
 from tools.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
