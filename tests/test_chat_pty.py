@@ -168,3 +168,21 @@ def test_a_long_streamed_answer_leaves_one_copy_in_the_scrollback(rows: int, tmp
         copies = [line for line in seen if f"marker-{n:02d}:" in line]
         assert len(copies) == 1, (n, copies)
     assert any("marker-01:" in line for line in seen[:-rows]), "the start of the answer is in the scrollback"
+
+
+def test_ctrl_c_during_ask_stops_the_tool_thread_too(big_photo: Path, weights_env: dict, tmp_path: Path) -> None:
+    """In `ask` the denoise runs in LangChain's tool thread, which Ctrl-C does not reach: it must stop all the same,
+    rather than finish and write its output before the command exits."""
+    photo = tmp_path / big_photo.name
+    photo.write_bytes(big_photo.read_bytes())
+    child = pexpect.spawn(sys.executable, ["-m", "agent", "ask", f"please clean {photo.name}", "--image", photo.name],
+                          cwd=str(tmp_path), env={**weights_env, "TERM": "xterm-256color"}, dimensions=(24, COLUMNS),
+                          encoding="utf-8", timeout=240)
+    child.expect(r"\d+/\d+ tiles")
+    started = time.monotonic()
+    child.sendintr()
+    child.expect(pexpect.EOF, timeout=30)
+    child.close()
+    assert time.monotonic() - started < 2.0 and child.exitstatus == 130
+    time.sleep(2.0)
+    assert _leftovers(tmp_path, photo) == []

@@ -80,7 +80,10 @@ class WindowAttention(nn.Module):
         """``qkv(x)`` of (windows, N, 3C) -> q, k, v of shape (windows, heads, N, C / heads)."""
         b, n, _ = qkv.shape
         qkv = qkv.view(b, n, 3, self.num_heads, self.dim // self.num_heads).permute(2, 0, 3, 1, 4)
-        return qkv[0], qkv[1], qkv[2]
+        if torch.is_grad_enabled():  # one copy to contiguous heads, and one gradient buffer for all three
+            qkv = qkv.contiguous()
+        q, k, v = qkv.unbind(0)
+        return q, k, v
 
     def merge_heads(self, out: torch.Tensor) -> torch.Tensor:
         """(windows, heads, N, C / heads) -> (windows, N, C), before the output projection."""
@@ -152,14 +155,19 @@ class SwinTransformerBlock(nn.Module):
         (h, w), ws, shift, attn = x_size, self.window_size, self.shift_size, self.attn
         q, k, v = attn.split_heads(linear(x.view(-1, ws * ws, c), attn.qkv))
         bias = attn.relative_position_bias().to(q.dtype).unsqueeze(0)
-        if shift and torch.is_grad_enabled():
+        if torch.is_grad_enabled():
             # Training: one full (windows, heads, N, N) mask; small at training patch sizes.
-            full = cached_shift_mask(h, w, ws, shift).to(x.device, q.dtype).unsqueeze(1).repeat(b, 1, 1, 1)
-            out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias + full)
+            mask = bias + cached_shift_mask(h, w, ws, shift).to(x.device, q.dtype).unsqueeze(1) if shift else bias
+            if bias.requires_grad:  # PyTorch's fused kernel has no gradient for the mask: plain operations
+                scores = torch.matmul(q * attn.scale, k.transpose(-2, -1))
+                scores = (scores.unflatten(0, (b, -1)) + mask).flatten(0, 1)
+                out = torch.matmul(scores.softmax(dim=-1), v)
+            else:
+                out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask.repeat(b, 1, 1, 1) if shift else mask)
         else:
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
         if shift and not torch.is_grad_enabled():
-            # Only the last window row and column mix unrelated regions; recompute them masked.
+            # Inference: only the last window row and column mix unrelated regions; recompute them masked.
             grid = (b, h // ws, w // ws)
             q, k, v, out = (t.unflatten(0, grid) for t in (q, k, v, out))
             m = cached_shift_mask(2 * ws, 2 * ws, ws, shift).to(x.device, q.dtype)

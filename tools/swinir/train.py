@@ -21,6 +21,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+if __name__ == "__main__":  # an entry point: process settings before torch starts (tools.swinir.runtime)
+    from tools.swinir.runtime import configure_process
+
+    configure_process()
 import torch
 import typer
 from PIL import Image
@@ -51,6 +56,8 @@ class TrainConfig:
     warmup: int = 300
     cycle_start: int = 0  # step where the current warm-up + cosine cycle began (a warm restart moves it)
     freeze_position_bias: bool = False  # keeps the bias tables fixed, so attention runs in the fused kernel
+    precision: str = "fp32"  # or "bf16": forward and loss in bfloat16 autocast (fast on GPUs and bf16 CPUs)
+    compile: bool = False  # torch.compile the network (minutes of compiling first, then faster steps)
     clip: float = 0.5
     loss: str = "charbonnier"  # or "l2"
     charbonnier_eps: float = 1e-3
@@ -108,6 +115,7 @@ def learning_rate(cfg: TrainConfig, step: int) -> float:
 
 
 LOSSES = ("charbonnier", "l2")
+PRECISIONS = ("fp32", "bf16")
 
 
 def training_loss(cfg: TrainConfig, out: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
@@ -135,6 +143,9 @@ class Trainer:
             if name.endswith("relative_position_bias_table"):
                 param.requires_grad_(not cfg.freeze_position_bias)  # Adam skips parameters without a gradient
         self.opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
+        if cfg.precision not in PRECISIONS:
+            raise UserError(f"precision must be one of {', '.join(PRECISIONS)}, not {cfg.precision!r}")
+        self.forward = torch.compile(self.model) if cfg.compile else self.model
         self.rng = np.random.default_rng(cfg.seed)
         self.noise_gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
         self.step = 0
@@ -164,6 +175,11 @@ class Trainer:
             sigma = self.cfg.sigma + u * (self.cfg.sigma_max - self.cfg.sigma)
         return clean + torch.randn(clean.shape, generator=self.noise_gen, device=self.device) * sigma / 255.0
 
+    def autocast(self):
+        """bfloat16 autocast when the run asks for it (the weights and the optimizer stay float32)."""
+        enabled = self.cfg.precision == "bf16"
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=enabled)
+
     def validate(self) -> float:
         self.model.eval()
         with torch.no_grad():
@@ -175,8 +191,9 @@ class Trainer:
         for group in self.opt.param_groups:
             group["lr"] = learning_rate(self.cfg, self.step)
         clean = to_tensor(self.sampler.batch(self.cfg.batch), self.device)
-        out = self.model(self.noisy(clean))
-        loss = training_loss(self.cfg, out, clean)
+        with self.autocast():
+            out = self.forward(self.noisy(clean))
+            loss = training_loss(self.cfg, out.float(), clean)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.clip)
@@ -222,16 +239,23 @@ class Trainer:
         start, last_save = time.monotonic(), time.monotonic()
         stop_at = min(self.cfg.steps, self.step + max_steps) if max_steps else self.cfg.steps
         losses: list[float] = []
+        pace = [0.0, 0]  # seconds in training steps and steps since the last log record
         columns = (TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("loss {task.fields[loss]:.4f}  val {task.fields[val]:.2f} dB"), TimeRemainingColumn())
         with Progress(*columns, console=console, transient=False) as bar:
             task = bar.add_task("train", total=self.cfg.steps, completed=self.step, loss=float("nan"), val=float("nan"))
             while self.step < stop_at:
+                began = time.perf_counter()
                 losses.append(self.train_step())
+                pace[0], pace[1] = pace[0] + time.perf_counter() - began, pace[1] + 1
                 if self.step % self.cfg.val_every == 0 or self.step == stop_at:
                     val = self.validate()
+                    steps_per_s = pace[1] / max(pace[0], 1e-9)
                     self.log({"step": self.step, "loss": float(np.mean(losses)), "val_psnr": round(val, 3),
-                              "lr": learning_rate(self.cfg, self.step), "elapsed_s": round(time.monotonic() - start, 1)})
+                              "lr": learning_rate(self.cfg, self.step), "elapsed_s": round(time.monotonic() - start, 1),
+                              "steps_per_s": round(steps_per_s, 4),
+                              "pixels_per_s": round(steps_per_s * self.cfg.batch * self.cfg.patch**2)})
+                    pace = [0.0, 0]
                     bar.update(task, val=val)
                 bar.update(task, completed=self.step, loss=losses[-1])
                 if self.step % self.cfg.val_every == 0:
@@ -254,6 +278,8 @@ class ResumeChanges:
     batch: int | None = None
     loss: str | None = None
     freeze_position_bias: bool | None = None
+    precision: str | None = None
+    compile: bool | None = None
 
     def apply(self, cfg: TrainConfig, step: int) -> TrainConfig:
         if self.steps is not None:
@@ -268,6 +294,10 @@ class ResumeChanges:
             cfg.loss = self.loss
         if self.freeze_position_bias is not None:
             cfg.freeze_position_bias = self.freeze_position_bias
+        if self.precision is not None:
+            cfg.precision = self.precision
+        if self.compile is not None:
+            cfg.compile = self.compile
         return cfg
 
 
@@ -320,19 +350,25 @@ def train_command(
     patch: int = typer.Option(None, help="Patch size (default 64; on resume, changes it)."),
     batch: int = typer.Option(None, help="Patches per step (default 8; on resume, changes it)."),
     loss: str = typer.Option(None, help="charbonnier (default) or l2 (on resume, changes it)."),
+    precision: str = typer.Option(None, help="fp32 (default) or bf16 autocast (on resume, changes it)."),
+    compile_: bool = typer.Option(None, "--compile/--no-compile", help="torch.compile the network (on resume, "
+                                  "changes it)."),
     lr: float = typer.Option(1e-3),
 ) -> None:
     """Train (or resume) a small SwinIR denoiser."""
     configure_process()
     if loss is not None and loss not in LOSSES:
         raise UserError(f"--loss must be one of {', '.join(LOSSES)}, not {loss!r}")
+    if precision is not None and precision not in PRECISIONS:
+        raise UserError(f"--precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
     if threads:
         torch.set_num_threads(threads)
     cfg = TrainConfig(data=data, sigma=sigma, sigma_max=sigma_max, steps=steps or 20000, patch=patch or 64,
-                      batch=batch or 8, loss=loss or "charbonnier", lr=lr, freeze_position_bias=bool(freeze_position_bias))
+                      batch=batch or 8, loss=loss or "charbonnier", lr=lr, freeze_position_bias=bool(freeze_position_bias),
+                      precision=precision or "fp32", compile=bool(compile_))
     cfg.model.update(embed_dim=embed_dim, depths=(layers,) * blocks, num_heads=(6,) * blocks, img_size=cfg.patch)
     changes = ResumeChanges(steps=steps, restart_lr=restart_lr, patch=patch, batch=batch, loss=loss,
-                            freeze_position_bias=freeze_position_bias)
+                            freeze_position_bias=freeze_position_bias, precision=precision, compile=compile_)
     trainer = open_run(run, cfg, changes=changes)
     console.print(f"run {run}: step {trainer.step}/{trainer.cfg.steps} on {trainer.device}, "
                   f"{trainer.model.num_params / 1e6:.2f} M parameters")

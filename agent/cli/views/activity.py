@@ -14,10 +14,11 @@ callback also checks the ambient cancel token, so a cancelled turn stops at the 
 """
 from __future__ import annotations
 
+import signal
 import threading
 import time
-from collections.abc import Iterable, Mapping
-from contextlib import ExitStack
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from rich.progress import Progress, TaskID
 from rich.text import Text
 
 from agent.cli.views.progress import columns
-from tools.cancel import current, working
+from tools.cancel import CancelToken, current, working
 
 _HANDLER: ContextVar[BaseCallbackHandler | None] = ContextVar("restore_agent_turn_view", default=None)
 register_configure_hook(_HANDLER, inheritable=True)
@@ -85,12 +86,15 @@ class TurnView:
         self._live = Live(console=console, transient=True, refresh_per_second=8, get_renderable=self._render,
                           redirect_stdout=False, redirect_stderr=False) if self.enabled else None
         self._stack = ExitStack()
+        self.cancel = CancelToken()  # Ctrl-C cancels it: the work in LangChain's tool threads stops too
 
     def __enter__(self) -> TurnView:
         if self._live is not None:
             self._live.start()
             self._stack.callback(self._live.stop)
-        self._stack.enter_context(working(progress=self.progress, step=self.step))
+        self._stack.enter_context(working(token=self.cancel, progress=self.progress, step=self.step))
+        if threading.current_thread() is threading.main_thread():
+            self._stack.enter_context(_cancel_on_interrupt(self.cancel))
         reset = _HANDLER.set(_Handler(self))
         self._stack.callback(_HANDLER.reset, reset)
         return self
@@ -180,6 +184,26 @@ class TurnView:
         width = max(10, self.console.size.width - 1)
         lines = self.console.render_lines(Text(text.rstrip()), self.console.options.update_width(width), pad=False)
         return Text("\n".join("".join(segment.text for segment in line).rstrip() for line in lines[-rows:]))
+
+
+@contextmanager
+def _cancel_on_interrupt(token: CancelToken) -> Iterator[None]:
+    """Within this block, Ctrl-C also cancels ``token`` before it interrupts the main thread as usual, so a tool
+    running in another thread (which Ctrl-C does not reach) stops too instead of finishing and writing its file."""
+    previous = signal.getsignal(signal.SIGINT)
+
+    def interrupted(signum: int, frame: object) -> None:
+        token.cancel()
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class _Handler(BaseCallbackHandler):

@@ -54,7 +54,7 @@ def figures_table(result: DemoResult) -> Table:
 def render_demo(result: DemoResult, console: Console | None = None) -> None:
     console = console or Console()
     view = workflow_view(demo_stages(result), console.width - 4)
-    console.print(Panel(view, title="Workflow of this run", title_align="left"))
+    console.print(Panel(view, title="Workflow of this run", title_align="left", expand=isinstance(view, Table)))
     console.print(figures_table(result))
     for note in result.notes:
         console.print(f"note: {note}", highlight=False)
