@@ -28,13 +28,13 @@ def ask(
     settings: LLMSettings,
 ) -> None:
     """Answer a question about image restoration from the card's records only, with citations and links."""
-    from rich.console import Console
+    from agent.cli.views.console import terminal
 
     from agent.cli.views.turn import StreamView, fallback_notice, render_turn_notes, tool_table
     from agent.core.loop import ask as answer
 
     output_dir = opt.check_output_dir(output_dir)
-    console, err = Console(), Console(stderr=True)
+    console, err = terminal(), terminal(stderr=True)
     with StreamView(err if as_json else console) as view:
         reply = answer(question, card, image or (), settings, output_dir, on_token=view.token, overwrite=force)
     if reply.failure:

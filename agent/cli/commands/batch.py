@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 import typer
-from rich.console import Console
+from agent.cli.views.console import terminal
 
 from agent.cli import options as opt
 
@@ -58,5 +58,5 @@ def batch(
                                "megapixels": round(summary.megapixels, 4), "seconds": summary.seconds,
                                "manifest": str(plan.manifest), "report": written}))
     else:
-        print_summary(summary, Console(), written)
+        print_summary(summary, terminal(), written)
     raise typer.Exit(1 if summary.failed else 0)

@@ -25,7 +25,7 @@ def chat(
     settings: LLMSettings,
 ) -> None:
     """Chat about image restoration: questions, photos by path, /analyze, /denoise, /records, /card, /report, /help, /quit."""
-    from rich.console import Console
+    from agent.cli.views.console import terminal
 
     from agent.cli.repl import PROMPT, run_repl
     from agent.core.session import ChatSession
@@ -34,7 +34,7 @@ def chat(
     if transcript is not None:
         check_output_path(transcript, force=force)
     session = ChatSession(settings, card, opt.check_output_dir(output_dir), transcript, overwrite=force)
-    console, err = Console(), Console(stderr=True)
+    console, err = terminal(), terminal(stderr=True)
     interactive = sys.stdin.isatty()
     if interactive:
         console.print(f"restore-agent chat ({settings.backend}); /help lists the commands, Ctrl-D or /quit leaves.",

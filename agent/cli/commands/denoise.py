@@ -6,7 +6,7 @@ from enum import Enum
 from pathlib import Path
 
 import typer
-from rich.console import Console
+from agent.cli.views.console import terminal
 
 from agent.cli import options as opt
 from agent.cli.views.progress import progress_bar
@@ -43,7 +43,7 @@ def denoise(
     from tools.restore import analyze_photo, check_output
     from tools.swinir.service import denoise_file, keep_source_depth
 
-    err = Console(stderr=True)
+    err = terminal(stderr=True)
     with progress_bar("denoising tiles", enabled=not as_json) as update, keep_source_depth():
         result = denoise_file(input, output, noise_level=noise, weights=weights, tile=tile, overlap=overlap,
                               reference=reference, progress=update, ensemble=ensemble, overwrite=force,
@@ -56,4 +56,4 @@ def denoise(
         return
     from agent.cli.views.denoise import print_denoise
 
-    print_denoise(result, [], check, Console(), err, reference)  # the warnings are out already
+    print_denoise(result, [], check, terminal(), err, reference)  # the warnings are out already

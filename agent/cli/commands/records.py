@@ -19,8 +19,8 @@ def records(
         payload = {"card": loaded.source, "question": loaded.question, "records": [r.to_dict() for r in loaded.records]}
         typer.echo(json.dumps(payload, ensure_ascii=False))
         return
-    from rich.console import Console
+    from agent.cli.views.console import terminal
 
     from agent.cli.views.answer import records_table
 
-    Console().print(records_table(loaded.records, title=f"Records ({loaded.source} card)"))
+    terminal().print(records_table(loaded.records, title=f"Records ({loaded.source} card)"))

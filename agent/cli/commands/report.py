@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
+from agent.cli.views.console import terminal
 
 from agent.cli import options as opt
 from tools.errors import UserError
@@ -44,7 +44,7 @@ def report(
         made = create_report(job, settings, output, force, progress=update)
     state = "refused: the records do not cover this question" if made.answer["refused"] else \
         f"{len(made.answer['citations'])} record(s) cited"
-    Console().print(f"wrote {output}: {len(made.runs)} photo(s), {state}, {made.answer['backend']} backend, "
+    terminal().print(f"wrote {output}: {len(made.runs)} photo(s), {state}, {made.answer['backend']} backend, "
                     f"{made.seconds:.1f} s", highlight=False)
 
 
@@ -63,7 +63,7 @@ def _run_script(script: Path, settings, output: Path, force: bool) -> int:
 
         outcomes = run_jobs(jobs, settings, output, force, on_job)
         bar.update(task, completed=len(jobs))
-    out = Console()
+    out = terminal()
     out.print(outcomes_table(outcomes))
     out.print(f"{summary_line(outcomes)}; index: {Path(output) / INDEX}", highlight=False)
     return 0 if all(outcome.ok for outcome in outcomes) else 1

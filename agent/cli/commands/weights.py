@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
+from agent.cli.views.console import terminal
 from rich.table import Table
 
 from agent.cli.views.progress import progress_bar
@@ -35,7 +35,7 @@ def list_weights() -> None:
             status += ", default"
         where = str(entry.path) if entry.available else entry.file_name
         table.add_row(entry.id, status, where + (f" (from {source})" if source else ""))
-    console = Console()
+    console = terminal()
     console.print(table)
     console.print(f"Official files download from {registry.RELEASE_URL}; get one with "
                   "`restore-agent weights download ID` or `restore-agent weights install PATH`.", highlight=False)
@@ -50,7 +50,7 @@ def install(
     from tools.swinir import weights as registry
 
     entry = registry.install(path, entry_id)
-    Console().print(f"installed {entry.id} ({entry.color}, noise {entry.noise_level}) at {entry.path}", highlight=False)
+    terminal().print(f"installed {entry.id} ({entry.color}, noise {entry.noise_level}) at {entry.path}", highlight=False)
 
 
 @app.command("download")
@@ -60,4 +60,4 @@ def download(entry_id: str = typer.Argument(..., help="Weights id, e.g. swinir-m
 
     with progress_bar(f"downloading {entry_id}", transfer=True) as update:
         entry = registry.download(entry_id, progress=update)
-    Console().print(f"downloaded {entry.id} to {entry.path}", highlight=False)
+    terminal().print(f"downloaded {entry.id} to {entry.path}", highlight=False)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from rich.console import Console, Group
+from agent.cli.views.console import terminal
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
@@ -67,4 +68,4 @@ def analysis_markdown(analysis: Analysis, path: str) -> str:
 
 
 def render_analysis(analysis: Analysis, console: Console | None = None) -> None:
-    (console or Console()).print(analysis_view(analysis), highlight=False)
+    (console or terminal()).print(analysis_view(analysis), highlight=False)

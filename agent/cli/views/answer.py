@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from rich.console import Console
+from agent.cli.views.console import terminal
 from rich.markdown import Markdown
 from rich.table import Table
 
@@ -23,7 +24,7 @@ def references_table(references: Sequence[Mapping], title: str = "References") -
 
 def render_answer(response: Mapping, console: Console | None = None) -> None:
     """Print an ``ask`` response: the Markdown answer, the references table and any grounding removals."""
-    console = console or Console()
+    console = console or terminal()
     console.print(Markdown(response["answer"]))
     if response["references"]:
         console.print(references_table(response["references"]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.console import Console, Group
+from agent.cli.views.console import terminal
 from rich.panel import Panel
 from rich.table import Table
 
@@ -52,7 +53,7 @@ def figures_table(result: DemoResult) -> Table:
 
 
 def render_demo(result: DemoResult, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or terminal()
     view = workflow_view(demo_stages(result), console.width - 4)
     console.print(Panel(view, title="Workflow of this run", title_align="left", expand=isinstance(view, Table)))
     console.print(figures_table(result))

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
+from agent.cli.views.console import terminal
 from rich.progress import (BarColumn, DownloadColumn, Progress, ProgressColumn, SpinnerColumn, Task, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn, TransferSpeedColumn)
 from rich.text import Text
@@ -39,7 +40,7 @@ def columns(transfer: bool = False, remaining: bool = True) -> list[ProgressColu
 def new_progress(console: Console | None = None, enabled: bool = True, transfer: bool = False,
                  extra: tuple[ProgressColumn, ...] = ()) -> Progress:
     """A transient progress display on ``console`` (stderr by default), shown on a terminal only."""
-    console = console or Console(stderr=True)
+    console = console or terminal(stderr=True)
     return Progress(*columns(transfer)[:-2], *extra, *columns(transfer)[-2:], console=console, transient=True,
                     disable=not (enabled and console.is_terminal))
 
