@@ -148,3 +148,12 @@ def test_card_without_a_question_needs_one_on_the_command_line(tmp_path: Path) -
 
 def test_answering_imports_no_torch(card_run: subprocess.CompletedProcess) -> None:
     assert "HEAVY:\n" in card_run.stderr, card_run.stderr
+
+
+def test_a_photo_that_is_not_an_image_is_named_in_the_answer(tmp_path):
+    fake = tmp_path / "notes.png"
+    fake.write_text("not pixels")
+    result = run_cli("ask", "please clean this photo", "--image", str(fake), "--output-dir", str(tmp_path), "--json")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)["answer"]
+    assert "not an image" in answer and "notes.png" in answer

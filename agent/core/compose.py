@@ -72,16 +72,16 @@ def compose_answer(
     store = store_for(tuple(records))
     asked = understand(question, records, earlier, store.lexicon)
     follow_up = asked.follow_up and bool(asked.subjects) and not _foreign(search)
-    if not (search.covered or analyses or denoise_results or follow_up):
-        return compose_refusal(question, records, search)
     notes = [_failure_sentence(failure) for failure in failures]
+    if not (search.covered or analyses or denoise_results or follow_up):
+        return compose_refusal(question, records, search, notes)
     if not analyses and not denoise_results and asked.kind in NARROW:
         direct = NARROW[asked.kind](asked, {r.id: r for r in records}, store)
         if direct.cited:
             return _narrow(question, records, direct, notes)
     selected = select_records(question, records, search, analyses, denoise_results)
     if not selected:
-        return compose_refusal(question, records, search)
+        return compose_refusal(question, records, search, notes)
     groups = group_by_situation(selected)
     task = _task_section(asked, groups, analyses)
     sections = {
@@ -102,13 +102,15 @@ def compose_turn(question: str, records: Sequence[Record], evidence: Evidence,
     return compose_answer(question, records, search, evidence.analyses, evidence.denoise_runs, failures, earlier)
 
 
-def compose_refusal(question: str, records: Sequence[Record], search: SearchResult) -> ComposedAnswer:
-    """The plain statement that the records do not cover the question, and what they do cover; no links."""
+def compose_refusal(question: str, records: Sequence[Record], search: SearchResult,
+                    notes: Sequence[str] = ()) -> ComposedAnswer:
+    """The plain statement that the records do not cover the question, and what they do cover; no links.
+    ``notes``: what failed in this turn (a photo that could not be read), said in the workflow."""
     reason = search.scope.reason if not search.scope.in_scope else "no record matches it closely enough"
     covered = "; ".join(f"{display_name(record)} for {record.best_for or record.title}" for record in records)
     sections = {
         "task": fill("refusal.task", reason=reason, covered=covered),
-        "workflow": fill("refusal.workflow"),
+        "workflow": "\n\n".join([fill("refusal.workflow"), *notes]),
         "references": fill("refusal.references", names=_join([display_name(record) for record in records])),
     }
     return ComposedAnswer(question, sections, [], refused=True)
