@@ -1,4 +1,4 @@
-"""Peak memory of `restore-agent denoise` on a 4000 x 3000 color photo at the default tile.
+"""Peak memory of `restore-agent denoise` on a 4000 x 3000 color photo with the default tiles (sized by memory).
 
 Target: peak RSS under 3 GB with SwinIR-M (embed 180, 6 x 6 layers, 6 heads, window 8, MLP
 ratio 2; random weights). Two runs, each in its own child process:
@@ -10,8 +10,8 @@ ratio 2; random weights). Two runs, each in its own child process:
 
 Why stopping early measures the full-photo peak: the tiled inference allocates the image-sized
 buffers (padded input, blend accumulators) before the first batch, and every batch then runs
-the same number of equal-size tiles (252 tiles of 256 x 256, two a batch, on this photo), so the
-working set is the same for every batch and the peak is reached within the first batches. The
+the same number of equal-size tiles (as large as the default 2 GB budget allows), so the working
+set is the same for every batch and the peak is reached within the first batches. The
 child stops through the ``progress`` callback ``denoise_file`` already takes: after N batches it
 raises a private exception, catches it, and prints its own peak RSS (``VmHWM``, bench/peak_rss.py)
 and the time of each batch, from which the full-photo time is extrapolated. What the early stop
@@ -20,7 +20,12 @@ image-sized arrays without the network's working set, which run 1 measures on th
 Running SwinIR-M over all 12 MP takes hours on a 2-core CPU; ``--full-m`` does it anyway
 through the CLI.
 
+``--calibrate`` recomputes what the tile sizes rest on: the peak working set of one forward pass per
+pixel for several configurations (each in a fresh process, as the slope between two sizes), against
+``tools.swinir.tiling.working_bytes_per_pixel``; the estimate must not be below the measurement.
+
     python bench/swinir_memory.py [--batches 3] [--full-m]
+    python bench/swinir_memory.py --calibrate
 
 Writes bench/results/swinir_memory.json.
 """
@@ -116,6 +121,8 @@ def first_batches(photo: Path, checkpoint: Path, out: Path, batches: int) -> dic
     peaks: list[int] = []  # peak RSS so far, after each batch: flat once the working set is reached
 
     def progress(done: int, total: int) -> None:
+        if marks and done == marks[-1][1]:
+            return  # a call between the network's layers, not after a batch
         marks.append((time.perf_counter(), done))
         if len(marks) == 1:
             state.update(total=total, rss_before=rss_bytes())
@@ -165,6 +172,54 @@ def measure_first_batches(photo: Path, checkpoint: Path, out: Path, batches: int
                 rss_before_batches_gb=result["rss_before_batches_bytes"] / 1e9, wait4_peak_gb=wait4_peak)
 
 
+CALIBRATION = {"embed 24": dict(in_chans=3, embed_dim=24, depths=(2, 2), num_heads=(3, 3)),
+               "embedded (48)": dict(in_chans=3, embed_dim=48, depths=(2,) * 4, num_heads=(6,) * 4),
+               "embed 96": dict(in_chans=3, embed_dim=96, depths=(2,) * 4, num_heads=(6,) * 4),
+               "SwinIR-M (180)": CONFIGS["m"]}
+
+
+def working_set(config: dict, size: int) -> dict:
+    """In a fresh process: peak RSS growth of one whole-image forward pass on a size x size input."""
+    import torch
+    from peak_rss import peak_rss_bytes, reset_peak, rss_bytes
+
+    from tools.swinir.model import SwinIR
+
+    torch.manual_seed(0)
+    model = SwinIR(**config).eval()
+    x = torch.rand(1, config["in_chans"], size, size)
+    with torch.inference_mode():
+        model(torch.rand(1, config["in_chans"], 16, 16))  # first-call allocations
+        reset_peak()
+        before = rss_bytes()
+        model(x)
+        return dict(size=size, growth_bytes=peak_rss_bytes() - before)
+
+
+def calibrate(console: Console) -> None:
+    """Bytes per pixel of each configuration's forward pass, measured against the tiling's estimate."""
+    from tools.swinir.tiling import working_bytes_per_pixel
+
+    table = Table(title="SwinIR working set per pixel (one forward pass, heap allocator)")
+    for column in ("configuration", "measured B/px", "estimate B/px", "estimate / measured", "floats per channel"):
+        table.add_column(column, justify="right")
+    rows = []
+    for name, config in CALIBRATION.items():
+        small, large = (run_child([sys.executable, str(Path(__file__).resolve()), "--working-set", json.dumps(config),
+                                   str(side)])[0] for side in (128, 256))
+        measured = (large["growth_bytes"] - small["growth_bytes"]) / (256**2 - 128**2)
+        estimate = working_bytes_per_pixel(config)
+        rows.append(dict(configuration=name, config=config, measured_bytes_per_pixel=measured,
+                         estimate_bytes_per_pixel=estimate))
+        table.add_row(name, f"{measured:.0f}", f"{estimate:.0f}", f"{estimate / measured:.2f}",
+                      f"{measured / 4 / config['embed_dim']:.1f}")
+    console.print(table)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    RESULTS.write_text(json.dumps({**old, "calibration": rows}, indent=2) + "\n")
+    console.print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
 def main() -> None:
     from tools.swinir.runtime import configure_process
 
@@ -172,8 +227,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, default=3, help="SwinIR-M: stop after this many tile batches")
     parser.add_argument("--full-m", action="store_true", help="run SwinIR-M on the whole photo (hours on 2 cores)")
+    parser.add_argument("--calibrate", action="store_true", help="measure the working set per pixel by configuration")
     parser.add_argument("--child", nargs=3, metavar=("PHOTO", "CHECKPOINT", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--working-set", nargs=2, metavar=("CONFIG", "SIZE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.working_set:
+        print(json.dumps(working_set(json.loads(args.working_set[0]), int(args.working_set[1]))))
+        return
+    if args.calibrate:
+        calibrate(Console(width=120))
+        return
     if args.batches < 1:
         parser.error("--batches must be at least 1")
     if args.child:
@@ -200,8 +263,8 @@ def main() -> None:
                           f"in {row['wall_s']:.0f} s")
     m_row = rows[-1]
 
-    table = Table(title="restore-agent denoise, 4000 x 3000 color photo: peak RSS at the default tile "
-                        "(256, overlap 32)")
+    table = Table(title="restore-agent denoise, 4000 x 3000 color photo: peak RSS with the default tiles "
+                        "(sized by the 2 GB budget, overlap 32)")
     for column in ("model", "measured over", "tiles", "peak RSS GB", "denoise s", "s / batch", "whole photo s"):
         table.add_column(column, justify="right")
     for r in rows:
@@ -215,7 +278,8 @@ def main() -> None:
     label = f"measured over the {m_row['measured_over']}"
     console.print(f"SwinIR-M on 4000 x 3000, {label}: peak RSS {m_row['peak_gb']:.2f} GB (target < {TARGET_GB} GB)")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(dict(rows=rows, swinir_m_full_photo_peak_gb=m_row["peak_gb"], method=label,
+    old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    RESULTS.write_text(json.dumps(dict(calibration=old.get("calibration"), rows=rows, swinir_m_full_photo_peak_gb=m_row["peak_gb"], method=label,
                                        target_gb=TARGET_GB, cpus=os.cpu_count(), load_average=os.getloadavg()),
                                   indent=2) + "\n")
     console.print(f"wrote {RESULTS.relative_to(ROOT)}")

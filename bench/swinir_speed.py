@@ -32,7 +32,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,6 +40,7 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 from rich.table import Table
+from swinir_memory import run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -88,19 +88,6 @@ def child(spec: dict) -> dict:
     np.save(spec["out"], out)
     plan, batch = plan_for(model, pixels.shape, run.get("tile"))
     return dict(seconds=seconds, tiles=plan.count, tile=[plan.tile_h, plan.tile_w], batch=batch)
-
-
-def run_child(args: list[str]) -> tuple[dict, float, float]:
-    """A child process: its JSON result, its peak RSS in GB (wait4) and its wall seconds."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(args, stdout=out, stderr=err, cwd=ROOT)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        out.seek(0), err.seek(0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"child failed: {err.read().decode()[-1500:]}")
-        return json.loads(out.read().decode().strip().splitlines()[-1]), usage.ru_maxrss * 1024 / 1e9, wall
 
 
 def in_child(spec: dict) -> tuple[dict, float]:

@@ -160,7 +160,7 @@ class SwinTransformerBlock(nn.Module):
             mask = bias + cached_shift_mask(h, w, ws, shift).to(x.device, q.dtype).unsqueeze(1) if shift else bias
             if bias.requires_grad:  # PyTorch's fused kernel has no gradient for the mask: plain operations
                 scores = torch.matmul(q * attn.scale, k.transpose(-2, -1))
-                scores = (scores.unflatten(0, (b, -1)) + mask).flatten(0, 1)
+                scores.unflatten(0, (b, -1)).add_(mask)  # in place: one window-sized tensor less per layer
                 out = torch.matmul(scores.softmax(dim=-1), v)
             else:
                 out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask.repeat(b, 1, 1, 1) if shift else mask)

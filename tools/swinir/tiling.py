@@ -19,10 +19,11 @@ DEFAULT_MAX_MEMORY = 2.0e9  # bytes of working memory for a denoise run (``--max
 EDGE_DISCARD = 3 / 8
 BLEND = 1 / 4
 # Peak working set of a SwinIR forward pass in float32 values per token, as a multiple of the embedding
-# width, with the heap allocator the entry points set (tools.swinir.runtime): measured 19.7 at embedding 48
-# and 20.0 at 180 (bench/swinir_memory.py --calibrate recomputes it). 17 of the 20 are token-wide tensors
-# alive around a layer; the other 3 are the wider of the qkv projection and the MLP's hidden layer.
-TOKEN_TENSORS = 17
+# width, with the heap allocator the entry points set (tools.swinir.runtime): 12 to 20 measured at
+# embeddings 24 to 96 and 23 at 180 (SwinIR-M), the spread being the heap's fragmentation
+# (bench/swinir_memory.py --calibrate). The estimate counts 22 token-wide tensors plus the wider of the
+# qkv projection and the MLP's hidden layer (3 at MLP ratio 2): 25, above every measurement.
+TOKEN_TENSORS = 22
 # Photo-sized buffers of a tiled run, in bytes per pixel and channel (padded input, blend sum, output)
 # and per pixel (blend weights).
 IMAGE_BYTES_PER_CHANNEL, IMAGE_BYTES_PER_PIXEL = 10, 4
