@@ -100,12 +100,11 @@ def seam_crops(height: int, width: int, tiles_y: list[int], tiles_x: list[int]) 
     """Reference crops around three tile-seam crossings (with context) and the compared region of each."""
     crops, regions = [], []
     picks = [(tiles_y[min(i, len(tiles_y) - 1)], tiles_x[min(i, len(tiles_x) - 1)]) for i in (1, 2, 3)]
-    for ty, tx in picks:
-        cy, cx = ty + 16, tx + 16  # inside the overlap where the two tiles blend
-        y0, x0 = max(0, (cy - 96 - CONTEXT) // 8 * 8), max(0, (cx - 96 - CONTEXT) // 8 * 8)
-        y1, x1 = min(height, cy + 96 + CONTEXT), min(width, cx + 96 + CONTEXT)
-        crops.append([y0, x0, y1, x1])
-        regions.append([cy - 96 - y0, cx - 96 - x0, cy - 96, cx - 96])  # in crop, in photo
+    for ty, tx in picks:  # 192 px regions centred inside the overlap where two tiles blend
+        py, px = (min(max(t + 16 - 96, 0), length - 192) for t, length in ((ty, height), (tx, width)))
+        y0, x0 = max(0, (py - CONTEXT) // 8 * 8), max(0, (px - CONTEXT) // 8 * 8)
+        crops.append([y0, x0, min(height, py + 192 + CONTEXT), min(width, px + 192 + CONTEXT)])
+        regions.append([py - y0, px - x0, py, px])  # in the crop, in the photo
     return crops, regions
 
 
@@ -282,8 +281,10 @@ def main() -> None:
                 threads=torch.get_num_threads(), torch=torch.__version__,
                 targets=dict(s_per_mp_12mp=TARGET_S_PER_MP, peak_rss_gb=TARGET_RSS_GB, max_abs_diff=TARGET_DIFF,
                              cli_s_per_mp=TARGET_CLI_S_PER_MP))
-    if rows:
-        data["paths"] = rows
+    if rows:  # rows measured now replace the same (size, path) rows; others are kept
+        new = {(r["megapixels"], r["path"]) for r in rows}
+        kept = [r for r in data.get("paths", []) if (r["megapixels"], r["path"]) not in new]
+        data["paths"] = sorted(kept + rows, key=lambda r: (r["megapixels"], list(PATHS).index(r["path"])))
     if cli:
         data["cli"] = cli
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
