@@ -245,3 +245,12 @@ def test_the_agents_output_keeps_the_metadata_too(tmp_path: Path) -> None:
     with Image.open(tmp_path / "side.denoised.png") as written:
         assert written.size == upright and written.info.get("icc_profile") == icc
         assert written.getexif().get(MAKE) == "TestCam" and written.getexif().get(ORIENTATION, 1) == 1
+
+
+@pytest.mark.parametrize("size", [(1, 1), (3000, 1), (1, 200), (15, 40)])
+def test_a_photo_too_small_for_the_network_is_one_line(tmp_path: Path, size: tuple[int, int]) -> None:
+    width, height = size
+    photo = tmp_path / "tiny.png"
+    Image.fromarray(np.full((height, width, 3), 90, np.uint8)).save(photo)
+    one_line(run_cli("denoise", str(photo), "-o", str(tmp_path / "out.png")), "too small to denoise")
+    assert not (tmp_path / "out.png").exists()

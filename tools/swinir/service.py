@@ -23,6 +23,7 @@ from tools.swinir.inference import (DEFAULT_MAX_MEMORY, DEFAULT_OVERLAP, PRECISI
                                     denoise_float, matching_contrast, model_channels, plan_for, to_uint8)
 
 _KEEP_DEPTH: ContextVar[bool] = ContextVar("keep_depth", default=False)
+MIN_SIDE = 16  # smaller photos have too little context for the network's windows (and its reflect padding)
 
 
 @dataclass
@@ -178,6 +179,9 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
     check_output_path(target, source, *([Path(reference)] if reference else []), force=overwrite)
     tile, overlap, max_memory = _check_tiling(tile, overlap, max_memory, precision)
     image = load_image(source)
+    if min(image.height, image.width) < MIN_SIDE:
+        raise UserError(f"image too small to denoise: {image.width}x{image.height} pixels "
+                        f"(each side needs at least {MIN_SIDE}): {source}")
     clean = _load_reference(Path(reference), image) if reference else None
     chosen, fallback = registry.resolve_nearest(noise_level, gray=image.is_gray, weights=weights)
     model = load_model(chosen.path)
