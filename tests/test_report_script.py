@@ -75,3 +75,22 @@ def test_example_job_file_is_valid_and_its_photos_exist():
     assert any(job.job.images for job in jobs) and any(job.file_name.endswith(".md") for job in jobs)
     for job in jobs:
         assert all(image.is_file() for image in job.job.images), job.name
+
+
+def _laughs() -> str:
+    lines = ["a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    for before, name in zip("abcdefgh", "bcdefghi"):
+        lines.append(f"{name}: &{name} [" + ", ".join([f"*{before}"] * 9) + "]")
+    return "\n".join([*lines, "jobs: [*i]"]) + "\n"
+
+
+@pytest.mark.parametrize("text, message", [
+    (_laughs(), "YAML aliases"),
+    ("jobs: " + "[" * 3000 + "]" * 3000 + "\n", "nested deeper than"),
+])
+def test_job_files_within_the_limits_fail_fast_on_one_line(tmp_path: Path, text: str, message: str):
+    jobs = tmp_path / "jobs.yaml"
+    jobs.write_text(text)
+    run = run_cli("report", "--script", str(jobs), "-o", str(tmp_path / "out"))
+    assert run.code == 2 and run.err.startswith("error: job file") and run.err.count("\n") == 1, run.err
+    assert message in run.err

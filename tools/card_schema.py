@@ -43,23 +43,43 @@ _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 # ---------------------------------------------------------------- parsing within the limits
 
 
-class _CardLoader(yaml.SafeLoader):
-    """Safe YAML that refuses aliases, stops past :data:`MAX_DEPTH` and notes each mapping's line."""
+class LimitedLoader(yaml.SafeLoader):
+    """Safe YAML that refuses aliases (no "billion laughs") and stops past :data:`MAX_DEPTH` levels;
+    ``what`` names the file in its errors."""
 
+    what = "YAML file"
     depth = 0
 
     def compose_node(self, parent: object, index: object) -> yaml.Node:  # type: ignore[override]
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
-            raise UserError(f"card line {event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not "
-                            "allowed in a card")
+            raise UserError(f"{self.what} line {event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not "
+                            "allowed here")
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH + 1:  # the document node itself is one level
-                raise UserError(f"card line {event.start_mark.line + 1}: nested deeper than {MAX_DEPTH} levels")
+                raise UserError(f"{self.what} line {event.start_mark.line + 1}: nested deeper than {MAX_DEPTH} levels")
             return super().compose_node(parent, index)  # type: ignore[arg-type]
         finally:
             self.depth -= 1
+
+
+def load_limited_yaml(text: str, what: str) -> object:
+    """``text`` parsed by :class:`LimitedLoader`; YAML errors are left to the caller to word."""
+    loader = LimitedLoader(text)
+    loader.what = what
+    try:
+        return loader.get_single_data()
+    except RecursionError:
+        raise UserError(f"{what} is nested deeper than {MAX_DEPTH} levels") from None
+    finally:
+        loader.dispose()
+
+
+class _CardLoader(LimitedLoader):
+    """The card's loader: :class:`LimitedLoader` that also notes each mapping's line."""
+
+    what = "card"
 
 
 def _construct_mapping(loader: _CardLoader, node: yaml.MappingNode) -> dict:

@@ -102,9 +102,11 @@ def load_jobs(path: Path) -> list[ScriptJob]:
     """Read and check a job file; relative paths in it are relative to the file."""
     import yaml
 
+    from tools.card_schema import load_limited_yaml
+
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_limited_yaml(path.read_text(encoding="utf-8"), f"job file {path}")
     except FileNotFoundError:
         raise UserError(f"no such job file: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
