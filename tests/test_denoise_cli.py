@@ -18,7 +18,7 @@ from tools.swinir import weights as registry
 
 ROOT = Path(__file__).resolve().parents[1]
 JSON_KEYS = {"input", "output", "model", "noise_level", "seconds", "megapixels", "tiles", "weights_kind", "contrast",
-             "ensemble", "psnr", "ssim", "check"}
+             "ensemble", "psnr", "ssim", "check", "precision"}
 
 
 @pytest.fixture(scope="module")
