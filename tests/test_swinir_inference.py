@@ -270,3 +270,68 @@ def test_bf16_is_asked_for_and_stays_close(color_model, small):
     assert 0 < np.abs(bf16 - fp32).max() < 0.05
     with pytest.raises(ValueError, match="precision"):
         denoise_float(color_model, small, tile=0, precision="fp16")
+
+
+@pytest.fixture()
+def photo_file(noisy, tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "noisy.png"
+    Image.fromarray(noisy).save(path)
+    return path
+
+
+@pytest.fixture()
+def tiny_weights(tmp_path, monkeypatch):
+    from tests.swinir_helpers import save_checkpoint
+    from tools.swinir import weights as registry
+
+    monkeypatch.setenv(registry.HOME_ENV, str(tmp_path / "home"))
+    return save_checkpoint(tmp_path / "tiny_noise15.pth")
+
+
+def test_denoise_file_sizes_tiles_by_its_memory_budget_and_reports_the_precision(photo_file, tiny_weights, tmp_path):
+    from tools.swinir.service import denoise_file
+
+    whole = denoise_file(photo_file, tmp_path / "whole.png", weights=str(tiny_weights))
+    assert whole.tiles == 1 and whole.precision == "fp32" and whole.to_json()["precision"] == "fp32"
+    small = denoise_file(photo_file, tmp_path / "small.png", weights=str(tiny_weights), max_memory=2e6, overlap=16)
+    assert small.tiles > 1
+    bf16 = denoise_file(photo_file, tmp_path / "bf16.png", weights=str(tiny_weights), precision="bf16")
+    assert bf16.precision == "bf16"
+
+
+def test_a_raising_progress_stops_denoise_file_before_anything_is_written(photo_file, tiny_weights, tmp_path):
+    from tools.swinir.service import denoise_file
+
+    calls = []
+
+    def progress(done, total):
+        calls.append(done)
+        if len(calls) > 1:
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        denoise_file(photo_file, tmp_path / "out.png", weights=str(tiny_weights), progress=progress)
+    assert not (tmp_path / "out.png").exists()
+
+
+@pytest.mark.parametrize("args,flag", [(("--max-memory", "0.01"), "--max-memory"), (("--precision", "fp16"), "--precision"),
+                                       (("--max-memory", "0"), "--max-memory")])
+def test_denoise_rejects_a_bad_budget_or_precision_in_one_line(photo_file, tiny_weights, tmp_path, args, flag):
+    from tests.cli_run import run_cli
+
+    done = run_cli("denoise", photo_file, "-o", tmp_path / "out.png", "--weights", tiny_weights, *args)
+    assert done.code == 2 and flag in done.err and "Traceback" not in done.err
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_denoise_cli_takes_a_memory_budget(photo_file, tiny_weights, tmp_path):
+    import json
+
+    from tests.cli_run import run_cli
+
+    done = run_cli("denoise", photo_file, "-o", tmp_path / "out.png", "--weights", tiny_weights, "--max-memory", "0.1",
+                   "--json")
+    assert done.code == 0, done.err
+    assert json.loads(done.out)["tiles"] == 1  # 100 x 124 fits 0.1 GB whole

@@ -131,3 +131,57 @@ def test_unknown_loss_is_one_line_error_and_exit_2(tmp_path):
     assert out.returncode == 2
     assert out.stderr.strip() == "error: --loss must be one of charbonnier, l2, not 'l1'"
     assert not (tmp_path / "r").exists()
+
+
+def test_fine_tuning_starts_from_the_given_weights_and_their_architecture(tmp_path, photo_folder):
+    open_run(tmp_path / "base", tiny_config(photo_folder)).fit(max_steps=2)
+    weights = export_weights(tmp_path / "base", tmp_path / "base.pth", half=False)
+    cfg = tiny_config(photo_folder)
+    cfg.sigma, cfg.init = 25.0, str(weights)
+    cfg.model.update(embed_dim=24)  # replaced by the architecture of the weights
+    trainer = open_run(tmp_path / "s25", cfg)
+    assert trainer.step == 0 and trainer.model.config["embed_dim"] == 12
+    start = load_swinir(weights).state_dict()
+    for name, value in trainer.model.state_dict().items():
+        assert torch.equal(value, start[name]), name
+    trainer.fit(max_steps=1)
+    events = [json.loads(line) for line in (tmp_path / "s25" / "log.jsonl").read_text().splitlines()]
+    assert events[0] == {"step": 0, "initialized_from": str(weights)}
+    assert open_run(tmp_path / "s25").step == 1  # resumes from its own checkpoint, not the initial weights
+
+
+def test_bf16_autocast_trains_and_logs_the_pace(tmp_path, photo_folder):
+    cfg = tiny_config(photo_folder)
+    cfg.precision = "bf16"
+    trainer = open_run(tmp_path / "run", cfg)
+    losses = [trainer.train_step() for _ in range(2)]
+    assert all(0 < loss < 1 for loss in losses)
+    trainer.fit(max_steps=2)
+    record = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()][-1]
+    assert record["steps_per_s"] > 0 and record["pixels_per_s"] == pytest.approx(
+        record["steps_per_s"] * cfg.batch * cfg.patch**2, rel=1e-3)
+    cfg.precision = "fp16"
+    with pytest.raises(UserError, match="precision must be one of fp32, bf16"):
+        open_run(tmp_path / "other", cfg)
+
+
+def test_gray_run_from_color_weights_starts_where_the_color_network_was(tmp_path, photo_folder):
+    open_run(tmp_path / "color", tiny_config(photo_folder)).fit(max_steps=2)
+    weights = export_weights(tmp_path / "color", tmp_path / "color.pth", half=False)
+    cfg = tiny_config(photo_folder)
+    cfg.init, cfg.gray = str(weights), True
+    trainer = open_run(tmp_path / "gray", cfg)
+    assert trainer.model.config["in_chans"] == 1
+    assert trainer.sampler.batch(2).shape == (2, cfg.patch, cfg.patch, 1)
+    assert trainer.val_clean.shape[1] == 1
+    color = load_swinir(weights).eval()
+    gray = trainer.model.eval()
+    plane = torch.rand(1, 1, 32, 32)
+    with torch.no_grad():
+        expected = color(plane.repeat(1, 3, 1, 1)).mean(dim=1, keepdim=True)
+        got = gray(plane)
+    inner = (slice(None), slice(None), slice(8, -8), slice(8, -8))
+    assert (got - expected)[inner].abs().max() < 0.02  # the same function, but for the zero-padded border
+    trainer.model.train()
+    trainer.fit(max_steps=1)
+    assert open_run(tmp_path / "gray").model.config["in_chans"] == 1

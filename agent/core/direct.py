@@ -232,7 +232,8 @@ def runs_here() -> str:
     row = card.row() if card else None
     if card is None or row is None:
         return fill("runs.none")
-    return fill("runs.shipped", weights=card.id, parameters=card.parameters, psnr=row.psnr)
+    text = fill("runs.shipped", weights=card.id, parameters=card.parameters, psnr=row.psnr)
+    return text + (" " + fill("runs.shipped.others", others="`, `".join(card.others)) if card.others else "")
 
 
 def measured_note(question: Question, record: Record) -> str:
@@ -244,7 +245,7 @@ def measured_note(question: Question, record: Record) -> str:
         test_set = next((r.test_set for r in card.rows if re.search(rf"\b{r.test_set}\b", question.topic, re.I)),
                         None if re.search(r"\b[A-Z]+\w*\d", question.topic) else "McMaster")
         row = card.row(test_set, sigma_of(question) or "15") if test_set else None
-        return row and fill("measured.psnr", weights=card.id, parameters=card.parameters, psnr=row.psnr,
+        return row and fill("measured.psnr", weights=row.weights, parameters=card.parameters, psnr=row.psnr,
                             test_set=row.test_set, sigma=row.sigma) or ""
     if "size" in question.asks and card.parameters:
         return fill("measured.size", weights=card.id, parameters=card.parameters)

@@ -16,11 +16,13 @@ SHIPPED_ID = "swinir-s-noise15"
 
 @dataclass(frozen=True)
 class Measurement:
-    """One PSNR row of the shipped weights' model card: test set, sigma and the dB this project measured."""
+    """One PSNR row of the shipped weights' model card: test set, sigma, the dB this project measured and
+    which shipped weights measured it."""
 
     test_set: str
     sigma: str
     psnr: str
+    weights: str = SHIPPED_ID
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class ShippedCard:
     parameters: str | None
     seconds_per_megapixel: str | None
     rows: tuple[Measurement, ...]
+    others: tuple[str, ...] = ()  # the other shipped weights present (heavier noise, gray photos)
 
     def row(self, test_set: str = "McMaster", sigma: str = "15") -> Measurement | None:
         """The row for a test set and sigma, if the card measured it."""
@@ -40,7 +43,7 @@ class ShippedCard:
 @lru_cache(maxsize=1)
 def shipped_card() -> ShippedCard | None:
     """The shipped weights' model card, parsed; None where the package ships no weights or no card."""
-    from tools.swinir.weights import EMBEDDED_DIR, find
+    from tools.swinir.weights import EMBEDDED_DIR, REGISTRY, find
 
     path = EMBEDDED_DIR / "MODEL_CARD.md"
     if not find(SHIPPED_ID).available or not path.is_file():
@@ -48,22 +51,25 @@ def shipped_card() -> ShippedCard | None:
     text = path.read_text(encoding="utf-8")
     parameters = re.search(r"(\d+(?:\.\d+)?) M parameters", text)
     speed = re.search(r"about (\d+(?:\.\d+)?) s per megapixel", text)
-    return ShippedCard(SHIPPED_ID, parameters and parameters.group(1), speed and speed.group(1), _rows(text))
+    others = tuple(e.id for e in REGISTRY if e.kind == "embedded" and e.id != SHIPPED_ID and e.available)
+    return ShippedCard(SHIPPED_ID, parameters and parameters.group(1), speed and speed.group(1), _rows(text), others)
 
 
 def _rows(text: str) -> tuple[Measurement, ...]:
-    """The rows of the card's measured-quality table (``| set | sigma | ... | this model | ... | paper |``)."""
+    """The rows of the card's measured-quality table (``| set | sigma | ... | weights | shipped | ... |``): the
+    ``shipped`` column holds the dB of the weights ``denoise`` picks, named in the ``weights`` column."""
     lines = [line for line in text.splitlines() if line.startswith("|")]
-    header = next((line for line in lines if "this model" in line), None)
+    header = next((line for line in lines if "| shipped |" in line), None)
     if header is None:
         return ()
     columns = [cell.strip().lower() for cell in header.strip("|").split("|")]
-    mine = columns.index("this model")
+    mine, named = columns.index("shipped"), columns.index("weights") if "weights" in columns else None
     rows = []
     for line in lines[lines.index(header) + 1:]:
-        cells = [cell.strip().strip("*") for cell in line.strip("|").split("|")]
+        cells = [cell.strip().strip("*`") for cell in line.strip("|").split("|")]
         if len(cells) == len(columns) and re.fullmatch(r"\d+", cells[1]) and cells[mine]:
-            rows.append(Measurement(re.sub(r"\s*\(.*\)", "", cells[0]), cells[1], cells[mine]))
+            weights = cells[named] if named is not None else SHIPPED_ID
+            rows.append(Measurement(re.sub(r"\s*\(.*\)", "", cells[0]), cells[1], cells[mine], weights))
     return tuple(rows)
 
 

@@ -1,7 +1,7 @@
 """Fused CPU kernels for SwinIR inference: the same results as the plain PyTorch expressions, fewer memory passes.
 
 oneDNN (``torch.ops.mkldnn``) adds a bias, a GELU or a residual inside its linear and convolution
-kernels. It is used for float32 CPU inference only; training, other dtypes, other devices and
+kernels. It is used for float32 CPU inference only; training, autocast, other dtypes, other devices and
 ``torch.compile`` (whose own passes fuse these patterns) take the plain expressions.
 """
 from __future__ import annotations
@@ -12,9 +12,11 @@ from torch import nn
 
 
 def fusable(x: torch.Tensor) -> bool:
-    """Whether oneDNN's fused kernels apply: float32 CPU inference with a oneDNN build, not being compiled."""
+    """Whether oneDNN's fused kernels apply: float32 CPU inference with a oneDNN build, neither autocast (whose
+    precision they would bypass) nor being compiled."""
     return (x.device.type == "cpu" and x.dtype == torch.float32 and not torch.is_grad_enabled()
-            and torch.backends.mkldnn.is_available() and not torch.compiler.is_compiling())
+            and torch.backends.mkldnn.is_available() and not torch.is_autocast_enabled("cpu")
+            and not torch.compiler.is_compiling())
 
 
 def _rows(x: torch.Tensor) -> torch.Tensor:

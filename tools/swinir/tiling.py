@@ -18,12 +18,13 @@ DEFAULT_MAX_MEMORY = 2.0e9  # bytes of working memory for a denoise run (``--max
 # Share of the overlap discarded at a tile edge, and share over which neighbours blend.
 EDGE_DISCARD = 3 / 8
 BLEND = 1 / 4
-# Peak working set of a SwinIR forward pass in float32 values per token, as a multiple of the embedding
-# width, with the heap allocator the entry points set (tools.swinir.runtime): 12 to 20 measured at
-# embeddings 24 to 96 and 23 at 180 (SwinIR-M), the spread being the heap's fragmentation
-# (bench/swinir_memory.py --calibrate). The estimate counts 22 token-wide tensors plus the wider of the
-# qkv projection and the MLP's hidden layer (3 at MLP ratio 2): 25, above every measurement.
-TOKEN_TENSORS = 22
+# Peak working set of a SwinIR forward pass per input pixel, with the process settings of the entry points
+# (tools.swinir.runtime): measured 1.4, 1.8, 3.2 and 5.8 kB at embeddings 24, 48, 96 and 180 (SwinIR-M),
+# 8 to 9 float32 values per channel plus a constant (bench/swinir_memory.py --calibrate). The estimate
+# counts 7 token-wide tensors, the wider of the qkv projection and the MLP's hidden layer (3 at MLP ratio
+# 2), and 1 kB: 1.4 to 1.7 times each measurement.
+TOKEN_TENSORS = 7
+PIXEL_BYTES = 1024
 # Photo-sized buffers of a tiled run, in bytes per pixel and channel (padded input, blend sum, output)
 # and per pixel (blend weights).
 IMAGE_BYTES_PER_CHANNEL, IMAGE_BYTES_PER_PIXEL = 10, 4
@@ -102,7 +103,7 @@ def working_bytes_per_pixel(config: dict) -> float:
     """Peak working memory of one forward pass of a SwinIR with this configuration, per input pixel."""
     dim = int(config["embed_dim"])
     widest = max(3 * dim, int(dim * float(config.get("mlp_ratio", 2.0))))
-    return 4.0 * (TOKEN_TENSORS * dim + widest)
+    return 4.0 * (TOKEN_TENSORS * dim + widest) + PIXEL_BYTES
 
 
 def image_bytes(height: int, width: int, channels: int) -> int:
