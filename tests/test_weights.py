@@ -230,3 +230,20 @@ def test_checkpoint_falls_back_to_the_nearest_installed_level(tmp_path: Path, mo
     assert chosen.id == "swinir-m-color-noise25" and "no noise-15 weights here" in note
     chosen, note = registry.resolve_nearest(25, gray=False)
     assert chosen.id == "swinir-m-color-noise25" and note is None
+
+
+def test_shipped_weights_per_level_and_gray_are_picked_for_the_photo(checkpoints, tmp_path):
+    embedded = tmp_path / "embedded"
+    embedded.mkdir()
+    for name, kind in (("swinir-s-noise15", "color"), ("swinir-s-noise50", "color"),
+                       ("swinir-s-gray-noise50", "gray")):
+        (embedded / f"{name}.pth").write_bytes(checkpoints[kind].read_bytes())
+    listed = {e.id: e for e in registry.entries() if e.kind == "embedded"}
+    assert set(listed) == {"swinir-s-noise15", "swinir-s-noise50", "swinir-s-gray-noise50"}
+    assert listed["swinir-s-gray-noise50"].color == "gray"
+    assert registry.resolve(50).id == "swinir-s-noise50"
+    assert registry.resolve(50, gray=True).id == "swinir-s-gray-noise50"
+    assert registry.resolve(15, gray=True).id == "swinir-s-noise15"  # no gray 15: the color weights
+    chosen, note = registry.resolve_nearest(25)
+    assert chosen.id == "swinir-s-noise15" and "ran swinir-s-noise15 (noise 15)" in note  # 15 is nearer 25 than 50
+    assert registry.resolve_nearest(40, gray=True)[0].id == "swinir-s-gray-noise50"

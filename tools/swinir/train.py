@@ -310,6 +310,7 @@ def open_run(run: Path, cfg: TrainConfig | None = None, device: str | None = Non
     if cfg is None or not cfg.data:
         raise UserError(f"no checkpoint in {run}: give --data to start a new run")
     if not cfg.init:
+        cfg.model = {**cfg.model, "in_chans": 1 if cfg.gray else cfg.model["in_chans"]}
         return Trainer(run, cfg, device)
     weights = read_state_dict(cfg.init)  # a fine-tuning run: the starting network's architecture and weights
     if cfg.gray and weights["conv_first.weight"].shape[1] == 3:
@@ -338,6 +339,7 @@ def train_command(
     data: str = typer.Option("", help="Folder of clean training images (needed for a new run)."),
     init: str = typer.Option("", help="A new run starts from these weights (a run's checkpoint.pt or a .pth), "
                              "keeping their architecture: fine-tuning."),
+    gray: bool = typer.Option(False, "--gray", help="Train on gray photos (a color --init is converted)."),
     sigma: float = typer.Option(15.0, help="Noise sigma on the 0..255 scale (lower end with --sigma-max)."),
     sigma_max: float = typer.Option(None, help="Train over a sigma range [sigma, sigma-max]."),
     steps: int = typer.Option(None, help="Total steps of the schedule (default 20000; on resume, changes it)."),
@@ -365,8 +367,8 @@ def train_command(
         torch.set_num_threads(threads)
     cfg = TrainConfig(data=data, sigma=sigma, sigma_max=sigma_max, steps=steps or 20000, patch=patch or 64,
                       batch=batch or 8, loss=loss or "charbonnier", lr=lr, freeze_position_bias=bool(freeze_position_bias),
-                      precision=precision or "fp32", compile=bool(compile_), init=init)
-    cfg.model.update(embed_dim=embed_dim, depths=(layers,) * blocks, num_heads=(6,) * blocks, img_size=cfg.patch)
+                      precision=precision or "fp32", compile=bool(compile_), init=init, gray=gray)
+    cfg.model.update(in_chans=1 if gray else 3, embed_dim=embed_dim, depths=(layers,) * blocks, num_heads=(6,) * blocks, img_size=cfg.patch)
     changes = ResumeChanges(steps=steps, restart_lr=restart_lr, patch=patch, batch=batch, loss=loss,
                             freeze_position_bias=freeze_position_bias, precision=precision, compile=compile_)
     trainer = open_run(run, cfg, changes=changes)
