@@ -24,6 +24,12 @@ Targets (issue 19): embedded model at 12 MP <= 6.5 s/MP on an idle 2-core machin
     python bench/swinir_speed.py --sizes 0.25 --paths whole bf16
     python bench/swinir_speed.py --cli [--cli-sizes 384x256 640x480]
     python bench/swinir_speed.py --profile
+    python bench/swinir_speed.py --floor      # the fastest these networks could run on this machine
+
+``--floor`` counts each network's floating-point operations per pixel (torch's FlopCounterMode: every
+convolution, linear layer and attention product) and measures the machine's best float32 matrix multiply
+(square products of 512 to 2048, all threads); their quotient is a lower bound on s/MP for float32 here,
+as if every operation ran at the speed of a large matrix multiply.
 """
 from __future__ import annotations
 
@@ -214,6 +220,57 @@ def profile(console: Console) -> None:
     print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15), flush=True)
 
 
+def flops_per_pixel(config: dict, side: int = 128) -> float:
+    """Floating-point operations of one forward pass per input pixel (multiply and add counted apart)."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from tools.swinir.model import SwinIR
+
+    model = SwinIR(**{**config, "img_size": side}).eval()
+    with FlopCounterMode(display=False) as counter:  # gradients on: the plain operations, which it counts
+        model(torch.rand(1, config["in_chans"], side, side))
+    return counter.get_total_flops() / side**2
+
+
+def matmul_gflops(repeats: int = 5) -> float:
+    """The best float32 matrix-multiply rate here, GFLOP/s, over a few square sizes, all threads."""
+    import torch
+
+    best = 0.0
+    for n in (512, 1024, 2048):
+        a, b = torch.rand(n, n), torch.rand(n, n)
+        a @ b
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            a @ b
+            times.append(time.perf_counter() - start)
+        best = max(best, 2 * n**3 / min(times) / 1e9)
+    return best
+
+
+def floor() -> list[dict]:
+    """Lower bounds on s/MP in float32 here: each network's operations at the machine's matrix-multiply rate."""
+    from tools.swinir.loading import infer_config, read_state_dict
+
+    rate = matmul_gflops()
+    rows = []
+    for name, config in (("embedded", infer_config(read_state_dict(EMBEDDED))), ("SwinIR-M", SWINIR_M)):
+        per_pixel = flops_per_pixel(config)
+        rows.append(dict(model=name, mflop_per_pixel=round(per_pixel / 1e6, 3), matmul_gflops=round(rate, 1),
+                         floor_s_per_mp=round(per_pixel * 1e6 / (rate * 1e9), 2)))
+    t = Table(title=f"Float32 floor on this machine ({machine()['cpu']}, load {os.getloadavg()[0]:.1f})")
+    for col in ("model", "MFLOP / pixel", "best matmul GFLOP/s", "floor s/MP", "target s/MP"):
+        t.add_column(col, justify="right")
+    for r in rows:
+        target = TARGET_S_PER_MP if r["model"] == "embedded" else TARGET_CLI_S_PER_MP
+        t.add_row(r["model"], f"{r['mflop_per_pixel']:.2f}", f"{r['matmul_gflops']:.1f}", f"{r['floor_s_per_mp']:.1f}",
+                  f"{target:g}")
+    console.print(t)
+    return rows
+
+
 def machine() -> dict:
     flags = next((line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")), "")
     name = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
@@ -256,6 +313,7 @@ def main() -> None:
     parser.add_argument("--cli", action="store_true", help="SwinIR-M end to end through restore-agent denoise")
     parser.add_argument("--cli-sizes", nargs="+", default=["384x256", "640x480"])
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--floor", action="store_true", help="float32 lower bound on s/MP for each network here")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -270,8 +328,11 @@ def main() -> None:
     import torch
 
     before = os.getloadavg()
+    floors = floor() if args.floor else None
     with tempfile.TemporaryDirectory() as tmp:
-        if args.cli:
+        if floors is not None:
+            rows, cli = [], []
+        elif args.cli:
             rows, cli = [], cli_rows(args.cli_sizes, Path(tmp), args.repeats)
         else:
             rows, cli = measure(args.sizes, args.paths, args.repeats, Path(tmp)), []
@@ -287,6 +348,8 @@ def main() -> None:
         data["paths"] = sorted(kept + rows, key=lambda r: (r["megapixels"], list(PATHS).index(r["path"])))
     if cli:
         data["cli"] = cli
+    if floors is not None:
+        data["floor"] = dict(rows=floors, load_average_before=before)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(data, indent=2) + "\n")
     console.print(f"wrote {RESULTS.relative_to(ROOT)}")
