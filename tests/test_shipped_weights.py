@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from skimage import data
 from skimage.metrics import peak_signal_noise_ratio
 
@@ -49,6 +50,26 @@ def test_shipped_weights_load_and_beat_non_local_means_on_the_same_crop(sample_p
 
     ours, nlm = ours_and_nlm(model, sample_photo[64:256, 160:352], 15, seed=15)
     assert ours >= nlm + MARGIN_DB, f"ours {ours:.2f} dB, NLM at its best {nlm:.2f} dB"
+
+
+HEAVY = [("swinir-s-noise25", 3, 25), ("swinir-s-noise50", 3, 50), ("swinir-s-gray-noise50", 1, 50)]
+
+
+@pytest.mark.parametrize(("weights_id", "channels", "sigma"), HEAVY, ids=[w for w, _, _ in HEAVY])
+def test_heavy_noise_weights_ship_and_beat_non_local_means_and_the_matched_sigma_15_model(
+        sample_photo, weights_id, channels, sigma, monkeypatch, tmp_path):
+    monkeypatch.setenv("RESTORE_AGENT_HOME", str(tmp_path))  # no official checkpoint installed
+    entry = weights.find(weights_id)
+    assert entry.kind == "embedded" and entry.available, f"the package must ship {entry.file_name}"
+    assert entry.path.stat().st_size < 10_000_000
+    model = load_swinir(entry.path)
+    assert model.config["in_chans"] == channels
+    clean = sample_photo[64:256, 160:352] if channels == 3 else np.asarray(data.camera())[128:320, 128:320]
+    ours, nlm = ours_and_nlm(model, clean, sigma, seed=sigma)
+    base = load_swinir(weights.find("swinir-s-noise15").path)
+    matched, _ = ours_and_nlm(base, clean, sigma, noise_ratio=15 / sigma, seed=sigma)
+    assert ours >= nlm + MARGIN_DB and ours > matched, (ours, nlm, matched)
+    assert weights.resolve(sigma, gray=channels == 1).id == weights_id  # the level's default when none is installed
 
 
 def test_noise_matching_lets_the_sigma_15_weights_beat_nlm_on_gray_and_stronger_noise(sample_photo):

@@ -25,6 +25,7 @@ def list_weights() -> None:
         default_id = None
     table = Table(title=f"SwinIR weights in {registry.weights_dir()}")
     table.add_column("id", no_wrap=True)
+    table.add_column("photos", no_wrap=True)
     table.add_column("status")
     table.add_column("file", overflow="fold")
     for entry in registry.entries():
@@ -34,7 +35,7 @@ def list_weights() -> None:
         if entry.id == default_id:
             status += ", default"
         where = str(entry.path) if entry.available else entry.file_name
-        table.add_row(entry.id, status, where + (f" (from {source})" if source else ""))
+        table.add_row(entry.id, f"{entry.color}, noise {entry.noise_level}", status, where + (f" (from {source})" if source else ""))
     console = terminal()
     console.print(table)
     console.print(f"Official files download from {registry.RELEASE_URL}; get one with "
