@@ -22,7 +22,7 @@ class Precision(str, Enum):
 def denoise(
     input: Path = typer.Argument(..., help="Photo to denoise (PNG, JPEG, TIFF, BMP, WebP)."),
     output: Path = typer.Option(..., "-o", "--output", help="Where to write the result (format from the extension)."),
-    noise: int = opt.bounded_int(None, "--noise", low=1, high=255, show_default="15, or the level of --weights",
+    noise: int = opt.bounded_int(None, "--noise", low=1, high=255, show_default="measured on the photo",
                                  help="Noise level sigma the weights were trained for: 15, 25 or 50."),
     weights: str = typer.Option(None, "--weights", help="A weights id (see `weights list`) or a checkpoint path."),
     tile: int = opt.bounded_int(None, "--tile", high=MAX_TILE, show_default="sized by --max-memory",
@@ -39,16 +39,22 @@ def denoise(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
     force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
 ) -> None:
-    """Remove Gaussian-like noise from a photo with SwinIR; alpha is kept, the input is never modified."""
-    from tools.restore import analyze_photo, check_output
+    """Remove Gaussian-like noise from a photo with SwinIR; alpha is kept, the input is never modified.
+
+    The noise is measured first: the weights for the nearest level run, matched to the measured sigma
+    (unless --noise or --weights says otherwise)."""
+    from tools.restore import analyze_photo, check_output, decide
     from tools.swinir.service import denoise_file, keep_source_depth
 
     err = terminal(stderr=True)
+    before = analyze_photo(input)
+    chosen = decide(before, noise, weights, force=True)  # the level and sigma measured, unless given
     with progress_bar("denoising tiles", enabled=not as_json) as update, keep_source_depth():
-        result = denoise_file(input, output, noise_level=noise, weights=weights, tile=tile, overlap=overlap,
-                              reference=reference, progress=update, ensemble=ensemble, overwrite=force,
-                              max_memory=max_memory * 1e9, precision=precision.value)
-    _, check = check_output(input, output, analyze_photo(input))
+        result = denoise_file(input, output, noise_level=chosen.noise_level, weights=weights, tile=tile,
+                              overlap=overlap, reference=reference, progress=update, noise_sigma=chosen.noise_sigma,
+                              ensemble=ensemble, overwrite=force, max_memory=max_memory * 1e9,
+                              precision=precision.value)
+    _, check = check_output(input, output, before)
     for note in [*result.notes, *check.problems]:
         err.print(f"warning: {note}", highlight=False, soft_wrap=True)
     if as_json:
