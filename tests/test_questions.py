@@ -126,11 +126,15 @@ def test_a_figure_the_records_lack_is_said_to_be_missing(question: str, record_i
 
 @pytest.mark.skipif(not MODEL_CARD.is_file(), reason="no shipped SwinIR weights (model card) in this checkout")
 def test_figures_measured_here_are_labelled_beside_the_papers() -> None:
+    from agent.core.measured import shipped_card
+
+    row = shipped_card().row("McMaster", "25")  # the model card's own figure, and the weights that measured it
     task = answer("What PSNR does SwinIR reach on McMaster at sigma 25?")["sections"]["task"]
-    measured = next(p for p in task.split("\n\n") if "31.29 dB" in p)
+    measured = next(p for p in task.split("\n\n") if f"{row.psnr} dB" in p)
     assert measured.startswith("Measured by this project, not a record's figure") and "[" not in measured
-    card = "| McMaster (color) | 25 | 20.89 | `swinir-s-noise15` | **31.29** |"
-    assert card in MODEL_CARD.read_text(encoding="utf-8")  # the figure is the model card's
+    assert f"`{row.weights}`" in measured
+    card = f"| McMaster (color) | 25 | 20.89 | `{row.weights}` | **{row.psnr}** |"
+    assert card in MODEL_CARD.read_text(encoding="utf-8")
 
 
 def test_comparison_for_gaussian_noise_says_which_fits_and_that_quality_is_undecided() -> None:
