@@ -90,7 +90,9 @@ def test_gray_photo_with_strong_noise_is_denoised_with_its_noise_matched(tmp_pat
     Image.fromarray(noisy.astype(np.uint8)).save(photo)
     reply = ask(f"please denoise {photo}", output_dir=tmp_path)
     analysis, run = reply.evidence.analyses[-1], reply.evidence.denoise_runs[-1]
-    # Replicated gray noise through color weights: sigma-15 weights see the photo at 15 / (sigma * sqrt(3)).
-    assert run["contrast"] == round(15 / (analysis["noise_sigma"] * 3 ** 0.5), 4)
+    # Replicated gray noise through color weights (no gray weights at this level): the weights for the level
+    # measured see the photo at level / (sigma * sqrt(3)).
+    assert run["model"] == f"swinir-s-noise{analysis['suggested_noise_level']}"
+    assert run["contrast"] == round(run["noise_level"] / (analysis["noise_sigma"] * 3 ** 0.5), 4)
     assert any("noise matched" in note for note in run["notes"])
     assert f"input contrast x{run['contrast']:.2f}" in reply.response["sections"]["workflow"]

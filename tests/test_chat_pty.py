@@ -183,6 +183,6 @@ def test_ctrl_c_during_ask_stops_the_tool_thread_too(big_photo: Path, weights_en
     child.sendintr()
     child.expect(pexpect.EOF, timeout=30)
     child.close()
-    assert time.monotonic() - started < 2.0 and child.exitstatus == 130
+    assert time.monotonic() - started < 5.0 and child.exitstatus == 130  # the whole denoise would take minutes
     time.sleep(2.0)
     assert _leftovers(tmp_path, photo) == []

@@ -206,6 +206,18 @@ def restore(photo: str | Path, request: RestoreRequest, records: Sequence[Record
     return RestoreResult(str(photo), analysis, decision, run, after, check, seconds)
 
 
+def denoise_measured(photo: str | Path, output: str | Path, analysis: Analysis, noise_level: int | None = None,
+                     weights: str | None = None, **options) -> DenoiseResult:
+    """An explicit denoise (it runs whatever the policy says): the checkpoint level and the sigma to match are
+    the ones measured in ``analysis``, unless ``noise_level`` or ``weights`` choose; ``options`` go to
+    :func:`tools.swinir.service.denoise_file`."""
+    from tools.swinir.service import denoise_file
+
+    decision = decide(analysis, noise_level, weights, force=True)
+    return denoise_file(photo, output, noise_level=decision.noise_level, weights=weights,
+                        noise_sigma=decision.noise_sigma, **options)
+
+
 def check_output(photo: str | Path, output: str | Path, before: Analysis) -> tuple[Analysis, ResidualCheck]:
     """The output's analysis and the method-noise check: what the run removed against the noise measured on
     its input, and the no-reference score before and after."""

@@ -43,17 +43,15 @@ def denoise(
 
     The noise is measured first: the weights for the nearest level run, matched to the measured sigma
     (unless --noise or --weights says otherwise)."""
-    from tools.restore import analyze_photo, check_output, decide
-    from tools.swinir.service import denoise_file, keep_source_depth
+    from tools.restore import analyze_photo, check_output, denoise_measured
+    from tools.swinir.service import keep_source_depth
 
     err = terminal(stderr=True)
     before = analyze_photo(input)
-    chosen = decide(before, noise, weights, force=True)  # the level and sigma measured, unless given
     with progress_bar("denoising tiles", enabled=not as_json) as update, keep_source_depth():
-        result = denoise_file(input, output, noise_level=chosen.noise_level, weights=weights, tile=tile,
-                              overlap=overlap, reference=reference, progress=update, noise_sigma=chosen.noise_sigma,
-                              ensemble=ensemble, overwrite=force, max_memory=max_memory * 1e9,
-                              precision=precision.value)
+        result = denoise_measured(input, output, before, noise_level=noise, weights=weights, tile=tile,
+                                  overlap=overlap, reference=reference, progress=update, ensemble=ensemble,
+                                  overwrite=force, max_memory=max_memory * 1e9, precision=precision.value)
     _, check = check_output(input, output, before)
     for note in [*result.notes, *check.problems]:
         err.print(f"warning: {note}", highlight=False, soft_wrap=True)
