@@ -43,6 +43,8 @@ class RestoreRequest:
     check: bool = True
     cancel: CancelToken | None = None  # checked between steps and tile batches (default: the ambient token)
     overwrite: bool = True
+    max_memory: float | None = None  # bytes for the network's working set (default: tools.swinir.tiling's)
+    precision: str = "fp32"  # or "bf16" (denoise --precision)
 
 
 @dataclass(frozen=True)
@@ -195,7 +197,8 @@ def restore(photo: str | Path, request: RestoreRequest, records: Sequence[Record
             run = denoise_file(Path(photo).expanduser(), request.output, noise_level=decision.noise_level,
                                weights=request.weights, tile=request.tile, overlap=request.overlap,
                                reference=request.reference, progress=progress, noise_sigma=decision.noise_sigma,
-                               ensemble=request.ensemble, overwrite=request.overwrite)
+                               ensemble=request.ensemble, overwrite=request.overwrite,
+                               max_memory=request.max_memory, precision=request.precision)
         seconds["denoise"] = round(time.perf_counter() - started, 3)
     after = check = None
     if run is not None and request.check:  # written: the step is done, so no cancel from here on
@@ -204,18 +207,6 @@ def restore(photo: str | Path, request: RestoreRequest, records: Sequence[Record
         after, check = check_output(photo, run.output, analysis)
         seconds["check"] = round(time.perf_counter() - started, 3)
     return RestoreResult(str(photo), analysis, decision, run, after, check, seconds)
-
-
-def denoise_measured(photo: str | Path, output: str | Path, analysis: Analysis, noise_level: int | None = None,
-                     weights: str | None = None, **options) -> DenoiseResult:
-    """An explicit denoise (it runs whatever the policy says): the checkpoint level and the sigma to match are
-    the ones measured in ``analysis``, unless ``noise_level`` or ``weights`` choose; ``options`` go to
-    :func:`tools.swinir.service.denoise_file`."""
-    from tools.swinir.service import denoise_file
-
-    decision = decide(analysis, noise_level, weights, force=True)
-    return denoise_file(photo, output, noise_level=decision.noise_level, weights=weights,
-                        noise_sigma=decision.noise_sigma, **options)
 
 
 def check_output(photo: str | Path, output: str | Path, before: Analysis) -> tuple[Analysis, ResidualCheck]:

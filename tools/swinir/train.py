@@ -122,8 +122,8 @@ class Trainer:
         self.step = 0
         paths = list_images(Path(cfg.data))
         held_out, train = paths[:cfg.val_images], paths[cfg.val_images:]
-        channels = int(cfg.model["in_chans"])
-        self.sampler = PatchSampler([load_image(p, channels) for p in train], cfg.patch, self.rng)
+        self.channels = int(cfg.model["in_chans"])
+        self.sampler = PatchSampler([load_image(p, self.channels) for p in train], cfg.patch, self.rng)
         self.val_clean, self.val_noisy = self._validation_set(held_out)
 
     def _validation_set(self, paths: list[Path]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -131,7 +131,7 @@ class Trainer:
         c = self.cfg.val_crop
         crops = []
         for p in paths:
-            img = load_image(p, int(self.cfg.model["in_chans"]))
+            img = load_image(p, self.channels)
             y, x = (img.shape[0] - c) // 2, (img.shape[1] - c) // 2
             crops.append(img[y:y + c, x:x + c])
         clean = to_tensor(np.stack(crops), self.device)
@@ -277,7 +277,7 @@ def gray_from_color(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]
     """A gray network that computes what the color one computes on a gray photo copied into R, G and B and
     averaged back: the first convolution sums its input channels (and takes in the color mean it no longer
     subtracts), the last averages its outputs. A fine-tuning start: on a 64 px gray patch its output is within
-0.02 of the color network's (zero padding at the border differs, and attention spreads that a little inward)."""
+    0.02 of the color network's (zero padding at the border differs, and attention spreads that a little inward)."""
     from tools.swinir.model import RGB_MEAN
 
     weights = dict(weights)
@@ -310,7 +310,8 @@ def open_run(run: Path, cfg: TrainConfig | None = None, device: str | None = Non
     if cfg is None or not cfg.data:
         raise UserError(f"no checkpoint in {run}: give --data to start a new run")
     if not cfg.init:
-        cfg.model = {**cfg.model, "in_chans": 1 if cfg.gray else cfg.model["in_chans"]}
+        if cfg.gray:
+            cfg.model = {**cfg.model, "in_chans": 1}
         return Trainer(run, cfg, device)
     weights = read_state_dict(cfg.init)  # a fine-tuning run: the starting network's architecture and weights
     if cfg.gray and weights["conv_first.weight"].shape[1] == 3:
@@ -368,7 +369,7 @@ def train_command(
     cfg = TrainConfig(data=data, sigma=sigma, sigma_max=sigma_max, steps=steps or 20000, patch=patch or 64,
                       batch=batch or 8, loss=loss or "charbonnier", lr=lr, freeze_position_bias=bool(freeze_position_bias),
                       precision=precision or "fp32", compile=bool(compile_), init=init, gray=gray)
-    cfg.model.update(in_chans=1 if gray else 3, embed_dim=embed_dim, depths=(layers,) * blocks, num_heads=(6,) * blocks, img_size=cfg.patch)
+    cfg.model.update(embed_dim=embed_dim, depths=(layers,) * blocks, num_heads=(6,) * blocks, img_size=cfg.patch)
     changes = ResumeChanges(steps=steps, restart_lr=restart_lr, patch=patch, batch=batch, loss=loss,
                             freeze_position_bias=freeze_position_bias, precision=precision, compile=compile_)
     trainer = open_run(run, cfg, changes=changes)

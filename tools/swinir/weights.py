@@ -70,10 +70,8 @@ def _official(channels: int, noise: int) -> WeightsEntry:
 REGISTRY: tuple[WeightsEntry, ...] = (
     *(_official(channels, noise) for channels in (3, 1) for noise in NOISE_LEVELS),
     # Trained by this project on CBSD432; shipped with a model card next to them, listed when present.
-    *(WeightsEntry(f"swinir-s-noise{noise}", f"swinir-s-noise{noise}.pth", 3, noise, "embedded")
-      for noise in NOISE_LEVELS),
-    *(WeightsEntry(f"swinir-s-gray-noise{noise}", f"swinir-s-gray-noise{noise}.pth", 1, noise, "embedded")
-      for noise in NOISE_LEVELS),
+    *(WeightsEntry(f"{stem}{noise}", f"{stem}{noise}.pth", channels, noise, "embedded")
+      for channels, stem in ((3, "swinir-s-noise"), (1, "swinir-s-gray-noise")) for noise in NOISE_LEVELS),
 )
 
 

@@ -43,16 +43,15 @@ def denoise(
 
     The noise is measured first: the weights for the nearest level run, matched to the measured sigma
     (unless --noise or --weights says otherwise)."""
-    from tools.restore import analyze_photo, check_output, denoise_measured
-    from tools.swinir.service import keep_source_depth
+    from tools.restore import RestoreRequest, restore
 
     err = terminal(stderr=True)
-    before = analyze_photo(input)
-    with progress_bar("denoising tiles", enabled=not as_json) as update, keep_source_depth():
-        result = denoise_measured(input, output, before, noise_level=noise, weights=weights, tile=tile,
-                                  overlap=overlap, reference=reference, progress=update, ensemble=ensemble,
-                                  overwrite=force, max_memory=max_memory * 1e9, precision=precision.value)
-    _, check = check_output(input, output, before)
+    request = RestoreRequest(output, noise_level=noise, weights=weights, tile=tile, overlap=overlap, ensemble=ensemble,
+                             reference=reference, force=True, overwrite=force, max_memory=max_memory * 1e9,
+                             precision=precision.value)  # force: an explicit request runs whatever the policy says
+    with progress_bar("denoising tiles", enabled=not as_json) as update:
+        restored = restore(input, request, progress=update)
+    result, check = restored.run, restored.check
     for note in [*result.notes, *check.problems]:
         err.print(f"warning: {note}", highlight=False, soft_wrap=True)
     if as_json:
