@@ -171,3 +171,32 @@ def test_slash_denoise_says_what_the_denoise_command_says(weights_env: dict, tmp
         assert _numbers_out(" ".join(line.split())) in _numbers_out(said), line
     assert "with swinir" in said and "tile(s)" in said and "check: " in said
     assert "measurement" in said and re.search(r"Findings: [^:]*moderate Gaussian-like noise", said)  # analyze's table
+
+
+def test_a_command_word_without_its_slash_gets_a_hint_and_no_turn(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    transcript = tmp_path / "chat.md"
+    result = chat(env, ROOT, ["quit", "Exit", "help", "clear", "records?", "history", "/quit"], "--json",
+                  "--transcript", str(transcript))
+    assert result.returncode == 0, result.stderr
+    outputs = [json.loads(line) for line in result.stdout.splitlines()]
+    assert outputs[:-1] == [
+        {"input": "quit", "hint": "Did you mean /quit? Slash commands start with /."},
+        {"input": "Exit", "hint": "Did you mean /quit? Slash commands start with /."},
+        {"input": "help", "hint": "Did you mean /help? Slash commands start with /."},
+        {"input": "clear", "hint": "There is no /clear; slash commands start with / and /help lists them."},
+        {"input": "records?", "hint": "Did you mean /records? Slash commands start with /."},
+        {"input": "history", "hint": "There is no /history; slash commands start with / and /help lists them."},
+    ]
+    assert outputs[-1] == {"command": "/quit", "result": "bye"} and result.stderr == ""
+    assert transcript.read_text(encoding="utf-8").count("## > ") == 1  # only /quit; the hints are no turns
+
+
+def test_bare_words_in_the_terminal_are_one_line_each_and_questions_still_run() -> None:
+    session = ChatSession(LLMSettings())
+    console, err = Console(record=True, width=100), Console(record=True, width=100)
+    run_repl(session, _lines("analyze", "quit", "quit smoking photos?"), console, err)
+    shown = console.export_text()
+    assert "Did you mean /analyze PATH? Slash commands start with /.\n" in shown
+    assert "Did you mean /quit? Slash commands start with /.\n" in shown
+    assert [said for said, _ in session.history] == ["quit smoking photos?"] and err.export_text() == ""

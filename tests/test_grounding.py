@@ -103,11 +103,13 @@ def test_sections_split_back_from_markdown(records) -> None:
 
 
 def test_system_prompt_requires_the_sections_the_composer_writes() -> None:
+    from agent.core.card_prompt import system_prompt
     from agent.core.compose import SECTIONS
     from agent.core.templates import fill
-    from prompts import load_prompt
+    from tools.cards import load_card
 
-    system = load_prompt("system.md")
+    card = load_card(None)
+    system = system_prompt(card.records, card.question)
     for key in SECTIONS:
         assert f"## {fill(f'heading.{key}')}" in system
-    assert "[hair]" in system and "only" in system.lower()
+    assert f"[{card.records[0].id}]" in system and "only" in system.lower()

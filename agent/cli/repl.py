@@ -5,7 +5,8 @@ the main thread at once: it cancels the work's token (the model's next token, th
 layer all check it) and the prompt comes back within about a second, the work abandoned if it has not stopped
 by then. A cancelled turn writes no file and leaves the session as it was: nothing of it reaches the history,
 the transcript or a later ``/report``, since only the main thread keeps a finished turn. Ctrl-D or ``/quit``
-ends the session; errors in a turn or command print one line and the session goes on.
+ends the session; errors in a turn or command print one line and the session goes on. A command word typed
+without its slash (``quit``, ``exit``, ``help``) is no question: it gets a one-line hint and no turn runs.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from rich.console import Console
 from rich.markdown import Markdown
 
 from agent.cli.errors import cli_message
-from agent.cli.slash import SlashResult, execute_slash, keep_slash
+from agent.cli.slash import SlashResult, bare_word_hint, execute_slash, keep_slash
 from agent.cli.views.activity import TurnView
 from agent.cli.views.answer import render_answer
 from agent.cli.views.turn import fallback_notice, render_turn_notes
@@ -54,6 +55,8 @@ def run_repl(session: ChatSession, read_line: Callable[[], str], console: Consol
             if line.startswith("/"):
                 if run_command(session, line, console, err, as_json).quit:
                     return
+            elif (hint := bare_word_hint(line)) is not None:
+                show_hint(hint, line, console, as_json)
             else:
                 show_turn(session, line, console, err, as_json)
         except (KeyboardInterrupt, Cancelled):
@@ -105,6 +108,14 @@ def show_turn(session: ChatSession, line: str, console: Console, err: Console, a
         return
     render_answer(reply.response, console)
     render_turn_notes(reply.response, console)
+
+
+def show_hint(hint: str, line: str, console: Console, as_json: bool) -> None:
+    """A command word typed without its slash: one line (one JSON object with ``--json``), and no turn."""
+    if as_json:
+        console.print_json(json.dumps({"input": line, "hint": hint}, ensure_ascii=False), indent=None)
+    else:
+        console.print(hint, highlight=False, markup=False)
 
 
 def run_command(session: ChatSession, line: str, console: Console, err: Console, as_json: bool) -> SlashResult:

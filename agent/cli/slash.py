@@ -50,6 +50,23 @@ def slash(name: str, usage: str, help: str) -> Callable:
     return register
 
 
+BARE_ALIASES = {"exit": "quit", "bye": "quit", "q": "quit", "commands": "help"}  # words for an existing command
+NO_SUCH_COMMANDS = ("clear", "cls", "history", "reset")  # words other chats take as commands; no command here
+
+
+def bare_word_hint(line: str) -> str | None:
+    """The one-line hint for a command word typed without its slash ("quit", "exit", "help", "clear"), which is
+    not a question; None for anything else."""
+    word = line.strip().lower().rstrip("!?.")
+    name = word if word in SLASH_COMMANDS else BARE_ALIASES.get(word)
+    if name is not None:
+        usage = SLASH_COMMANDS[name].usage
+        return f"Did you mean /{name}{' ' + usage if usage else ''}? Slash commands start with /."
+    if word in NO_SUCH_COMMANDS:
+        return f"There is no /{word}; slash commands start with / and /help lists them."
+    return None
+
+
 def run_slash(session: ChatSession, line: str) -> SlashResult:
     """Run a ``/command args`` line and keep it in the session; unknown commands and bad arguments are a
     ``UserError``."""
@@ -162,7 +179,8 @@ def _report(session: ChatSession, args: list[str]) -> SlashResult:
 @slash("help", "", "list the commands")
 def _help(session: ChatSession, args: list[str]) -> SlashResult:
     lines = [f"- `/{c.name}{' ' + c.usage if c.usage else ''}`: {c.help}" for c in SLASH_COMMANDS.values()]
-    lines.append("- anything else is a question; photo paths typed in it are analysed (and denoised when asked)")
+    lines.append("- anything else is a question; photo paths typed in it are analysed (and denoised when asked); "
+                 "a command word alone without its slash gets a hint instead")
     return SlashResult("\n".join(lines), [{"command": c.name, "usage": c.usage, "help": c.help}
                                           for c in SLASH_COMMANDS.values()])
 

@@ -42,11 +42,12 @@ def run_loop(model: BaseChatModel, turn: Turn, evidence: Evidence, on_token: Tok
     from langchain.agents.middleware import ToolErrorMiddleware
     from langchain_core.messages import AIMessage, AIMessageChunk
 
+    from agent.core.card_prompt import system_prompt
     from agent.core.toolbox import TOOL_NAMES, build_tools, tool_error_message
-    from prompts import load_prompt
 
     raw = StreamedToolArgs()
-    agent = create_agent(model, build_tools(turn, evidence), system_prompt=load_prompt("system.md"),
+    agent = create_agent(model, build_tools(turn, evidence),
+                         system_prompt=system_prompt(turn.records, turn.card_question),
                          middleware=[ToolErrorMiddleware(on_error=tool_error_message),
                                      tool_call_check(TOOL_NAMES, evidence, raw)])
     final: dict | None = None
@@ -95,5 +96,5 @@ def ask(question: str | None, card: Path | None = None, images: Sequence[str | P
 
     loaded = load_card(card)
     turn = make_turn(require_question(question, loaded.question), loaded.records, attached=images,
-                     output_dir=output_dir, overwrite=overwrite)
+                     output_dir=output_dir, card_question=loaded.question, overwrite=overwrite)
     return run_agent(turn, settings, on_token)

@@ -70,7 +70,8 @@ class ChatSession:
         """One agent turn that changes nothing in the session (work that may be cancelled runs this in a worker
         thread); :meth:`keep` adds it afterwards."""
         turn = make_turn(text, self.card.records, session_photos=self.photos, history=self.history,
-                         output_dir=self.output_dir, analyses=dict(self.analyses), overwrite=self.overwrite)
+                         output_dir=self.output_dir, card_question=self.card.question, analyses=dict(self.analyses),
+                         overwrite=self.overwrite)
         return run_agent(turn, self.settings, on_token)
 
     def keep(self, result: TurnResult) -> TurnResult:

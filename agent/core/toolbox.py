@@ -56,7 +56,7 @@ class DenoiseArgs(BaseModel):
                                description="Where to write the result, inside the output folder (default: "
                                "<name>.denoised.png there).")
     noise_level: Literal[15, 25, 50] | None = Field(
-        None, description="SwinIR checkpoint noise level (default: the level the photo's analysis suggests).")
+        None, description="Noise level of the checkpoint to run (default: the level the photo's analysis suggests).")
     force: bool = Field(False, description="Run even where the analysis finds no noise the weights fit (no visible "
                         "noise, or grain). Only when the user explicitly asks to denoise anyway.")
 
@@ -66,20 +66,22 @@ class WorkflowArgs(BaseModel):
     record_ids: list[str] = Field(default_factory=list, description="Record ids to describe (empty: all records).")
 
 
+# Descriptions are templates filled from the turn's card (agent.core.card_prompt.describe_tool): ``$records``
+# names the loaded records, ``$denoiser`` what runs here.
 TOOL_SPECS: tuple[tuple[str, type[BaseModel], str], ...] = (
     ("search_records", SearchArgs,
-     "Search the loaded records (the only allowed sources). Returns the facts that best match, each with its "
-     "record id, and the matching records with ids, titles, exact links and passages."),
+     "Search the loaded card's records, the only allowed sources: $records. Returns the facts that best match, "
+     "each with its record id, and the matching records with ids, titles, exact links and passages."),
     ("analyze_image", AnalyzeArgs,
      "Measure what is wrong with a photo: noise level (sigma, 0-255), blur, JPEG, exposure, haze; "
-     "findings and the records that fit, with the suggested SwinIR noise level."),
+     "findings and the loaded records that fit, with the noise level suggested for the denoiser here."),
     ("denoise_image", DenoiseArgs,
-     "Denoise a photo with the SwinIR model that runs here; returns the output path, model, time and size. "
+     "Denoise a photo with $denoiser; returns the output path, model, time and size. "
      "Reads only photos the user attached or named; writes only inside the output folder, never over an "
      "existing file (leave output out for a fresh default name)."),
     ("describe_workflow", WorkflowArgs,
-     "Describe records for the workflow: what each handles, its technique and key facts, whether it runs here "
-     "(and exactly which weights), its links."),
+     "Describe the loaded card's records for the workflow ($records): what each handles, its technique and key "
+     "facts, whether it runs here (and exactly which weights), its links."),
 )
 TOOL_NAMES = tuple(name for name, _, _ in TOOL_SPECS)
 
@@ -221,13 +223,15 @@ def expect_calls(evidence: Evidence, calls: Sequence[tuple[str, dict]]) -> None:
 
 
 def build_tools(turn: Turn, evidence: Evidence) -> list[BaseTool]:
-    """The four tools for ``turn``, recording into ``evidence``."""
+    """The four tools for ``turn``, recording into ``evidence``, described in terms of the turn's card."""
     from langchain_core.tools import StructuredTool
+
+    from agent.core.card_prompt import describe_tool
 
     toolbox = Toolbox(turn, evidence)
     return [
         StructuredTool.from_function(func=traced(evidence, name, getattr(toolbox, name)), name=name,
-                                     description=description, args_schema=schema)
+                                     description=describe_tool(description, turn.records), args_schema=schema)
         for name, schema, description in TOOL_SPECS
     ]
 

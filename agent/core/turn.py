@@ -26,6 +26,8 @@ class Turn:
     ``history``: earlier ``(message, answer)`` pairs. ``analyses`` and ``restorations``: results already
     measured on photos (by :func:`tools.restore.photo_key`), which the tools reuse instead of rerunning.
     ``overwrite``: the user allowed replacing existing files (``--force``); without it outputs get fresh names.
+    ``card_question``: the question of the card the records come from (None where it states none), which the
+    LLM's system prompt quotes.
     """
 
     question: str
@@ -36,6 +38,7 @@ class Turn:
     analyses: Mapping[PhotoKey, Analysis] = field(default_factory=dict)
     restorations: Mapping[PhotoKey, RestoreResult] = field(default_factory=dict)
     overwrite: bool = False
+    card_question: str | None = None
 
     @property
     def message(self) -> str:
@@ -88,10 +91,10 @@ class TurnResult:
 
 def make_turn(question: str, records: Sequence[Record], attached: Sequence[str | Path] = (),
               session_photos: Sequence[str] = (), history: Sequence[tuple[str, str]] = (),
-              output_dir: Path | None = None, **known: Mapping | bool) -> Turn:
+              output_dir: Path | None = None, card_question: str | None = None, **known: Mapping | bool) -> Turn:
     """A turn for ``question``: its photos are the attached ones, paths typed in it, else the session's photos
-    it points at ("the second photo", "clean it"); ``known`` passes ``analyses``, ``restorations`` or
-    ``overwrite``."""
+    it points at ("the second photo", "clean it"); ``card_question`` is the card's own question; ``known`` passes
+    ``analyses``, ``restorations`` or ``overwrite``."""
     photos = turn_photos(question, attached, session_photos)
     return Turn(question, tuple(records), tuple(photos), tuple(history), Path(output_dir) if output_dir else None,
-                **known)
+                card_question=card_question, **known)

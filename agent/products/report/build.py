@@ -80,7 +80,8 @@ def build_report(job: ReportJob, settings: LLMSettings, work_dir: Path,
     known = {photo_key(image): run.restoration for image, run in zip(attached, runs)}
     agent_dir = Path(work_dir) / "agent"
     agent_dir.mkdir(parents=True, exist_ok=True)
-    turn = make_turn(question, card.records, attached=attached, output_dir=agent_dir, restorations=known)
+    turn = make_turn(question, card.records, attached=attached, output_dir=agent_dir, card_question=card.question,
+                     restorations=known)
     if (step := current().step) is not None:
         step("answering the question")
     result = run_agent(turn, settings)
