@@ -204,8 +204,15 @@ def test_card_question_keeps_its_full_scope_without_claims_the_records_do_not_ma
     assert "leads here" not in response["answer"] and "You also ask" not in response["answer"]
     assert "do not rank them" in response["sections"]["task"]
     assert "plain filtering" not in response["answer"]
-    assert "swinir-s-noise15" in response["sections"]["workflow"]  # what runs here, exactly
+    assert "runnable here" in response["sections"]["workflow"]
+    # the paragraph on the shipped weights belongs to questions about running something, not to the overview
+    assert "swinir-s-noise15" not in response["answer"]
     assert_sections_do_not_repeat(response)
+
+
+def test_a_question_about_running_says_exactly_what_runs_here() -> None:
+    response = answer("Can I run SwinIR on my laptop?")
+    assert "swinir-s-noise15" in response["answer"]
 
 
 def test_narrow_answers_keep_three_short_sections_about_the_records_asked() -> None:

@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from knowledge import knowledge_path
+from tools.card_reading import display_name, merge_checkpoints, record_from_text
 from tools.card_schema import (MAX_CARD_BYTES, MAX_RECORDS, check_link, check_question, check_types, finish_record,
                                load_data)
 from tools.degradation_terms import degradations_in
@@ -133,10 +134,10 @@ def _records_from_entries(entries: list[_Entry]) -> list[Record]:
     for entry in entries:
         if "Paper" not in entry.values:
             raise UserError(f"card line {entry.line}: model {entry.title!r} has no 'Paper:' link")
-        record = finish_record(_record_from_text(entry, _unique_id(_slug(entry.title), seen)), f"card line {entry.line}")
+        record = finish_record(_record_from_text(entry, seen), f"card line {entry.line}")
         seen.add(record.id)
         records.append(record)
-    return records
+    return merge_checkpoints(records)
 
 
 def _slug(title: str) -> str:
@@ -152,33 +153,12 @@ def _unique_id(base: str, seen: set[str]) -> str:
     return candidate
 
 
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
-
-
-def _record_from_text(entry: _Entry, record_id: str) -> Record:
-    """A record from the card's own words: facts are its summary's sentences, ``handles`` from keywords."""
+def _record_from_text(entry: _Entry, seen: set[str]) -> Record:
+    """A record from the card's own words (:mod:`tools.card_reading`), its id from the model's name."""
     summary = entry.values.get("Summary", "")
-    sentences = _sentences(summary)
-    technique = next(
-        (s for s in sentences if re.search(r"\b(we (propose|present|introduce)|consists of|employs|utilizes)\b", s, re.I)),
-        "",
-    )
-    handles = degradations_in(f"{entry.title} {summary}") or ("unknown",)
-    return Record(
-        id=record_id,
-        title=entry.title,
-        kind=entry.kind,
-        paper=entry.values["Paper"],
-        code=entry.values.get("GitHub"),
-        summary=summary,
-        key_facts=tuple(sentences[1:6]),
-        technique=technique.rstrip("."),
-        handles=handles,
-        best_for=", ".join(DEGRADATIONS[key] for key in handles),
-        runnable=False,
-        extra={"line": entry.line},
-    )
+    name = display_name(entry.title, summary)
+    return record_from_text(_unique_id(_slug(name), seen), entry.kind, entry.title, entry.values["Paper"],
+                            entry.values.get("GitHub"), summary, entry.line)
 
 
 def _match_enriched(records: list[Record]) -> list[Record]:

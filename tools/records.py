@@ -45,7 +45,7 @@ class Record:
     @property
     def links(self) -> tuple[str, ...]:
         """The record's links, exactly as the card gives them."""
-        return tuple(link for link in (self.paper, self.code) if link)
+        return tuple(link for link in (self.paper, self.code, *self.extra.get("more_links", ())) if link)
 
     def to_dict(self) -> dict:
         data = asdict(self)

@@ -10,7 +10,7 @@ turn with photos, whose analyses and denoise runs (plain dicts) the workflow rep
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from agent.core.compare import comparison_answer, recommend_answer
@@ -23,6 +23,7 @@ from agent.core.templates import fill
 from tools.degradation_terms import PRIORITY, degradations_in
 from tools.records import DEGRADATIONS, Record
 from tools.retrieval import SearchResult, plain_question, store_for
+from tools.retrieval.scope import is_own_question
 
 if TYPE_CHECKING:
     from agent.core.turn import Evidence
@@ -59,6 +60,7 @@ def compose_answer(
     denoise_results: Sequence[Mapping] | None = None,
     failures: Sequence[Mapping] = (),
     earlier: Sequence[Earlier] = (),
+    card_question: str | None = None,
 ) -> ComposedAnswer:
     """Compose the answer to ``question`` from ``records``, the ``search`` behind it and the earlier turns.
 
@@ -67,10 +69,13 @@ def compose_answer(
     ``seconds``, ``megapixels``, ``psnr``, ``ssim``). Both are reported with their numbers.
     ``failures``: tool calls that failed (``name``, ``args``, ``error``); the workflow says what was not done.
     ``earlier``: the chat's earlier turns, which a follow-up ("how big is it?") refers to.
+    ``card_question``: the card's own question, always answered with the overview.
     """
     analyses, denoise_results = list(analyses or ()), list(denoise_results or ())
     store = store_for(tuple(records))
     asked = understand(question, records, earlier, store.lexicon)
+    if card_question and is_own_question(plain_question(question), card_question):
+        asked = replace(asked, kind="overview", subjects=(), asks=())
     follow_up = asked.follow_up and bool(asked.subjects) and not _foreign(search)
     notes = [_failure_sentence(failure) for failure in failures]
     if not (search.covered or analyses or denoise_results or follow_up):
@@ -78,7 +83,7 @@ def compose_answer(
     if not analyses and not denoise_results and asked.kind in NARROW:
         direct = NARROW[asked.kind](asked, {r.id: r for r in records}, store)
         if direct.cited:
-            return _narrow(question, records, direct, notes)
+            return _narrow(question, records, direct, notes, running=_about_running(asked))
     selected = select_records(question, records, search, analyses, denoise_results)
     if not selected:
         return compose_refusal(question, records, search, notes)
@@ -86,20 +91,22 @@ def compose_answer(
     task = _task_section(asked, groups, analyses)
     sections = {
         "task": task,
-        "workflow": without_repeats("\n\n".join([_workflow_section(groups, analyses, denoise_results), *notes]), task),
+        "workflow": without_repeats("\n\n".join([_workflow_section(groups, analyses, denoise_results,
+                                                                    _about_running(asked) or bool(analyses or denoise_results)), *notes]), task),
         "references": "\n".join(_reference_line(record) for record in selected),
     }
     return ComposedAnswer(question, sections, [record.id for record in selected], refused=False)
 
 
 def compose_turn(question: str, records: Sequence[Record], evidence: Evidence,
-                 earlier: Sequence[Earlier] = ()) -> ComposedAnswer:
+                 earlier: Sequence[Earlier] = (), card_question: str | None = None) -> ComposedAnswer:
     """The offline answer to ``question`` from a turn's evidence: its best covered search (else a fresh one),
     its photo analyses and denoise runs, the tool calls that failed, and the chat's earlier turns."""
     covered = [search for search in evidence.searches if search.covered]
-    search = (covered or evidence.searches or [store_for(tuple(records)).search(question)])[0]
+    search = (covered or evidence.searches or [store_for(tuple(records)).search(question, card_question=card_question)])[0]
     failures = [call.to_dict() for call in evidence.calls if not call.ok]
-    return compose_answer(question, records, search, evidence.analyses, evidence.denoise_runs, failures, earlier)
+    return compose_answer(question, records, search, evidence.analyses, evidence.denoise_runs, failures, earlier,
+                          card_question)
 
 
 def compose_refusal(question: str, records: Sequence[Record], search: SearchResult,
@@ -161,7 +168,13 @@ def _foreign(search: SearchResult) -> bool:
 # ---------------------------------------------------------------- narrow answers
 
 
-def _narrow(question: str, records: Sequence[Record], direct: Direct, notes: Sequence[str]) -> ComposedAnswer:
+def _about_running(asked: Question) -> bool:
+    """Is the question about running something here (then the workflow says exactly what runs)?"""
+    return "run" in asked.asks or "speed" in asked.asks or asked.kind == "feasibility"
+
+
+def _narrow(question: str, records: Sequence[Record], direct: Direct, notes: Sequence[str],
+            running: bool = False) -> ComposedAnswer:
     """The answer in the first paragraph, then a short task, workflow and references for the records it cites."""
     by_id = {record.id: record for record in records}
     said = "\n".join(direct.paragraphs)
@@ -172,17 +185,17 @@ def _narrow(question: str, records: Sequence[Record], direct: Direct, notes: Seq
         groups.setdefault(main_situation(record), []).append(record)
     situations = "; ".join(f"{situation_text('task', key)} {cite(members)}" for key, members in groups.items())
     task = "\n\n".join([*direct.paragraphs, fill("task.narrow", situations=situations)])
-    workflow = "\n\n".join([*(_record_workflow(record) for record in cited), *notes])
+    workflow = "\n\n".join([*(_record_workflow(record, running) for record in cited), *notes])
     sections = {"task": task, "workflow": without_repeats(workflow, task),
                 "references": "\n".join(_reference_line(record) for record in cited)}
     return ComposedAnswer(question, sections, order, refused=False)
 
 
-def _record_workflow(record: Record) -> str:
+def _record_workflow(record: Record, running: bool) -> str:
     key = main_situation(record)
     model = record.technique or record.summary or record.title
     model = model[0].upper() + model[1:] + "."
-    if record.runnable:
+    if record.runnable and running:
         model += " " + runs_here()
     return fill("workflow.record", name=display_name(record), cite=cite([record]), status=_status([record]),
                 input=situation_text("input", key), model=model, output=situation_text("output", key))
@@ -200,7 +213,9 @@ def _task_section(asked: Question, groups: list[tuple[str, list[Record]]], analy
         parts = [f"{_for('task', key)} {cite(members)}" for key, members in groups]
         asked_keys = degradations_in(asked.text)
         if asked.kind == "overview" or not asked_keys:
-            text = fill("task.overview", count=count(len(groups)), situations=_join(parts, "; "))
+            tasks = [_for("task", key) for key in asked_keys] or [fill("task.any")]
+            text = fill("task.overview", task=_join(list(dict.fromkeys(tasks))), count=count(len(groups)),
+                        situations=_join(parts, "; "))
         else:
             text = fill("task.multi", task=_for("task", asked_keys[0]), count=count(len(groups)),
                         situations=_join(parts, "; "))
@@ -213,9 +228,8 @@ def _task_section(asked: Question, groups: list[tuple[str, list[Record]]], analy
     return text
 
 
-def _workflow_section(
-    groups: list[tuple[str, list[Record]]], analyses: list[Mapping], denoise_results: list[Mapping]
-) -> str:
+def _workflow_section(groups: list[tuple[str, list[Record]]], analyses: list[Mapping], denoise_results: list[Mapping],
+                      running: bool) -> str:
     paragraphs = [fill("workflow.intro")]
     paragraphs += [_analysis_sentence(analysis) for analysis in analyses]
     runs = [_denoise_sentence(run) for run in denoise_results]
@@ -232,7 +246,7 @@ def _workflow_section(
                 cite=cite(members),
                 status=_status(members),
                 input=_for("input", key),
-                model_text=" ".join(_model_sentence(record, lead=index == 0) for index, record in enumerate(members)),
+                model_text=" ".join(_model_sentence(record, index == 0, running) for index, record in enumerate(members)),
                 output=output,
             )
         )
@@ -240,7 +254,7 @@ def _workflow_section(
     return "\n\n".join(paragraphs)
 
 
-def _model_sentence(record: Record, lead: bool) -> str:
+def _model_sentence(record: Record, lead: bool, running: bool) -> str:
     text = fill(
         "workflow.lead" if lead else "workflow.alternative",
         name=display_name(record),
@@ -248,7 +262,7 @@ def _model_sentence(record: Record, lead: bool) -> str:
         technique=record.technique or record.summary or record.title,
         best_for=record.best_for or "the degradations it lists",
     )
-    return f"{text} {runs_here()}" if record.runnable else text
+    return f"{text} {runs_here()}" if record.runnable and running else text
 
 
 def _status(members: Sequence[Record]) -> str:

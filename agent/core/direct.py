@@ -22,15 +22,24 @@ from tools.retrieval.scope import GENERIC
 # What a fact must say to answer each attribute.
 ANSWERS: dict[str, re.Pattern[str]] = {
     "count": re.compile(r"\d|\b(one|two|three|four|five|six|million)\b", re.I),
-    "size": re.compile(r"\bparameters\b"),
+    "size": re.compile(r"\bparam\w*|\b\d+(?:\.\d+)?\s*(?:M|B|K)\b(?!\s*(?:images|photos|pairs|samples))"),
+    "compute": re.compile(r"\b(G|M|T)?\s?(FLOPs?|MACs?|FLOPS)\b|\bcomputation"),
+    "gain": re.compile(r"\b(by|of)\s+(more than |over |about |around |up to |nearly |almost |roughly )?\d+(?:\.\d+)?\s*"
+                       r"(dB|%|points?)|\d+(?:\.\d+)?\s*dB (higher|better|gain|improvement|more)|\b(outperform\w*|"
+                       r"surpass\w*|times (faster|better|fewer|smaller))\b"),
+    "scale": re.compile(r"(?<![\w.])[x×]\s?\d\b|\b\d\s?[x×](?!\s?\d)|\b(two|three|four|eight) times\b|upscal\w*|"
+                        r"super-resolution|scale factor", re.I),
+    "resolution": re.compile(r"\b\d+\s?[x×]\s?\d+\b|\b\d+(?:\.\d+)?\s?[kK]\b|megapixel|resolution"),
     "score": re.compile(r"\d dB\b"),
     "data": re.compile(r"\b([Tt]rain\w*|datasets?|[Rr]eleases)\b"),
     "tests": re.compile(r"\b[Ee]valuated\b|\bdB on\b|\bon [A-Z]\w*\d|[Rr]eleases"),
-    "speed": re.compile(r"\b(s per megapixel|seconds|fps|ms)\b"),
+    "speed": re.compile(r"\b(s per megapixel|seconds?|fps|FPS|frames per second|ms|milliseconds?|real[- ]time|"
+                        r"times faster)\b"),
     "venue": re.compile(r"\((?:[A-Z][\w ]*)?\d{4}[^)]*\)"),
     "authors": re.compile(r"\bet al\b|\b[Aa]uthors? ([A-Z]\w+)"),
 }
-WHAT = {"count": "that number", "tests": "the test sets it reports", "size": "a parameter count",
+WHAT = {"compute": "a compute cost (FLOPs)", "gain": "a margin over earlier methods", "scale": "an upscaling factor",
+        "resolution": "an image size", "count": "that number", "tests": "the test sets it reports", "size": "a parameter count",
         "score": "a PSNR figure", "data": "the data it was trained on", "speed": "a speed figure",
         "venue": "a venue or year", "authors": "author names"}
 COST = re.compile(r"\b(M parameters|GPU|[Hh]eavy)\b")
@@ -65,8 +74,9 @@ def fact_sentence(fact: Passage, record: Record) -> str:
 def answers(fact: Passage, question: Question, cues: Sequence[str]) -> bool:
     """Does a fact give what a figure/attribute question asks, with every number and set name it names?"""
     wanted = [key for key in question.asks if key in ANSWERS]
+    kinds = [key for key in wanted if key != "count"] or wanted
     words = set(tokenize(fact.text))
-    return all(ANSWERS[key].search(fact.text) for key in wanted) and all(
+    return (not kinds or any(ANSWERS[key].search(fact.text) for key in kinds)) and all(
         re.search(rf"(?<![\d.]){re.escape(cue)}(?![\d.]*\d)", fact.text) if cue[0].isdigit() else cue in words
         for cue in cues)
 

@@ -81,7 +81,7 @@ def run_agent(turn: Turn, settings: LLMSettings = LLMSettings(), on_token: Token
                 raise UserError(f"{backend} backend failed: {failure}") from None
             backend, evidence = FALLBACK, Evidence()
     if backend in (OFFLINE, FALLBACK):
-        text = run_loop(OfflineChatModel(records=turn.records, evidence=evidence), turn, evidence, on_token)
+        text = run_loop(OfflineChatModel(records=turn.records, evidence=evidence, card_question=turn.card_question), turn, evidence, on_token)
     return TurnResult(turn, finalize(text, turn, evidence, backend), evidence, failure)
 
 

@@ -63,6 +63,7 @@ class OfflineChatModel(BaseChatModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     records: tuple[Record, ...]
+    card_question: str | None = None
     evidence: Any  # an Evidence (typed loosely: pydantic need not build a schema for it)
     tool_names: tuple[str, ...] = ()
 
@@ -129,7 +130,8 @@ class OfflineChatModel(BaseChatModel):
         question = question_text(messages[humans[-1]]) if humans else ""
         history = [(messages[i].text, messages[i + 1].text) for i in humans[:-1]
                    if i + 1 < len(messages) and isinstance(messages[i + 1], AIMessage)]
-        return compose_turn(question, self.records, self.evidence, earlier_turns(history, self.records)).markdown()
+        return compose_turn(question, self.records, self.evidence, earlier_turns(history, self.records),
+                            self.card_question).markdown()
 
 
 def _json(message: ToolMessage) -> dict:

@@ -20,14 +20,22 @@ from tools.retrieval.scope import GENERIC, MEDIUM, REFERS, TASK, WEAK_REFERS
 # What a question may ask about a record, and the words that ask it.
 ATTRIBUTES: dict[str, re.Pattern[str]] = {
     "count": re.compile(r"\b(how many|number of)\b", re.I),
-    "size": re.compile(r"\b(how many param\w*|number of param\w*|param\w* counts?|how (big|large|heavy)|size|"
+    "size": re.compile(r"\b(param\w*|how (big|large|heavy)|size|footprint|compact|tiny|"
                        r"lighter|lightest|heavier|heaviest|lightweight|smaller|smallest|bigger|biggest|"
                        r"weights? (size|file))\b", re.I),
+    "compute": re.compile(r"\b(g?flops|macs|computation\w*|compute|computational\w*|efficien\w*)\b", re.I),
+    "gain": re.compile(r"\b(by how much|how much (better|higher|more|faster|ahead)|beat\w*|outperform\w*|surpass\w*|"
+                       r"improv\w*|gains?|margin|ahead of|state[- ]of[- ]the[- ]art|sota)\b", re.I),
+    "scale": re.compile(r"\b(upscal\w*|up-?sampl\w*|scale|scaling|factor|x\s?[2348]|[2348]\s?x|(two|three|four|eight) "
+                        r"times (bigger|larger)|enlarg\w*|magnif\w*|zoom\w*|super[- ]?resol\w*)\b", re.I),
+    "resolution": re.compile(r"\b(resolutions?|\d+\s?[x×]\s?\d+|\d+\s?k|megapixels?|pixels|image sizes?|high[- ]res\w*|"
+                             r"how (big|large) (an? )?(images?|photos?|pictures?|inputs?))\b", re.I),
     "score": re.compile(r"\b(psnr|ssim|db|scores?|accura\w*|perform\w*|how well|results?|reach\w*|achiev\w*|"
                         r"quality|figures?|numbers?)\b", re.I),
     "data": re.compile(r"\b(datasets?|data|trained|training|train)\b", re.I),
     "tests": re.compile(r"\b(evaluat\w*|tested|test sets?|benchmarks?|report\w*)\b", re.I),
-    "speed": re.compile(r"\b(fast\w*|speed\w*|quick\w*|slow\w*|latency|seconds|how long)\b", re.I),
+    "speed": re.compile(r"\b(fast\w*|speed\w*|quick\w*|slow\w*|latency|seconds|how long|fps|frames per second|"
+                        r"real[- ]?time|milliseconds|ms)\b", re.I),
     "run": re.compile(r"\b(run|runs|running|runnable|laptop|cpu|gpu|hardware|install\w*|locally|on my (machine|pc|"
                       r"computer)|try it|use it here|available here)\b", re.I),
     "link": re.compile(r"\b(code|github|links?|arxiv|url|repositor\w*|repo|download|pdf|where can i (find|read)|"
@@ -37,7 +45,7 @@ ATTRIBUTES: dict[str, re.Pattern[str]] = {
     "authors": re.compile(r"\b(who (wrote|made|created|developed|proposed|built)|authors?|university|lab)\b", re.I),
 }
 # Attributes that ask for a figure: a number the records (or this project's measurements) must give.
-FIGURES = ("size", "score", "speed")
+FIGURES = ("size", "score", "speed", "compute", "gain", "scale", "resolution")
 OVERVIEW = re.compile(r"\b(techniques|architectures|leading|overview|landscape|state of the art|approaches|"
                       r"summari[sz]e|(what|which) (restoration )?(models|methods|papers|records) "
                       r"(are there|exist|do you))\b", re.I)
@@ -106,7 +114,7 @@ def understand(text: str, records: Sequence[Record], earlier: Sequence[Earlier] 
     text = plain_question(text)
     ids = [record.id for record in records]
     named = lexicon.record_names_in(text) or lexicon.term_records(lexicon.expand(text)) or lexicon.described(text)
-    asks = tuple(key for key, pattern in ATTRIBUTES.items() if pattern.search(text))
+    asks = _asks(text)
     cases = degradations_in(text)
     short = not named and not cases and len(text.split()) <= SHORT_FOLLOW_UP
     follow = bool(earlier) and bool(FOLLOW_UP.search(text) or short)
@@ -117,13 +125,24 @@ def understand(text: str, records: Sequence[Record], earlier: Sequence[Earlier] 
     everything = not subjects and bool(REFERS.search(text) or WEAK_REFERS.search(text) and (superlative or asks))
     if everything:
         subjects = list(ids)
-    if follow and subjects and not asks and ELLIPSIS.search(text) and not COMPARE.search(text) and not superlative:
+    bare = not set(asks) - {"count"}  # "how many?", "and the SwinIR one?": what it asks is the earlier question's
+    if follow and subjects and bare and (ELLIPSIS.search(text) or asks or short) and not COMPARE.search(text) \
+            and not superlative:
         again = understand(earlier[-1].question, records, earlier[:-1], lexicon)
         if again.kind != "overview":  # "and the SwinIR one?": the earlier question, about the new subject
-            return replace(again, text=text, subjects=tuple(subjects), follow_up=True, everything=False)
+            return replace(again, text=text, subjects=tuple(subjects), follow_up=True, everything=False,
+                           asks=tuple(dict.fromkeys(again.asks + asks)))
     kind = _kind(text, subjects, asks, cases, everything, superlative)
     return Question(text, kind, tuple(dict.fromkeys(s for s in subjects if s in ids)), asks, cases, everything,
                     follow, superlative, text)
+
+
+def _asks(text: str) -> tuple[str, ...]:
+    """What the question asks; a bare "how big/large" about a dataset or an image asks that, not a model's size."""
+    asks = [key for key, pattern in ATTRIBUTES.items() if pattern.search(text)]
+    if "size" in asks and not re.search(r"\bparam", text, re.I) and {"data", "resolution", "scale"} & set(asks):
+        asks.remove("size")
+    return tuple(asks)
 
 
 def _kind(text: str, subjects: list[str], asks: tuple[str, ...], cases: tuple[str, ...], everything: bool,

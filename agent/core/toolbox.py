@@ -101,7 +101,7 @@ class Toolbox:
         if not query.strip():
             raise UserError("search_records needs a non-empty query")
         search = store_for(tuple(self.turn.records)).search(query, k=MAX_HITS, passages_per_hit=MAX_PASSAGES,
-                                                            facts=MAX_FACTS)
+                                                            facts=MAX_FACTS, card_question=self.turn.card_question)
         self.evidence.searches.append(search)
         by_id = {record.id: record for record in self.turn.records}
         return {

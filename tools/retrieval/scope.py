@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tools.degradation_terms import degradations_in
+from tools.everyday import is_everyday
 from tools.retrieval.lexicon import mentions
 from tools.retrieval.tokens import tokenize
 
@@ -34,22 +35,41 @@ GENERIC = frozenset(tokenize(
     "enable enables latest today heavily strongly very highest lowest higher lower top most least strongest "
     "paper papers code link links github arxiv record records source",
     merge=False))
-# The medium the records restore.
-MEDIUM = frozenset(tokenize("image photo"))
+# A photo, in anyone's words: what the card's field restores.
+MEDIUM = frozenset(tokenize(
+    "image images photo photos picture pictures pic pics photograph photographs snapshot snapshots shot shots selfie "
+    "selfies portrait portraits headshot scan scans scanned scanning print prints negative negatives slide slides film "
+    "polaroid frame frames footage video videos clip clips jpeg jpg png tiff raw pixel pixels camera cameras "
+    "photography photographer"))
 # Words of the task itself (beside the degradation vocabulary of ``tools.degradation_terms``).
 TASK = frozenset(tokenize(
     "restore restoration restored denoise denoising denoiser derain deraining dehaze dehazing deblur deblurring "
-    "degraded degradation degradations artifacts enhancement super-resolution upscale psnr ssim", merge=False))
+    "degraded degradation degradations artifacts artefacts enhancement super-resolution upscale upscaling upsample "
+    "colorize colorise colorization colourisation inpainting inpaint retouch psnr ssim lpips fid", merge=False))
+# Damage and qualities of a photo that the degradation vocabulary does not name: the field's own words.
+FIELD = frozenset(tokenize(
+    "scratch scratches scratched tear tears torn crease creases creased stain stains stained fade faded fading "
+    "discoloured discolored yellowed blotch blotches speck specks dust mold mould crack cracked cracks "
+    "grayscale greyscale sepia monochrome colour color colours colors tint cast saturation contrast exposure "
+    "overexposed sharpness sharp sharpen detail details texture textures resolution upscaled enlarge zoom "
+    "artifact artefact compression blocky pixelated pixelation banding ringing halo halos moire "
+    "murky turbid underwater lens flare glare reflection shake motion focus defocused bokeh "
+    "dataset datasets benchmark benchmarks metric metrics perceptual fidelity"))
+# Verbs that, with a degradation, make the question about removing it.
+REMOVE = frozenset(tokenize("remove removing removal reduce reducing fix fixing clean cleaning restore recover "
+                            "eliminate correct undo repair get rid suppress", merge=False))
 # Phrases that refer to the loaded records or to what runs here.
 REFERS = re.compile(
     r"\b(these|those|of them|any of them|each of them|all of them|the (four|three|two) of them|"
-    r"the (models?|records?|papers?|methods?|approaches|architectures|networks|options|sources|card|list)\b"
+    r"the (recommended |listed |provided )?(models?|records?|papers?|methods?|approaches|architectures|networks|"
+    r"options|sources|card|list)\b"
     r"|the (four|three|two|\d+) (models|records|papers|methods)|(you|your) (records?|sources|models|list)|listed|"
     r"above|which one\b|(run|runs|running|runnable) here)",
     re.I,
 )
 # "Which model is fastest?": a reference to the records only when nothing in the question is foreign to them.
 WEAK_REFERS = re.compile(r"\b(which|what) (model|method|paper|approach|architecture|network|record)s?\b", re.I)
+OWN_SHARE = 0.7  # the share of words a question must share with the card's own to be it
 MAX_FOREIGN_WITH_PHOTO = 1  # foreign words allowed beside a photo and a restoration cue (a quarter in long ones)
 
 
@@ -65,48 +85,111 @@ class Scope:
 
 @dataclass(frozen=True)
 class Evidence:
-    """What the records' text offers a scope decision: its words, its technical words (titles and
-    techniques), the words of each fact (with its record's title), and a function naming records."""
+    """What the loaded card offers a scope decision: the records' words (``vocabulary``), their technical words
+    (``anchors``: titles and techniques), the words of each fact, the record names' words, names by record id,
+    the words written in capitals anywhere in the card (``proper``), and the card's own question."""
 
     vocabulary: frozenset[str] = frozenset()
     anchors: frozenset[str] = frozenset()
     facts: tuple[frozenset[str], ...] = ()
     name_tokens: frozenset[str] = frozenset()
     named: dict[str, str] = field(default_factory=dict)
+    proper: frozenset[str] = frozenset()
+    card_question: str = ""
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The words of a question sorted by what they say of its subject."""
+
+    content: frozenset[str]  # every word that is neither framing nor a number
+    medium: frozenset[str]  # a photo, in anyone's words
+    cues: frozenset[str]  # a degradation, the task, or the field's own words
+    technical: frozenset[str]  # the card's words that are not everyday English
+    foreign: tuple[str, ...]  # words of another subject: rare, not the card's, or a name the card never writes
+    removes: bool  # a verb of removing ("remove", "fix", "get rid")
+
+
+def read_subject(question: str, evidence: Evidence) -> Subject:
+    """Sort the question's words: everyday words never count against it (:mod:`tools.everyday`)."""
+    words = set(tokenize(question))
+    raw = set(tokenize(question, merge=False))
+    content = {word for word in words if word not in GENERIC and not any(ch.isdigit() for ch in word)}
+    medium = (content | words) & MEDIUM
+    cues = set(degradations_in(question)) | (raw & TASK) | (content & FIELD)
+    card = evidence.vocabulary | set(tokenize(evidence.card_question))
+    surfaces = _surface_words(question)
+    foreign = {stem for stem in content - MEDIUM - FIELD - card - cues
+               if not is_everyday(surfaces.get(stem, stem))}
+    foreign |= {stem for stem, word in _names_in(question).items()
+                if word.lower() not in evidence.proper and stem not in MEDIUM | FIELD and stem not in cues}
+    technical = {stem for stem in content & card - GENERIC - MEDIUM - cues
+                 if not is_everyday(surfaces.get(stem, stem)) and stem not in foreign}
+    return Subject(frozenset(content), frozenset(medium), frozenset(cues), frozenset(technical),
+                   tuple(sorted(foreign)), bool(raw & REMOVE or re.search(r"\bget rid\b", question, re.I)))
 
 
 def judge_scope(question: str, record_names: dict[str, str] | None = None, evidence: Evidence | None = None,
                 named: Sequence[str] = ()) -> Scope:
-    """Decide whether ``question`` is about what the records cover.
+    """Decide whether ``question``'s subject is the card's field.
 
-    ``record_names`` maps a record id to a name the question may use for it (e.g. ``HAIR``); ``named`` are record
-    ids already found named in it. Names in capitals must appear in capitals, so "my hair" is no hit.
+    In scope: it names a record, refers to the records, is the card's own question, or its subject is a photo,
+    a degradation, the task, or the card's technical words, with no word of another subject beside them (a
+    photo allows a few). Everyday words never count against it; a degradation word alone ("Will it rain
+    tomorrow?") is not a subject. ``record_names`` maps a record id to a name the question may use (names in
+    capitals must appear in capitals); ``named`` are record ids already found named in it.
     """
     evidence = evidence or Evidence()
     names = {**evidence.named, **(record_names or {})}
     named = sorted({*named, *(rid for rid, name in names.items() if mentions(question, name))})
     if named:
         return Scope(True, tuple(named), "it names a record", "named")
-    if REFERS.search(question):
+    if evidence.card_question and is_own_question(question, evidence.card_question):
+        return Scope(True, (), "it is the card's own question", "own")
+    subject = read_subject(question, evidence)
+    terms = tuple(sorted(subject.cues | subject.medium | subject.technical))
+    foreign = subject.foreign
+    if REFERS.search(question) and len(foreign) <= 1:
         return Scope(True, (REFERS.search(question).group(0),), "it refers to the records", "refers")
-    words = set(tokenize(question))
-    content = {word for word in words if word not in GENERIC and not word.isdigit()} | (words & MEDIUM)
-    cues = set(degradations_in(question)) | (set(tokenize(question, merge=False)) & TASK)
-    medium = content & MEDIUM
-    foreign = sorted(word for word in content - MEDIUM if word not in evidence.vocabulary
-                     or word in evidence.name_tokens)
-    terms = tuple(sorted(cues | medium | (content - set(foreign))))
-    allowed = max(MAX_FOREIGN_WITH_PHOTO, len(content) // 4) if cues and medium else 0
-    if len(foreign) > allowed:
-        return Scope(False, terms, f"the records never speak of {_listed(_surfaces(question, foreign))}")
-    if WEAK_REFERS.search(question) and not foreign:
+    refused = f"the records never speak of {_listed(_surfaces(question, foreign))}"
+    if subject.medium:
+        allowed = max(MAX_FOREIGN_WITH_PHOTO, len(subject.content) // 4)
+        if len(foreign) <= allowed and (subject.cues or subject.technical or subject.removes):
+            return Scope(True, terms, "it asks about a photo", "domain")
+        return Scope(False, terms, refused if foreign else "it asks about no restoration task or record")
+    if foreign:
+        return Scope(False, terms, refused)
+    if WEAK_REFERS.search(question) and (subject.cues or subject.technical):
         return Scope(True, terms, "it asks which of the records", "refers")
-    if cues:
+    degradations = set(degradations_in(question))
+    if subject.cues and (len(subject.cues) >= 2 or subject.technical or subject.removes and degradations):
         return Scope(True, terms, "it asks about image degradation or restoration", "domain")
-    technical = content - MEDIUM
-    if technical & evidence.anchors and not medium and any(technical <= fact for fact in evidence.facts):
+    if subject.technical and any(subject.technical <= fact for fact in evidence.facts):
         return Scope(True, terms, "one of the records' facts holds all its words", "facts")
     return Scope(False, terms, "it asks about no restoration task or record")
+
+
+def is_own_question(question: str, card_question: str) -> bool:
+    """Is ``question`` the card's own question (its words, give or take a few)?"""
+    asked, own = set(tokenize(question)), set(tokenize(card_question))
+    return bool(own) and len(asked & own) >= OWN_SHARE * max(len(asked), len(own))
+
+
+def _names_in(question: str) -> dict[str, str]:
+    """Capitalised words inside a sentence (not its first word): names such as ``London`` or ``GPT``."""
+    found: dict[str, str] = {}
+    for sentence in re.split(r"(?<=[.?!])\s+", question):
+        for word in re.findall(r"(?<=\s)[A-Z][A-Za-z0-9]*", sentence):
+            if word not in ("I", "AI"):
+                found[next(iter(tokenize(word)), word.lower())] = word
+    return found
+
+
+def _surface_words(question: str) -> dict[str, str]:
+    by_stem: dict[str, str] = {}
+    for word in re.findall(r"[A-Za-z0-9]+", question):
+        by_stem.setdefault(next(iter(tokenize(word)), ""), word.lower())
+    return by_stem
 
 
 def _surfaces(question: str, stems: Sequence[str]) -> list[str]:

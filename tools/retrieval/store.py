@@ -6,7 +6,7 @@ counting as strong cues."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from tools.records import DEGRADATIONS, Record
@@ -92,8 +92,10 @@ class RecordStore:
         self._index.index([tokenize(p.text) or ["<empty>"] for p in self.passages], show_progress=False)
         self.evidence = self._scope_evidence(records)
 
-    def search(self, query: str, k: int | None = None, passages_per_hit: int = 3, facts: int = 6) -> SearchResult:
-        """Records matching ``query``, best first (at most ``k``), with their best passages and the best facts.
+    def search(self, query: str, k: int | None = None, passages_per_hit: int = 3, facts: int = 6,
+               card_question: str | None = None) -> SearchResult:
+        """Records matching ``query``, best first (at most ``k``), with their best passages and the best facts;
+        ``card_question``, the card's own question, is always in scope.
 
         Links, citation keys and sentences giving orders are left out of the query (:func:`plain_question`).
         """
@@ -101,7 +103,8 @@ class RecordStore:
         expanded = self.lexicon.expand(plain)
         named = (self.lexicon.record_names_in(plain) + self.lexicon.term_records(expanded)
                  + self.lexicon.described(plain))
-        scope = judge_scope(plain, self._names, self.evidence, named)
+        evidence = replace(self.evidence, card_question=card_question or "")
+        scope = judge_scope(plain, self._names, evidence, named)
         scored = self._scored(expanded)
         by_record: dict[str, list[Passage]] = {}
         for passage in scored:
@@ -156,6 +159,8 @@ class RecordStore:
             anchors=frozenset(anchors - GENERIC - MEDIUM - name_tokens),
             facts=tuple(frozenset(tokenize(p.text)) | titles[p.record_id] for p in self.passages),
             name_tokens=name_tokens,
+            proper=frozenset(word.lower() for text in self.lexicon.texts.values()
+                             for word in re.findall(r"[A-Z][A-Za-z0-9]*", text)),
         )
 
 

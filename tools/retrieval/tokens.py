@@ -26,7 +26,7 @@ _MERGE = {
     "jpg": "jpeg",
     # the medium, and words that name a record's figures the way a question does
     "pictur": "photo", "photograph": "photo", "pic": "photo", "snapshot": "photo",
-    "graini": "nois", "grain": "nois", "param": "paramet",
+    "facial": "face", "graini": "nois", "grain": "nois", "param": "paramet",
 }
 
 
