@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from tools.degradation_terms import degradations_in
-from tools.everyday import is_rare
+from tools.everyday import is_rare, zipf
 from tools.records import DEGRADATIONS, RECOMMENDED_MODEL, Record
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
@@ -70,9 +70,20 @@ def title_head(title: str) -> str:
     return head if head and len(head.split()) <= MAX_NAME_WORDS else ""
 
 
-def display_name(title: str, summary: str) -> str:
-    """How prose names the model: the title's head, else what the authors propose, else the title."""
-    head = title_head(title)
+def repo_name(title: str, summary: str, code: str | None) -> str:
+    """The code repository's name where the title or summary writes it (``PReNet`` for ``github.com/x/PReNet``),
+    in the text's own spelling; else ''."""
+    name = (code or "").rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+    if len(name) < 3:
+        return ""
+    found = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-]|\+)", f"{title} {summary}", re.I)
+    return found.group(0) if found and (coined(found.group(0)) or not zipf(found.group(0))) else ""
+
+
+def display_name(title: str, summary: str, code: str | None = None) -> str:
+    """How prose names the model: the title's head, else the code repository's name where the text writes it,
+    else what the authors propose, else the title."""
+    head = title_head(title) or repo_name(title, summary, code)
     if head:
         return head
     names = proposed_names(sentences(summary))
@@ -97,7 +108,7 @@ def record_from_text(record_id: str, kind: str, title: str, paper: str, code: st
     """A record from a card entry's own words: every summary sentence is a fact."""
     parts = sentences(summary)
     found = handles(title, summary)
-    name = display_name(title, summary)
+    name = display_name(title, summary, code)
     return Record(
         id=record_id, title=title, kind=kind, paper=paper, code=code, summary=" ".join(parts),
         key_facts=tuple(parts), technique=technique_sentence(parts), handles=found,

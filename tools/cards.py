@@ -141,7 +141,7 @@ def _records_from_entries(entries: list[_Entry]) -> list[Record]:
 
 
 def _slug(title: str) -> str:
-    name = title.split(":", 1)[0] if ":" in title else title
+    name = (title.split(":", 1)[0] if ":" in title else title).replace("++", " plus plus")
     words = re.findall(r"[a-z0-9]+", name.lower())
     return "-".join(words[:4]) or "record"
 
@@ -156,7 +156,7 @@ def _unique_id(base: str, seen: set[str]) -> str:
 def _record_from_text(entry: _Entry, seen: set[str]) -> Record:
     """A record from the card's own words (:mod:`tools.card_reading`), its id from the model's name."""
     summary = entry.values.get("Summary", "")
-    name = display_name(entry.title, summary)
+    name = display_name(entry.title, summary, entry.values.get("GitHub"))
     return record_from_text(_unique_id(_slug(name), seen), entry.kind, entry.title, entry.values["Paper"],
                             entry.values.get("GitHub"), summary, entry.line)
 

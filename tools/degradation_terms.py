@@ -24,7 +24,7 @@ _RULES: dict[str, re.Pattern[str]] = {
     "gaussian-noise": re.compile(r"gaussian|noise[- ]level|\bsigma\b|σ|fixed[- ]level|known (noise )?level"),
     "noise": re.compile(r"nois|\bgrain"),
     "rain": re.compile(r"\b(de)?rain"),
-    "haze": re.compile(r"\b(de)?haz|\bfog|\bmist|\bsmog"),
+    "haze": re.compile(r"\b(de)?haz|\bfog|\bmist(y|s)?\b|\bsmog"),
     "blur": re.compile(r"blur|defocus|out[- ]of[- ]focus|camera shake"),
     "low-light": re.compile(r"low[- ]light|\bdark|under[- ]?expos|\bnight"),
     "jpeg": re.compile(r"\bjpe?g\b|compression artifact|block(ing|y)? artifact"),

@@ -8,15 +8,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from agent.core.direct import COST, Direct, fact_sentence, measured_note, runs_here
+from agent.core.direct import COST, Direct, fact_sentence, measured_note, relative_fact, runs_here
 from agent.core.prose import cite, count, display_name, join
 from agent.core.question import Question
 from agent.core.templates import fill, fill_for
 from tools.degradation_terms import PRIORITY, degradations_in
 from tools.records import DEGRADATIONS, Record
 from tools.retrieval import Passage, RecordStore
+from tools.retrieval.units import parameter_count
 
-PARAMETERS = re.compile(r"about ([\d.]+) M parameters")
 SCORE = re.compile(r"([\d.]+) dB(?: PSNR)? on ([A-Z]\w*)")
 SIZE_WORDS = re.compile(r"\b(lighter|lightest|heavier|heaviest|smaller|smallest|bigger|biggest|size|param\w*)\b", re.I)
 
@@ -25,6 +25,9 @@ def comparison_answer(question: Question, by_id: dict[str, Record], store: Recor
     """Side by side from the records' fields and facts, then the verdict the records support."""
     records = [by_id[rid] for rid in question.subjects]
     direct = Direct()
+    if "gain" in question.asks and (gain := relative_fact(question, records, store)):
+        direct.add(fact_sentence(gain, by_id[gain.record_id]), by_id[gain.record_id])
+        return direct
     for paragraph in verdict(question, records, store):
         direct.add(paragraph)
     direct.add("\n".join(_side(record) for record in records), *records)
@@ -33,10 +36,10 @@ def comparison_answer(question: Question, by_id: dict[str, Record], store: Recor
 
 def _side(record: Record) -> str:
     handles = join([label(key) for key in record.handles]) or "what its record describes"
-    size = next((PARAMETERS.search(fact) for fact in record.key_facts if PARAMETERS.search(fact)), None)
-    heavy = next((fact for fact in record.key_facts if COST.search(fact) and not PARAMETERS.search(fact)), None)
+    size = next((found for fact in record.key_facts if (found := parameter_count(fact))), None)
+    heavy = next((fact for fact in record.key_facts if COST.search(fact) and not parameter_count(fact)), None)
     if size:
-        cost = fill("cost.size", size=size.group(0))
+        cost = fill("cost.size", size=size.text)
     elif heavy:
         cost = fill("cost.heavy", fact=heavy.rstrip("."))
     else:
@@ -75,9 +78,9 @@ def verdict(question: Question, records: Sequence[Record], store: RecordStore) -
 def _size(records: Sequence[Record]) -> str:
     counts = {}
     for record in records:
-        found = next((PARAMETERS.search(fact) for fact in record.key_facts if PARAMETERS.search(fact)), None)
+        found = next((count for fact in record.key_facts if (count := parameter_count(fact))), None)
         if found:
-            counts[record.id] = (float(found.group(1)), found.group(0), record)
+            counts[record.id] = (found.millions, found.text, record)
     if len(counts) < 2:
         named = [display_name(entry[2]) for entry in counts.values()]
         return fill("compare.no-size", names=join(named) if named else "none of them") if len(records) > 1 else ""

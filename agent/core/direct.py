@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from agent.core import measured
 from agent.core.prose import cite, display_name, join, sentences
@@ -21,7 +21,8 @@ from tools.retrieval.scope import GENERIC
 
 # What a fact must say to answer each attribute.
 ANSWERS: dict[str, re.Pattern[str]] = {
-    "count": re.compile(r"\d|\b(one|two|three|four|five|six|million)\b", re.I),
+    "count": re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|"
+                        r"billion)\b", re.I),
     "size": re.compile(r"\bparam\w*|\b\d+(?:\.\d+)?\s*(?:M|B|K)\b(?!\s*(?:images|photos|pairs|samples))"),
     "compute": re.compile(r"\b(G|M|T)?\s?(FLOPs?|MACs?|FLOPS)\b|\bcomputation"),
     "gain": re.compile(r"\b(by|of)\s+(more than |over |about |around |up to |nearly |almost |roughly )?\d+(?:\.\d+)?\s*"
@@ -42,6 +43,9 @@ WHAT = {"compute": "a compute cost (FLOPs)", "gain": "a margin over earlier meth
         "resolution": "an image size", "count": "that number", "tests": "the test sets it reports", "size": "a parameter count",
         "score": "a PSNR figure", "data": "the data it was trained on", "speed": "a speed figure",
         "venue": "a venue or year", "authors": "author names"}
+NUMBER_WORDS = {str(n): word for n, word in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+DATASETS = re.compile(r"\b(which|what) (\w+ )?data ?sets?\b|\bdatasets\b", re.I)  # asks for the sets by name
 COST = re.compile(r"\b(M parameters|GPU|[Hh]eavy)\b")
 # Where the nearest fact to a missing figure is found: cost facts for a size or a speed.
 NEAREST = {"size": COST, "speed": re.compile(r"\b(GPU|[Hh]eavy)\b")}
@@ -76,9 +80,16 @@ def answers(fact: Passage, question: Question, cues: Sequence[str]) -> bool:
     wanted = [key for key in question.asks if key in ANSWERS]
     kinds = [key for key in wanted if key != "count"] or wanted
     words = set(tokenize(fact.text))
-    return (not kinds or any(ANSWERS[key].search(fact.text) for key in kinds)) and all(
-        re.search(rf"(?<![\d.]){re.escape(cue)}(?![\d.]*\d)", fact.text) if cue[0].isdigit() else cue in words
-        for cue in cues)
+    counted = "count" not in wanted or bool(ANSWERS["count"].search(fact.text))
+    return counted and (not kinds or any(ANSWERS[key].search(fact.text) for key in kinds)) and all(
+        has_number(fact.text, cue) if cue[0].isdigit() else cue in words for cue in cues)
+
+
+def has_number(text: str, number: str) -> bool:
+    """Does ``text`` write ``number``, in digits or, for a small whole number, in words ("four times")?"""
+    word = NUMBER_WORDS.get(number)
+    return bool(re.search(rf"(?<![\d.]){re.escape(number)}(?![\d.]*\d)", text)
+                or word and re.search(rf"\b{word}\b", text, re.I))
 
 
 def asked_terms(question: Question, store: RecordStore) -> list[str]:
@@ -127,6 +138,7 @@ def fact_answer(question: Question, by_id: dict[str, Record], store: RecordStore
         return link_answer(question, by_id, store)
     subjects = [by_id[rid] for rid in question.subjects]
     cues = required_cues(question, store)
+    hard = [cue for cue in cues if cue[0].isdigit() or cue in tokenize(" ".join(new_terms(question, store)))]
     pool = [record.id for record in subjects] or None
     ranked = store.facts(question.topic, record_ids=pool, limit=12)
     if "how" in question.asks:  # how it works: what the record says of its technique comes first
@@ -134,8 +146,13 @@ def fact_answer(question: Question, by_id: dict[str, Record], store: RecordStore
     wanted = [key for key in question.asks if key in ANSWERS]
     if wanted and (subjects or cues):
         for record in subjects or _records_of(ranked, by_id):
-            found = [fact for fact in ranked if fact.record_id == record.id and answers(fact, question, cues)]
-            if "data" in wanted and any(content_terms(fact.text, record, store) for fact in found):
+            # a term of this record's own text ("GenIR" for DreamClear) narrows the facts only where one holds it
+            own_text = set(tokenize(store.lexicon.texts.get(record.id, "")))
+            needed = hard + [cue for cue in cues if cue not in hard and cue not in own_text]
+            found = [fact for fact in ranked if fact.record_id == record.id and answers(fact, question, cues)] or [
+                fact for fact in ranked if fact.record_id == record.id and answers(fact, question, needed)]
+            if "data" in wanted and DATASETS.search(question.topic) \
+                    and any(content_terms(fact.text, record, store) for fact in found):
                 found = [fact for fact in found if content_terms(fact.text, record, store)]
             if found:
                 direct.add(" ".join(fact_sentence(f, record) for f in found[:MAX_FACTS]), record)
@@ -163,6 +180,17 @@ def fact_answer(question: Question, by_id: dict[str, Record], store: RecordStore
     for record in subjects:
         direct.add(measured_note(question, record))
     return direct
+
+
+def relative_fact(question: Question, subjects: Sequence[Record], store: RecordStore) -> Passage | None:
+    """"How much better than A is B?": the fact that gives a margin, best where it names another of the records."""
+    names = {record.id: [name for name, ids in store.lexicon.names.items() if record.id in ids] for record in subjects}
+    ranked = store.facts(question.topic, record_ids=[record.id for record in subjects], limit=20)
+    hard = [cue for cue in required_cues(question, store) if cue[0].isdigit()]
+    found = [fact for fact in ranked if answers(fact, replace(question, asks=("gain",)), hard)]
+    others = lambda fact: any(mentions(fact.text, name) for rid, group in names.items() if rid != fact.record_id
+                              for name in group)
+    return max(found, key=lambda fact: (others(fact), fact.score), default=None)
 
 
 def missing(question: Question, record: Record, nearest: Sequence[Passage], by_id: dict[str, Record],
@@ -228,7 +256,9 @@ def feasibility_answer(question: Question, by_id: dict[str, Record], store: Reco
         text = fill("runs.described", name=display_name(record), cite=cite([record]))
         text += " " + (fill("fact.says", facts=costs[0].text) if costs else fill("cost.none-given"))
         if "speed" in question.asks:
-            text += " " + fill("speed.none")
+            said = [f for f in store.facts(question.topic, record_ids=[record.id], limit=20)
+                    if ANSWERS["speed"].search(f.text) and f.text not in (c.text for c in costs[:1])][:MAX_FACTS]
+            text += " " + (" ".join(fact_sentence(f, record) for f in said) if said else fill("speed.none"))
         direct.add(text, record)
     return direct
 

@@ -13,25 +13,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from tools.degradation_terms import degradations_in
-from tools.records import Record
+from tools.records import RECOMMENDED_MODEL, Record
 from tools.retrieval import Lexicon, plain_question, tokenize
 from tools.retrieval.scope import GENERIC, MEDIUM, REFERS, TASK, WEAK_REFERS
 
 # What a question may ask about a record, and the words that ask it.
 ATTRIBUTES: dict[str, re.Pattern[str]] = {
     "count": re.compile(r"\b(how many|number of)\b", re.I),
-    "size": re.compile(r"\b(param\w*|how (big|large|heavy)|size|footprint|compact|tiny|"
+    "size": re.compile(r"\b(param\w*|how (big|large|heavy|small|light)|size|footprint|compact|tiny|"
                        r"lighter|lightest|heavier|heaviest|lightweight|smaller|smallest|bigger|biggest|"
                        r"weights? (size|file))\b", re.I),
     "compute": re.compile(r"\b(g?flops|macs|computation\w*|compute|computational\w*|efficien\w*)\b", re.I),
     "gain": re.compile(r"\b(by how much|how much (better|higher|more|faster|ahead)|beat\w*|outperform\w*|surpass\w*|"
-                       r"improv\w*|gains?|margin|ahead of|state[- ]of[- ]the[- ]art|sota)\b", re.I),
+                       r"improv\w*|gains?|margin|ahead of|state[- ]of[- ]the[- ]art|sota|(quicker|faster|slower|better|"
+                       r"higher|smaller|lighter|sharper) than)\b", re.I),
     "scale": re.compile(r"\b(upscal\w*|up-?sampl\w*|scale|scaling|factor|x\s?[2348]|[2348]\s?x|(two|three|four|eight) "
                         r"times (bigger|larger)|enlarg\w*|magnif\w*|zoom\w*|super[- ]?resol\w*)\b", re.I),
     "resolution": re.compile(r"\b(resolutions?|\d+\s?[x×]\s?\d+|\d+\s?k|megapixels?|pixels|image sizes?|high[- ]res\w*|"
                              r"how (big|large) (an? )?(images?|photos?|pictures?|inputs?))\b", re.I),
-    "score": re.compile(r"\b(psnr|ssim|db|scores?|accura\w*|perform\w*|how well|results?|reach\w*|achiev\w*|"
-                        r"quality|figures?|numbers?)\b", re.I),
+    "score": re.compile(r"\b(psnr|ssim|lpips|fid|db|scores?|accura\w*|perform\w*|how well|reach\w*|achiev\w*|"
+                        r"figures?|numbers?)\b", re.I),
     "data": re.compile(r"\b(datasets?|data|trained|training|train)\b", re.I),
     "tests": re.compile(r"\b(evaluat\w*|tested|test sets?|benchmarks?|report\w*)\b", re.I),
     "speed": re.compile(r"\b(fast\w*|speed\w*|quick\w*|slow\w*|latency|seconds|how long|fps|frames per second|"
@@ -55,13 +56,13 @@ SUPERLATIVE = re.compile(r"\b(\w+est|best|most|least)\b", re.I)
 _NOT_SUPERLATIVE = {"test", "interest", "latest", "request", "suggest", "rest", "honest", "est", "forest", "guest"}
 FOLLOW_UP = re.compile(r"^\s*(and|also|then|so|what about|how about|and the|same|now)\b|"
                        r"\b(it|its|it's|that one|this one|that model|this model|they|them|their|those|both|"
-                       r"the (first|second|third|fourth|last|other) (one)?)\b", re.I)
+                       r"the (first|second|third|fourth|fifth|last|final|other) (one)?)\b", re.I)
 # "and the SwinIR one?", "what about the second?": the earlier question asked again about other records.
 ELLIPSIS = re.compile(r"^\s*(and|or|also|same for|what about|how about)\b(?!.*\b(how|why|which|who|where|when|what "
                       r"(is|are|does|do)|can|could|does|do|is|are)\b)", re.I)
 _ONE = re.compile(r"\b(it|its|it's|that one|this one|that model|this model)\b", re.I)
-_ORDINAL = re.compile(r"\bthe (first|second|third|fourth|last)\b", re.I)
-_ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "last": -1}
+_ORDINAL = re.compile(r"\bthe (first|second|third|fourth|fifth|last|final)\b", re.I)
+_ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "last": -1, "final": -1}
 SHORT_FOLLOW_UP = 4  # words: a question this short, naming no record or degradation, continues the last one
 _ATTACHED = re.compile(r"^Attached photos:(.*)$", re.M)
 _ALL_EARLIER = re.compile(r"\b(they|them|their|those|both|which of them|which one)\b", re.I)
@@ -121,6 +122,8 @@ def understand(text: str, records: Sequence[Record], earlier: Sequence[Earlier] 
     subjects = list(named)
     if follow and not subjects:
         subjects = _referents(text, earlier)
+    if not subjects and _RECOMMENDED.search(text):
+        subjects = [record.id for record in records if record.kind == RECOMMENDED_MODEL]
     superlative = _superlative(text)
     everything = not subjects and bool(REFERS.search(text) or WEAK_REFERS.search(text) and (superlative or asks))
     if everything:
@@ -137,6 +140,9 @@ def understand(text: str, records: Sequence[Record], earlier: Sequence[Earlier] 
                     follow, superlative, text)
 
 
+_RECOMMENDED = re.compile(r"\bthe recommended\b", re.I)
+
+
 def _asks(text: str) -> tuple[str, ...]:
     """What the question asks; a bare "how big/large" about a dataset or an image asks that, not a model's size."""
     asks = [key for key, pattern in ATTRIBUTES.items() if pattern.search(text)]
@@ -145,11 +151,17 @@ def _asks(text: str) -> tuple[str, ...]:
     return tuple(asks)
 
 
+def _compares(text: str, everything: bool) -> bool:
+    """Does the question compare records? "Which of these gives different results?" only asks which one."""
+    words = {match.lower() for match in COMPARE.findall(text)}
+    return bool(words - {"different", "differently", "or"}) if everything else bool(words)
+
+
 def _kind(text: str, subjects: list[str], asks: tuple[str, ...], cases: tuple[str, ...], everything: bool,
           superlative: str) -> str:
     several = len(subjects) >= 2
     choosing = everything and cases and superlative in ("", "best", "most")  # "which of these is best for rain?"
-    if several and not choosing and (superlative or COMPARE.search(text)):
+    if several and not choosing and (superlative or _compares(text, everything)):
         return "comparison"
     if "run" in asks or ("speed" in asks and not several):
         return "feasibility"

@@ -25,6 +25,7 @@ _PARENTHESISED = re.compile(r"((?:[A-Z][\w-]*\s+(?:of\s+|the\s+|and\s+)?){1,5})\
 _CAPITALISED_RUN = re.compile(r"(?:[A-Z][a-z][\w-]*)(?:\s+(?:of\s+)?[A-Z][a-z][\w-]*)+")
 _DESCRIBED = re.compile(r"\bthe ((?:[\w-]+ ){0,2}[\w-]+) (?:paper|model|method|record|approach|network)s?\b", re.I)
 _ACRONYM = re.compile(r"\b[A-Z][A-Za-z]{1,5}\b")
+MAX_TITLE_NAME_WORDS = 6  # a title this short ("Learning to See in the Dark") is a name a question may use
 
 
 def record_text(record: Record) -> str:
@@ -134,9 +135,10 @@ class Lexicon:
 def record_names(record: Record) -> list[str]:
     """The names a question may use for a record."""
     names = [part.strip() for part in re.split(r"[+/,]|\band\b", record.extra.get("name") or "") if part.strip()]
-    head = record.title.split(":", 1)[0].strip() if ":" in record.title else ""
-    if head and len(head.split()) <= 3:
+    head = record.title.split(":", 1)[0].strip() if ":" in record.title else record.title
+    if head and (len(head.split()) <= 3 if ":" in record.title else 2 <= len(head.split()) <= MAX_TITLE_NAME_WORDS):
         names.append(head)
+    names += [alias for alias in record.extra.get("aliases", ()) if len(alias.split()) <= MAX_TITLE_NAME_WORDS]
     names += [part for word in _WORD.findall(record.title.split(":", 1)[0]) for part in re.split(r"[-+]", word)
               if is_coined(part) and not any(ch.isdigit() for ch in part)]
     return list(dict.fromkeys(names))
@@ -147,7 +149,7 @@ def _position(text: str, name: str) -> int | None:
     if not name:
         return None
     flags = 0 if name.upper() == name and any(ch.isalpha() for ch in name) else re.I
-    match = re.search(rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])", text, flags)
+    match = re.search(rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9]|\+)", text, flags)
     return match.start() if match else None
 
 

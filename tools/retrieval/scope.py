@@ -154,7 +154,8 @@ def judge_scope(question: str, record_names: dict[str, str] | None = None, evide
     refused = f"the records never speak of {_listed(_surfaces(question, foreign))}"
     if subject.medium:
         allowed = max(MAX_FOREIGN_WITH_PHOTO, len(subject.content) // 4)
-        if len(foreign) <= allowed and (subject.cues or subject.technical or subject.removes):
+        if len(foreign) <= allowed and (subject.cues or subject.technical or subject.removes
+                                        or WEAK_REFERS.search(question)):
             return Scope(True, terms, "it asks about a photo", "domain")
         return Scope(False, terms, refused if foreign else "it asks about no restoration task or record")
     if foreign:

@@ -68,7 +68,9 @@ def chunk_record(record: Record) -> list[Passage]:
     """Passages of a record: title, technique, best use, handled degradations, summary sentences, facts."""
     chunks = [("title", record.title), ("technique", record.technique), ("best_for", record.best_for)]
     chunks += [("handles", f"{key}: {DEGRADATIONS.get(key, key)}") for key in record.handles]
-    chunks += [("summary", sentence) for sentence in re.split(r"(?<=[.!?])\s+", record.summary)]
+    facts = {" ".join(fact.split()) for fact in record.key_facts}
+    chunks += [("summary", sentence) for sentence in re.split(r"(?<=[.!?])\s+", record.summary)
+               if " ".join(sentence.split()) not in facts]  # a sentence that is also a fact is indexed once
     chunks += [("key_facts", fact) for fact in record.key_facts]
     return [Passage(record.id, field, text.strip()) for field, text in chunks if text and text.strip()]
 
