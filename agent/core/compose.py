@@ -185,20 +185,28 @@ def _narrow(question: str, records: Sequence[Record], direct: Direct, notes: Seq
         groups.setdefault(main_situation(record), []).append(record)
     situations = "; ".join(f"{situation_text('task', key)} {cite(members)}" for key, members in groups.items())
     task = "\n\n".join([*direct.paragraphs, fill("task.narrow", situations=situations)])
-    workflow = "\n\n".join([*(_record_workflow(record, running) for record in cited), *notes])
+    situations_of: dict[str, list[Record]] = {}
+    for record in cited:
+        situations_of.setdefault(main_situation(record), []).append(record)
+    workflow = "\n\n".join([*(_record_workflow(group, running) for group in situations_of.values()), *notes])
     sections = {"task": task, "workflow": without_repeats(workflow, task),
                 "references": "\n".join(_reference_line(record) for record in cited)}
     return ComposedAnswer(question, sections, order, refused=False)
 
 
-def _record_workflow(record: Record, running: bool) -> str:
-    key = main_situation(record)
-    model = record.technique or record.summary or record.title
-    model = model[0].upper() + model[1:] + "."
-    if record.runnable and running:
-        model += " " + runs_here()
-    return fill("workflow.record", name=display_name(record), cite=cite([record]), status=_status([record]),
-                input=situation_text("input", key), model=model, output=situation_text("output", key))
+def _record_workflow(records: Sequence[Record], running: bool) -> str:
+    """One input → model → output block for the records of one situation (their input and output said once)."""
+    key = main_situation(records[0])
+    models = []
+    for record in records:
+        model = record.technique or record.summary or record.title
+        model = model[0].upper() + model[1:] + "."
+        if record.runnable and running:
+            model += " " + runs_here()
+        models.append(model if len(records) == 1 else f"{display_name(record)} {cite([record])}: {model}")
+    return fill("workflow.record", name=_join([display_name(r) for r in records], word="or"), cite=cite(records),
+                status=_status(records), input=situation_text("input", key), model=" ".join(models),
+                output=situation_text("output", key))
 
 
 # ---------------------------------------------------------------- overview and recommendations

@@ -21,7 +21,7 @@ from tools.retrieval.scope import GENERIC
 
 # What a fact must say to answer each attribute.
 ANSWERS: dict[str, re.Pattern[str]] = {
-    "count": re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|"
+    "count": re.compile(r"\d|(?<!few )\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|"
                         r"billion)\b", re.I),
     "size": re.compile(r"\bparam\w*|\b\d+(?:\.\d+)?\s*(?:M|B|K)\b(?!\s*(?:images|photos|pairs|samples))"),
     "compute": re.compile(r"\b(G|M|T)?\s?(FLOPs?|MACs?|FLOPS)\b|\bcomputation"),
@@ -145,7 +145,11 @@ def fact_answer(question: Question, by_id: dict[str, Record], store: RecordStore
         ranked.sort(key=lambda f: -f.score * (HOW_WEIGHT if f.field in ("technique", "summary") else 1.0))
     wanted = [key for key in question.asks if key in ANSWERS]
     if wanted and (subjects or cues):
-        for record in subjects or _records_of(ranked, by_id):
+        candidates = subjects or _records_of(ranked, by_id)
+        if question.everything or not subjects:  # "which of these ...?": the records whose facts answer it
+            answering = [r for r in candidates if any(f.record_id == r.id and answers(f, question, cues) for f in ranked)]
+            candidates = answering or candidates[:1]
+        for record in candidates:
             # a term of this record's own text ("GenIR" for DreamClear) narrows the facts only where one holds it
             own_text = set(tokenize(store.lexicon.texts.get(record.id, "")))
             needed = hard + [cue for cue in cues if cue not in hard and cue not in own_text]
