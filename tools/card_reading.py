@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from tools.degradation_terms import degradations_in
+from tools.degradation_terms import PRIORITY, degradation_counts
 from tools.everyday import is_rare, zipf
 from tools.records import DEGRADATIONS, RECOMMENDED_MODEL, Record
 
@@ -20,8 +20,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
 _PROPOSES = re.compile(r"\b(we|this (paper|work)|the authors)\s+(propose|present|introduce|design|develop|build)\w*\b"
                        r"|\b(is|are) proposed\b|\bour (method|model|approach|network|framework)\b|\bconsists of\b", re.I)
 _METHOD = re.compile(r"\b(employs|utili[sz]es|uses|relies on|builds on|is based on|comprising|combines)\b", re.I)
-_PROPOSED_OBJECT = re.compile(r"\b(?:we|this (?:paper|work)|the authors)\s+(?:propose|present|introduce|design|develop)"
-                              r"\w*\s+(.+)$", re.I)
+_PROPOSED_OBJECT = re.compile(r"\b(?:we|this (?:paper|work)|the authors)\s+(?:first\s+)?(?:propose|present|introduce|design|"
+                              r"develop|build|train|extend|embed|formulate|adopt|devise|call)\w*\s+(.+)$", re.I)
 _METHOD_OBJECT = re.compile(r"\b(?:employs|utili[sz]es|uses|relies on|builds on|is based on|combines)\s+(.+)$", re.I)
 _ACRONYM = re.compile(r"\(([A-Z][A-Za-z0-9+-]{1,11})\)")
 _COINED = re.compile(r"(?<![\w-])([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)(?![\w-])")
@@ -29,6 +29,7 @@ _AFTER_VERB = re.compile(r"\b(?:propose|present|introduce|call)\w*\s+(?:a |an |t
                          r"([A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)\b")
 _RUNS_HERE = (re.compile(r"\bswin\s?ir\b", re.I), re.compile(r"\bdenois\w*|\bnoise\d*\b", re.I))
 MAX_NAME_WORDS = 3
+MAX_BEST_FOR = 2  # degradations named in a record's "best for", most prominent first
 
 
 def sentences(text: str) -> list[str]:
@@ -92,9 +93,15 @@ def display_name(title: str, summary: str, code: str | None = None) -> str:
     return title
 
 
+TITLE_WEIGHT = 3  # a degradation the title names outweighs a few mentions in the summary
+
+
 def handles(title: str, summary: str) -> tuple[str, ...]:
-    """The degradations a record handles, from its title and summary."""
-    return degradations_in(f"{title} {summary}") or ("unknown",)
+    """The degradations a record handles, from its title and summary, the one it is most about first (its title's,
+    then the summary's most mentioned; ties in the vocabulary's order)."""
+    in_title, in_summary = degradation_counts(title), degradation_counts(summary)
+    score = {key: TITLE_WEIGHT * bool(in_title.get(key)) + in_summary.get(key, 0) for key in {*in_title, *in_summary}}
+    return tuple(sorted(score, key=lambda key: (-score[key], PRIORITY.index(key)))) or ("unknown",)
 
 
 def runs_here(title: str, summary: str, code: str | None) -> bool:
@@ -112,7 +119,7 @@ def record_from_text(record_id: str, kind: str, title: str, paper: str, code: st
     return Record(
         id=record_id, title=title, kind=kind, paper=paper, code=code, summary=" ".join(parts),
         key_facts=tuple(parts), technique=technique_sentence(parts), handles=found,
-        best_for=", ".join(DEGRADATIONS[key] for key in found), runnable=runs_here(title, summary, code),
+        best_for=", ".join(DEGRADATIONS[key] for key in found[:MAX_BEST_FOR]), runnable=runs_here(title, summary, code),
         extra={"line": line, **({"name": name} if name != title else {})},
     )
 
@@ -144,7 +151,7 @@ def _merged(group: Sequence[Record]) -> Record:
     found = handles(" ".join(r.title for r in group), summary)
     return replace(paper, kind=RECOMMENDED_MODEL if checkpoints else paper.kind, code=codes[0] if codes else None,
                    summary=summary, key_facts=tuple(dict.fromkeys(f for r in group for f in r.key_facts)),
-                   handles=found, best_for=", ".join(DEGRADATIONS[key] for key in found),
+                   handles=found, best_for=", ".join(DEGRADATIONS[key] for key in found[:MAX_BEST_FOR]),
                    runnable=any(r.runnable for r in group), extra=extra)
 
 

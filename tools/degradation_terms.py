@@ -8,6 +8,11 @@ from tools.records import DEGRADATIONS
 # Most specific situation first: the first match of a record's text is its main situation.
 PRIORITY = (
     "gaussian-noise",
+    "face",
+    "underwater",
+    "color",
+    "damage",
+    "video",
     "unknown",
     "real-world-mixed",
     "noise",
@@ -30,6 +35,12 @@ _RULES: dict[str, re.Pattern[str]] = {
     "jpeg": re.compile(r"\bjpe?g\b|compression artifact|block(ing|y)? artifact"),
     "low-resolution": re.compile(r"super[- ]resolution|low[- ]resolution|upscal|upsampl|pixelat"),
     "real-world-mixed": re.compile(r"real[- ]world|\bsevere|heavily degraded|extreme|\bold photo|damaged"),
+    "face": re.compile(r"\bfacial\b|\bfaces\b|\b(his|her|their|my|our|the|a) face\b|\bface (restoration|images?|photos?|priors?|details?|regions?)|blind face"),
+    "underwater": re.compile(r"under ?water|\bmarine\b|\bsubsea\b"),
+    "color": re.compile(r"\bcolori[sz]|\bcolouri[sz]|gr[ae]y-?scale|black[- ]and[- ]white|monochrome|\bsepia|faded colou?r|"
+                       r"colou?rs? (have |had )?fad"),
+    "damage": re.compile(r"scratch|\btorn\b|\btears?\b|\bcrease|\bstain|\bcrack|\binpaint|\bspecks?\b|\bdust\b"),
+    "video": re.compile(r"\bvideos?\b|\bframes\b|\btemporal|\bclips?\b"),
     "unknown": re.compile(r"all[- ]in[- ]one|\bunknown|\bmixed|multiple (types of )?degradation|various (unknown )?degradation"),
 }
 
@@ -38,3 +49,10 @@ def degradations_in(text: str) -> tuple[str, ...]:
     """Degradation keys whose keywords occur in ``text``, most specific first."""
     lowered = text.lower()
     return tuple(key for key in PRIORITY if _RULES[key].search(lowered))
+
+
+def degradation_counts(text: str) -> dict[str, int]:
+    """How often each degradation's keywords occur in ``text``, for the keys that occur."""
+    lowered = text.lower()
+    counts = {key: len(_RULES[key].findall(lowered)) for key in PRIORITY}
+    return {key: number for key, number in counts.items() if number}

@@ -17,6 +17,11 @@ DEGRADATIONS = {
     "low-light": "low light or under-exposure",
     "jpeg": "JPEG compression artifacts",
     "low-resolution": "low resolution (calls for super-resolution)",
+    "face": "degraded faces (calls for face restoration)",
+    "underwater": "underwater colour casts, haze and low contrast",
+    "color": "missing or faded colour (calls for colorization)",
+    "damage": "physical damage such as scratches, tears, creases or stains",
+    "video": "degraded video frames",
     "real-world-mixed": "severe, mixed real-world degradation",
     "unknown": "unknown or mixed degradation types",
 }

@@ -89,7 +89,8 @@ def finalize(text: str, turn: Turn, evidence: Evidence, backend: str) -> dict:
     sections; a missing one is filled in from the composer (and reported as repaired). Either way the
     grounding guard removes any link or citation that no loaded record supports.
     """
-    offline = compose_turn(turn.question, turn.records, evidence, earlier_turns(turn.history, turn.records))
+    offline = compose_turn(turn.question, turn.records, evidence, earlier_turns(turn.history, turn.records),
+                           turn.card_question)
     if backend in (OFFLINE, FALLBACK):
         return build_response(turn.question, turn.records, offline, _trace(evidence), backend)
     sections = sections_from_markdown(text, offline.headings)

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 from agent.core.compare import comparison_answer, recommend_answer
 from agent.core.direct import Direct, fact_answer, feasibility_answer, runs_here
 from agent.core.prose import (cite, count, degradation_words, display_name, finding_words, main_situation,
-                              situation_text, without_repeats)
+                              sentences, situation_text, without_repeats)
 from agent.core.prose import join as _join
 from agent.core.question import Earlier, Question, understand
 from agent.core.templates import fill
 from tools.degradation_terms import PRIORITY, degradations_in
-from tools.records import DEGRADATIONS, Record
+from tools.records import DEGRADATIONS, RECOMMENDED_MODEL, Record
 from tools.retrieval import SearchResult, plain_question, store_for
 from tools.retrieval.scope import is_own_question
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 SECTIONS = ("task", "workflow", "references")
 RELATIVE_CUTOFF = 0.35  # a record scoring below this share of the best one is not relevant to a specific question
 OVERVIEW_CUTOFF = 0.1  # broad questions keep every record that shares a real part of the question
+MAX_TASKS = 2  # situations named in an overview's task sentence
 NARROW = {"fact": fact_answer, "feasibility": feasibility_answer, "comparison": comparison_answer,
           "recommend": recommend_answer}
 
@@ -88,6 +89,7 @@ def compose_answer(
     if not selected:
         return compose_refusal(question, records, search, notes)
     groups = group_by_situation(selected)
+    selected = [record for _, members in groups for record in members]  # cited in the order the answer uses
     task = _task_section(asked, groups, analyses)
     sections = {
         "task": task,
@@ -153,12 +155,14 @@ def is_overview(question: str) -> bool:
 
 
 def group_by_situation(selected: Sequence[Record]) -> list[tuple[str, list[Record]]]:
-    """Records grouped by their main situation (first ``handles`` entry), most specific situation first."""
+    """Records grouped by their main situation (first ``handles`` entry): the card's recommended model first, in
+    the first group, then the most specific situation first."""
     groups: dict[str, list[Record]] = {}
-    for record in selected:
+    for record in sorted(selected, key=lambda r: r.kind != RECOMMENDED_MODEL):
         groups.setdefault(main_situation(record), []).append(record)
     order = {key: index for index, key in enumerate(PRIORITY)}
-    return sorted(groups.items(), key=lambda item: order.get(item[0], len(order)))
+    return sorted(groups.items(), key=lambda item: (item[1][0].kind != RECOMMENDED_MODEL,
+                                                    order.get(item[0], len(order))))
 
 
 def _foreign(search: SearchResult) -> bool:
@@ -199,7 +203,7 @@ def _record_workflow(records: Sequence[Record], running: bool) -> str:
     key = main_situation(records[0])
     models = []
     for record in records:
-        model = record.technique or record.summary or record.title
+        model = record.technique or (sentences(record.summary) or [record.title])[0].rstrip(".")
         model = model[0].upper() + model[1:] + "."
         if record.runnable and running:
             model += " " + runs_here()
@@ -221,7 +225,8 @@ def _task_section(asked: Question, groups: list[tuple[str, list[Record]]], analy
         parts = [f"{_for('task', key)} {cite(members)}" for key, members in groups]
         asked_keys = degradations_in(asked.text)
         if asked.kind == "overview" or not asked_keys:
-            tasks = [_for("task", key) for key in asked_keys] or [fill("task.any")]
+            keys = list(asked_keys[:MAX_TASKS]) or [key for key, _ in groups[:MAX_TASKS]]
+            tasks = [_for("task", key) for key in keys] or [fill("task.any")]
             text = fill("task.overview", task=_join(list(dict.fromkeys(tasks))), count=count(len(groups)),
                         situations=_join(parts, "; "))
         else:
@@ -263,13 +268,13 @@ def _workflow_section(groups: list[tuple[str, list[Record]]], analyses: list[Map
 
 
 def _model_sentence(record: Record, lead: bool, running: bool) -> str:
-    text = fill(
-        "workflow.lead" if lead else "workflow.alternative",
-        name=display_name(record),
-        cite=cite([record]),
-        technique=record.technique or record.summary or record.title,
-        best_for=record.best_for or "the degradations it lists",
-    )
+    key = "workflow.lead" if lead else "workflow.alternative"
+    first = sentences(record.summary)[:1]
+    if not record.technique and first:  # no phrase for its technique: the record's first sentence, quoted
+        key += "-said"
+    text = fill(key, name=display_name(record), cite=cite([record]),
+                technique=record.technique or (first[0].rstrip(".") if first else record.title),
+                best_for=record.best_for or "the degradations it lists")
     return f"{text} {runs_here()}" if record.runnable and running else text
 
 

@@ -260,9 +260,12 @@ def feasibility_answer(question: Question, by_id: dict[str, Record], store: Reco
         text = fill("runs.described", name=display_name(record), cite=cite([record]))
         text += " " + (fill("fact.says", facts=costs[0].text) if costs else fill("cost.none-given"))
         if "speed" in question.asks:
-            said = [f for f in store.facts(question.topic, record_ids=[record.id], limit=20)
-                    if ANSWERS["speed"].search(f.text) and f.text not in (c.text for c in costs[:1])][:MAX_FACTS]
-            text += " " + (" ".join(fact_sentence(f, record) for f in said) if said else fill("speed.none"))
+            ranked = [f for f in store.facts(question.topic, record_ids=[record.id], limit=20)
+                      if f.text not in (c.text for c in costs[:1])]
+            said = [f for f in ranked if ANSWERS["speed"].search(f.text)][:MAX_FACTS]
+            closest = [] if said else [f for f in ranked[:1] if f.score > 0]  # "does it need a slow step?"
+            text += " " + " ".join([*(fact_sentence(f, record) for f in said + closest), *([] if said else
+                                                                                         [fill("speed.none")])])
         direct.add(text, record)
     return direct
 

@@ -134,12 +134,13 @@ class Lexicon:
 
 def record_names(record: Record) -> list[str]:
     """The names a question may use for a record."""
-    names = [part.strip() for part in re.split(r"[+/,]|\band\b", record.extra.get("name") or "") if part.strip()]
+    names = [part.strip() for part in re.split(r"\s\+\s|[/,]|\band\b", record.extra.get("name") or "") if part.strip()]
     head = record.title.split(":", 1)[0].strip() if ":" in record.title else record.title
     if head and (len(head.split()) <= 3 if ":" in record.title else 2 <= len(head.split()) <= MAX_TITLE_NAME_WORDS):
         names.append(head)
     names += [alias for alias in record.extra.get("aliases", ()) if len(alias.split()) <= MAX_TITLE_NAME_WORDS]
-    names += [part for word in _WORD.findall(record.title.split(":", 1)[0]) for part in re.split(r"[-+]", word)
+    words = [word for word in record.title.split(":", 1)[0].split() if not word.endswith("+")]  # not "BasicVSR++"
+    names += [part for word in _WORD.findall(" ".join(words)) for part in re.split(r"[-+]", word)
               if is_coined(part) and not any(ch.isdigit() for ch in part)]
     return list(dict.fromkeys(names))
 
