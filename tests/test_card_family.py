@@ -139,7 +139,10 @@ def stem(name: str) -> str:
 
 
 def fact_cases() -> list:
-    return [pytest.param(name, item, id=f"{stem(name)}-{slug(item['q'])}")
+    """Every fact question; one marked ``known_miss`` in the YAML is a strict xfail, so that it fails the run once
+    the answerer finds it (and the mark must go)."""
+    return [pytest.param(name, item, id=f"{stem(name)}-{slug(item['q'])}",
+                         marks=[pytest.mark.xfail(strict=True, reason=item["known_miss"])] if "known_miss" in item else [])
             for name, spec in QUESTIONS.items() for item in spec["facts"]]
 
 

@@ -23,6 +23,7 @@ from agent.core.templates import fill
 from tools.degradation_terms import PRIORITY, degradations_in
 from tools.records import DEGRADATIONS, RECOMMENDED_MODEL, Record
 from tools.retrieval import SearchResult, plain_question, store_for
+from tools.retrieval.store import MIN_SCORE
 from tools.retrieval.scope import is_own_question
 
 if TYPE_CHECKING:
@@ -142,6 +143,8 @@ def select_records(
     broad = is_overview(question)
     cutoff = (OVERVIEW_CUTOFF if broad else RELATIVE_CUTOFF) * (hits[0].score if hits else 0.0)
     selected = [by_id[hit.record_id] for hit in hits if hit.score >= cutoff]
+    if search.covered and not (hits and hits[0].score >= MIN_SCORE):  # in the field, close to no record: all of them
+        selected = list(records)
     found = {key for analysis in analyses for key in analysis_degradations(analysis)}
     extra = [r for r in records if (found & set(r.handles)) or (denoise_results and r.runnable)]
     return selected + [record for record in extra if record not in selected]

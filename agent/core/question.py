@@ -33,7 +33,7 @@ ATTRIBUTES: dict[str, re.Pattern[str]] = {
                              r"how (big|large) (an? )?(images?|photos?|pictures?|inputs?))\b", re.I),
     "score": re.compile(r"\b(psnr|ssim|lpips|fid|db|scores?|accura\w*|perform\w*|how well|reach\w*|achiev\w*|"
                         r"figures?|numbers?)\b", re.I),
-    "data": re.compile(r"\b(datasets?|data|trained|training|train)\b", re.I),
+    "data": re.compile(r"\b(datasets?|trained|training|train)\b|\b(what|which|how much) (\w+ )?data\b", re.I),
     "tests": re.compile(r"\b(evaluat\w*|tested|test sets?|benchmarks?|report\w*)\b", re.I),
     "speed": re.compile(r"\b(fast\w*|speed\w*|quick\w*|slow\w*|latency|seconds|how long|fps|frames per second|"
                         r"real[- ]?time|milliseconds|ms)\b", re.I),

@@ -39,7 +39,7 @@ GENERIC = frozenset(tokenize(
 MEDIUM = frozenset(tokenize(
     "image images photo photos picture pictures pic pics photograph photographs snapshot snapshots shot shots selfie "
     "selfies portrait portraits headshot scan scans scanned scanning print prints negative negatives slide slides film "
-    "polaroid frame frames footage video videos clip clips jpeg jpg png tiff raw pixel pixels camera cameras "
+    "polaroid footage video videos clip clips jpeg jpg png tiff raw pixel pixels camera cameras "
     "photography photographer"))
 # Words of the task itself (beside the degradation vocabulary of ``tools.degradation_terms``).
 TASK = frozenset(tokenize(
@@ -123,6 +123,7 @@ def read_subject(question: str, evidence: Evidence) -> Subject:
                if not is_everyday(surfaces.get(stem, stem))}
     foreign |= {stem for stem, word in _names_in(question).items()
                 if word.lower() not in evidence.proper and stem not in MEDIUM | FIELD and stem not in cues}
+    foreign |= {stem for stem in _objects(question) if stem not in card | MEDIUM | FIELD | cues | GENERIC}
     technical = {stem for stem in content & card - GENERIC - MEDIUM - cues
                  if not is_everyday(surfaces.get(stem, stem)) and stem not in foreign}
     return Subject(frozenset(content), frozenset(medium), frozenset(cues), frozenset(technical),
@@ -174,6 +175,23 @@ def is_own_question(question: str, card_question: str) -> bool:
     """Is ``question`` the card's own question (its words, give or take a few)?"""
     asked, own = set(tokenize(question)), set(tokenize(card_question))
     return bool(own) and len(asked & own) >= OWN_SHARE * max(len(asked), len(own))
+
+
+_OBJECT = re.compile(r"\b(?:on|of|from|in|over|to|for|restore|fix|repair|clean|remove|enhance|sharpen|recover)\s+"
+                     r"(?:up\s+|out\s+|off\s+)?(?:my|our|your|his|her|their|the|a|an|this|that|these|those)\s+"
+                     r"((?:[\w'-]+,?\s+){0,4}?[\w'-]+)(?=\s+(?:on|of|from|in|over|around|at|with|by|for|to|into|after|"
+                     r"before|so|and|but|because|when|that)\b|\s*[.?!;:]|\s*$)", re.I)
+
+
+def _objects(question: str) -> set[str]:
+    """What the question's damage is on or what it asks to fix ("the scratches on my old car": ``car``): the last
+    content word of each such phrase, unless a word of the phrase is a photo or the field's own."""
+    found = set()
+    for phrase in _OBJECT.findall(question):
+        stems = [stem for stem in tokenize(phrase) if stem not in GENERIC and not any(ch.isdigit() for ch in stem)]
+        if stems and not set(stems) & (MEDIUM | FIELD | set(tokenize(" ".join(degradations_in(phrase))))):
+            found.add(stems[-1])
+    return found
 
 
 def _names_in(question: str) -> dict[str, str]:

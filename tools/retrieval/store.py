@@ -58,10 +58,9 @@ class SearchResult:
 
     @property
     def covered(self) -> bool:
-        """In scope, and either a record matches well or the question is about the records themselves."""
-        if not self.scope.in_scope:
-            return False
-        return self.scope.basis in ("named", "refers") or bool(self.hits) and self.hits[0].score >= MIN_SCORE
+        """In scope: its subject is the card's field (when no record matches it closely, the answer is the
+        overview of what the records cover)."""
+        return self.scope.in_scope
 
 
 def chunk_record(record: Record) -> list[Passage]:

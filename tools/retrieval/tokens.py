@@ -27,7 +27,13 @@ _MERGE = {
     # the medium, and words that name a record's figures the way a question does
     "pictur": "photo", "photograph": "photo", "pic": "photo", "snapshot": "photo",
     "facial": "face", "graini": "nois", "grain": "nois", "param": "paramet",
+    # how people and papers say the same thing about a model
+    "won": "win", "winner": "win", "competit": "challeng", "contest": "challeng", "sensor": "raw",
+    "adversari": "gan", "discrimin": "gan", "quicker": "fast", "quick": "fast",
 }
+# Phrases read as one word before tokenizing ("line up" frames is aligning them).
+_PHRASES = [(re.compile(r"\b(line|lines|lined|lining) up\b"), "align"), (re.compile(r"\bget(ting)? rid of\b"), "remove"),
+            (re.compile(r"\breal[- ]time\b"), "realtime")]
 
 
 @lru_cache(maxsize=1)
@@ -39,6 +45,9 @@ def _stemmer():
 
 def tokenize(text: str, merge: bool = True) -> list[str]:
     """Index/query tokens of ``text``; ``merge=False`` keeps ``denois`` apart from ``nois``."""
-    words = [word for word in _WORD.findall(text.lower()) if word not in STOP_WORDS]
+    lowered = text.lower()
+    for pattern, word in _PHRASES:
+        lowered = pattern.sub(word, lowered)
+    words = [word for word in _WORD.findall(lowered) if word not in STOP_WORDS]
     stems = _stemmer().stemWords(words)
     return [_MERGE.get(stem, stem) for stem in stems] if merge else stems
