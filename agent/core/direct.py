@@ -51,6 +51,7 @@ COST = re.compile(r"\b(M parameters|GPU|[Hh]eavy)\b")
 NEAREST = {"size": COST, "speed": re.compile(r"\b(GPU|[Hh]eavy)\b")}
 RELATIVE = 0.6  # further facts are kept while they score at least this share of the best one
 MAX_FACTS = 2
+FACTS_PER_RECORD = 12  # ranked facts looked at for each record a question is about
 HOW_WEIGHT = 1.5  # a "how does it work" question weighs technique and summary sentences this much more
 OVERLAP = 0.5  # a fact sharing this share of its words with one already chosen says the same thing
 
@@ -140,7 +141,7 @@ def fact_answer(question: Question, by_id: dict[str, Record], store: RecordStore
     cues = required_cues(question, store)
     hard = [cue for cue in cues if cue[0].isdigit() or cue in tokenize(" ".join(new_terms(question, store)))]
     pool = [record.id for record in subjects] or None
-    ranked = store.facts(question.topic, record_ids=pool, limit=12)
+    ranked = store.facts(question.topic, record_ids=pool, limit=FACTS_PER_RECORD * max(1, len(subjects)))
     if "how" in question.asks:  # how it works: what the record says of its technique comes first
         ranked.sort(key=lambda f: -f.score * (HOW_WEIGHT if f.field in ("technique", "summary") else 1.0))
     wanted = [key for key in question.asks if key in ANSWERS]

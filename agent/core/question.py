@@ -20,7 +20,7 @@ from tools.retrieval.scope import GENERIC, MEDIUM, REFERS, TASK, WEAK_REFERS
 # What a question may ask about a record, and the words that ask it.
 ATTRIBUTES: dict[str, re.Pattern[str]] = {
     "count": re.compile(r"\b(how many|number of)\b", re.I),
-    "size": re.compile(r"\b(param\w*|how (big|large|heavy|small|light)|size|footprint|compact|tiny|"
+    "size": re.compile(r"\b(how many param\w*|number of param\w*|param\w* counts?|params|how (big|large|heavy|small|light)|size|footprint|compact|tiny|"
                        r"lighter|lightest|heavier|heaviest|lightweight|smaller|smallest|bigger|biggest|"
                        r"weights? (size|file))\b", re.I),
     "compute": re.compile(r"\b(g?flops|macs|computation\w*|compute|computational\w*|efficien\w*)\b", re.I),
@@ -42,7 +42,8 @@ ATTRIBUTES: dict[str, re.Pattern[str]] = {
     "link": re.compile(r"\b(code|github|links?|arxiv|url|repositor\w*|repo|download|pdf|where can i (find|read)|"
                        r"open[- ]source)\b", re.I),
     "venue": re.compile(r"\b(published|conference|venue|what year|which year|when was|journal)\b", re.I),
-    "how": re.compile(r"\bhow (does|do|is|are)\b(?!.*\b(many|much|fast|big|large|well|heavy)\b)|\bwhat does\b", re.I),
+    "how": re.compile(r"\bhow (does|do|is|are)\b(?!\s+(i|we|you|one)\b)(?!.*\b(many|much|fast|big|large|well|heavy)\b)|"
+                      r"\bwhat does\b", re.I),
     "authors": re.compile(r"\b(who (wrote|made|created|developed|proposed|built)|authors?|university|lab)\b", re.I),
 }
 # Attributes that ask for a figure: a number the records (or this project's measurements) must give.
@@ -140,7 +141,7 @@ def understand(text: str, records: Sequence[Record], earlier: Sequence[Earlier] 
                     follow, superlative, text)
 
 
-_RECOMMENDED = re.compile(r"\bthe recommended\b", re.I)
+_RECOMMENDED = re.compile(r"\bthe recommended (?!\w+s\b)\w+", re.I)  # "the recommended colorizer", not "... models"
 
 
 def _asks(text: str) -> tuple[str, ...]:
@@ -189,6 +190,8 @@ def _referents(text: str, earlier: Sequence[Earlier]) -> list[str]:
         return [cited[index]] if -len(cited) <= index < len(cited) else []
     if _ONE.search(text) and not _ALL_EARLIER.search(text):
         return list(cited[:1])
+    if not _ALL_EARLIER.search(text) and cited:  # "how many?": about what the last answer was about
+        return list(cited)
     if len(cited) <= 1:
         return list(dict.fromkeys(rid for turn in reversed(earlier) for rid in turn.cited))
     return list(cited)

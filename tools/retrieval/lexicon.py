@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from tools.degradation_terms import degradations_in
+from tools.everyday import is_rare
 from tools.records import Record
 from tools.retrieval.tokens import tokenize
 
@@ -91,12 +92,14 @@ class Lexicon:
         """Record ids the text names by a record name, in order of mention."""
         return _in_order((_position(text, name), ids) for name, ids in self.names.items())
 
-    def term_records(self, text: str) -> list[str]:
+    def term_records(self, text: str, strict: bool = False) -> list[str]:
         """Record ids the text points at through a term, or an acronym's words (three or more where no acronym
-        is written), that only that record uses."""
-        found = [(_position(text, term), ids) for term, ids in self.terms.items() if len(ids) == 1]
+        is written), that only that record uses. ``strict`` leaves out acronyms that are also English ("GPU")."""
+        found = [(_position(text, term), ids) for term, ids in self.terms.items()
+                 if len(ids) == 1 and (names_a_thing(term) or not strict and term.isupper())]
         for phrase in self.phrases_in(text):
-            if len(phrase.split()) >= 3 or phrase in self.acronyms.values():
+            written = text[_position(text, phrase):][:len(phrase)]
+            if (len(phrase.split()) >= 3 or phrase in self.acronyms.values()) and names_a_thing(written):
                 ids = tuple(rid for rid, body in self.texts.items() if mentions(body, phrase))
                 found.append((_position(text, phrase), ids if len(ids) == 1 else ()))
         return _in_order(found)
@@ -130,6 +133,16 @@ class Lexicon:
             if word not in self.terms and len(capitals) >= 2 and capitals in self.initials:
                 extra.append(self.initials[capitals])
         return " ".join([text, *dict.fromkeys(extra)])
+
+
+def names_a_thing(term: str) -> bool:
+    """Is ``term``, as the question writes it, a name rather than general English? A coined word (``MoAM``,
+    ``Rain100L``), a rare one, or a phrase written in capitals ("Hyper Selecting Net"); not "GPU" or "large
+    language models"."""
+    words = term.split()
+    if len(words) > 1:
+        return all(word[0].isupper() for word in words if len(word) > 3) or any(is_rare(w.lower()) for w in words)
+    return is_rare(term.lower()) or any(ch.isupper() for ch in term[1:]) and not term.isupper()
 
 
 def record_names(record: Record) -> list[str]:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tools.degradation_terms import degradations_in
-from tools.everyday import is_everyday
+from tools.everyday import is_everyday, is_rare
 from tools.retrieval.lexicon import mentions
 from tools.retrieval.tokens import tokenize
 
@@ -108,6 +108,7 @@ class Subject:
     technical: frozenset[str]  # the card's words that are not everyday English
     foreign: tuple[str, ...]  # words of another subject: rare, not the card's, or a name the card never writes
     removes: bool  # a verb of removing ("remove", "fix", "get rid")
+    jargon: bool = False  # two technical words, or one rare one ("hypernetwork"), not one common word ("generate")
 
 
 def read_subject(question: str, evidence: Evidence) -> Subject:
@@ -126,19 +127,22 @@ def read_subject(question: str, evidence: Evidence) -> Subject:
     foreign |= {stem for stem in _objects(question) if stem not in card | MEDIUM | FIELD | cues | GENERIC}
     technical = {stem for stem in content & card - GENERIC - MEDIUM - cues
                  if not is_everyday(surfaces.get(stem, stem)) and stem not in foreign}
+    jargon = len(technical) >= 2 or any(is_rare(surfaces.get(stem, stem)) for stem in technical)
     return Subject(frozenset(content), frozenset(medium), frozenset(cues), frozenset(technical),
-                   tuple(sorted(foreign)), bool(raw & REMOVE or re.search(r"\bget rid\b", question, re.I)))
+                   tuple(sorted(foreign)), bool(raw & REMOVE or re.search(r"\bget rid\b", question, re.I)), jargon)
 
 
 def judge_scope(question: str, record_names: dict[str, str] | None = None, evidence: Evidence | None = None,
-                named: Sequence[str] = ()) -> Scope:
+                named: Sequence[str] = (), weakly: Sequence[str] = ()) -> Scope:
     """Decide whether ``question``'s subject is the card's field.
 
     In scope: it names a record, refers to the records, is the card's own question, or its subject is a photo,
     a degradation, the task, or the card's technical words, with no word of another subject beside them (a
     photo allows a few). Everyday words never count against it; a degradation word alone ("Will it rain
     tomorrow?") is not a subject. ``record_names`` maps a record id to a name the question may use (names in
-    capitals must appear in capitals); ``named`` are record ids already found named in it.
+    capitals must appear in capitals); ``named`` are record ids already found named in it; ``weakly`` those named
+    by an acronym that is also an English word ("the LOL dataset", "a GPU"), which count where nothing in the
+    question belongs to another subject.
     """
     evidence = evidence or Evidence()
     names = {**evidence.named, **(record_names or {})}
@@ -150,6 +154,8 @@ def judge_scope(question: str, record_names: dict[str, str] | None = None, evide
     subject = read_subject(question, evidence)
     terms = tuple(sorted(subject.cues | subject.medium | subject.technical))
     foreign = subject.foreign
+    if weakly and not foreign:
+        return Scope(True, tuple(weakly), "it names a record", "named")
     if REFERS.search(question) and len(foreign) <= 1:
         return Scope(True, (REFERS.search(question).group(0),), "it refers to the records", "refers")
     refused = f"the records never speak of {_listed(_surfaces(question, foreign))}"
@@ -166,7 +172,7 @@ def judge_scope(question: str, record_names: dict[str, str] | None = None, evide
     degradations = set(degradations_in(question))
     if subject.cues and (len(subject.cues) >= 2 or subject.technical or subject.removes and degradations):
         return Scope(True, terms, "it asks about image degradation or restoration", "domain")
-    if subject.technical and any(subject.technical <= fact for fact in evidence.facts):
+    if subject.jargon and any(subject.technical <= fact for fact in evidence.facts):
         return Scope(True, terms, "one of the records' facts holds all its words", "facts")
     return Scope(False, terms, "it asks about no restoration task or record")
 

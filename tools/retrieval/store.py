@@ -102,10 +102,11 @@ class RecordStore:
         """
         plain = plain_question(query)
         expanded = self.lexicon.expand(plain)
-        named = (self.lexicon.record_names_in(plain) + self.lexicon.term_records(expanded)
+        named = (self.lexicon.record_names_in(plain) + self.lexicon.term_records(expanded, strict=True)
                  + self.lexicon.described(plain))
+        weakly = [rid for rid in self.lexicon.term_records(expanded) if rid not in named]  # "LOL", "GPU"
         evidence = replace(self.evidence, card_question=card_question or "")
-        scope = judge_scope(plain, self._names, evidence, named)
+        scope = judge_scope(plain, self._names, evidence, named, weakly)
         scored = self._scored(expanded)
         by_record: dict[str, list[Passage]] = {}
         for passage in scored:
