@@ -110,6 +110,20 @@ def runs_here(title: str, summary: str, code: str | None) -> bool:
     return bool(_RUNS_HERE[0].search(named) and _RUNS_HERE[1].search(f"{title} {summary}"))
 
 
+_LEADS_BACK = re.compile(r"^(It|Its|This|These|They|Their|Such|Here|Thus|Hence)\b")
+
+
+def facts_of(parts: Sequence[str]) -> tuple[str, ...]:
+    """A summary's facts: its sentences, one that opens by pointing back ("It employs ...") kept with the one before."""
+    facts: list[str] = []
+    for sentence in parts:
+        if facts and _LEADS_BACK.match(sentence):
+            facts[-1] = f"{facts[-1]} {sentence}"
+        else:
+            facts.append(sentence)
+    return tuple(facts)
+
+
 def record_from_text(record_id: str, kind: str, title: str, paper: str, code: str | None, summary: str,
                      line: int) -> Record:
     """A record from a card entry's own words: every summary sentence is a fact."""
@@ -118,9 +132,10 @@ def record_from_text(record_id: str, kind: str, title: str, paper: str, code: st
     name = display_name(title, summary, code)
     return Record(
         id=record_id, title=title, kind=kind, paper=paper, code=code, summary=" ".join(parts),
-        key_facts=tuple(parts), technique=technique_sentence(parts), handles=found,
+        key_facts=facts_of(parts), technique=technique_sentence(parts), handles=found,
         best_for=", ".join(DEGRADATIONS[key] for key in found[:MAX_BEST_FOR]), runnable=runs_here(title, summary, code),
-        extra={"line": line, **({"name": name} if name != title else {})},
+        extra={"line": line, **({"name": name} if name != title else {}),
+               "aliases": tuple(n for n in proposed_names(parts) if n != name and len(proposed_names(parts)) == 1)},
     )
 
 

@@ -17,7 +17,7 @@ from agent.core.templates import fill
 from tools.records import Record
 from tools.retrieval import Passage, RecordStore, tokenize
 from tools.retrieval.lexicon import is_coined, mentions
-from tools.retrieval.scope import GENERIC
+from tools.retrieval.scope import GENERIC, MEDIUM
 
 # What a fact must say to answer each attribute.
 ANSWERS: dict[str, re.Pattern[str]] = {
@@ -33,7 +33,8 @@ ANSWERS: dict[str, re.Pattern[str]] = {
     "resolution": re.compile(r"\b\d+\s?[x×]\s?\d+\b|\b\d+(?:\.\d+)?\s?[kK]\b|megapixel|resolution"),
     "score": re.compile(r"\d dB\b"),
     "data": re.compile(r"\b([Tt]rain\w*|datasets?|[Rr]eleases)\b"),
-    "tests": re.compile(r"\b[Ee]valuated\b|\bdB on\b|\bon [A-Z]\w*\d|[Rr]eleases"),
+    "tests": re.compile(r"\b[Ee]valuated\b|\bdB on\b|\bon [A-Z]\w*\d|[Rr]eleases|\b([Ee]xperiment\w*|tested|"
+                        r"benchmarks?|tasks)\b"),
     "speed": re.compile(r"\b(s per megapixel|seconds?|fps|FPS|frames per second|ms|milliseconds?|real[- ]time|"
                         r"times faster)\b"),
     "venue": re.compile(r"\((?:[A-Z][\w ]*)?\d{4}[^)]*\)"),
@@ -51,6 +52,7 @@ COST = re.compile(r"\b(M parameters|GPU|[Hh]eavy)\b")
 NEAREST = {"size": COST, "speed": re.compile(r"\b(GPU|[Hh]eavy)\b")}
 RELATIVE = 0.6  # further facts are kept while they score at least this share of the best one
 MAX_FACTS = 2
+STATED = ("key_facts", "summary", "technique")  # fields that state a figure; "best for" only names a task
 FACTS_PER_RECORD = 12  # ranked facts looked at for each record a question is about
 HOW_WEIGHT = 1.5  # a "how does it work" question weighs technique and summary sentences this much more
 OVERLAP = 0.5  # a fact sharing this share of its words with one already chosen says the same thing
@@ -81,9 +83,27 @@ def answers(fact: Passage, question: Question, cues: Sequence[str]) -> bool:
     wanted = [key for key in question.asks if key in ANSWERS]
     kinds = [key for key in wanted if key != "count"] or wanted
     words = set(tokenize(fact.text))
-    counted = "count" not in wanted or bool(ANSWERS["count"].search(fact.text))
+    counted = "count" not in wanted or bool(ANSWERS["count"].search(fact.text)) and counts_what(fact.text, question)
     return counted and (not kinds or any(ANSWERS[key].search(fact.text) for key in kinds)) and all(
         has_number(fact.text, cue) if cue[0].isdigit() else cue in words for cue in cues)
+
+
+_HOW_MANY = re.compile(r"\bhow many ([a-z][\w-]*)", re.I)
+_PICTURES = r"(?:images?|photos?|pictures?|photographs?|frames?|pairs?)"
+_WEIGHTS = r"(?:param\w*|weights?)"
+_NUMBER = r"(?:\d[\d,.]*\s*[MKk]?|one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|million|billion)"
+
+
+def counts_what(text: str, question: Question) -> bool:
+    """"How many pictures ...?": does ``text`` put a number before the thing counted (within a few words)?"""
+    asked = _HOW_MANY.search(question.topic)
+    if not asked:
+        return True
+    noun = asked.group(1).lower()
+    stem = next(iter(tokenize(noun)), noun)
+    target = (_PICTURES if stem in MEDIUM or noun.startswith("image") else _WEIGHTS if stem in ("weight", "paramet")
+              else rf"{re.escape(noun[:max(4, len(noun) - 2)])}\w*")
+    return bool(re.search(rf"\b{_NUMBER}\s+(?:[\w-]+\s+){{0,3}}?{target}\b", text, re.I))
 
 
 def has_number(text: str, number: str) -> bool:
@@ -154,8 +174,11 @@ def fact_answer(question: Question, by_id: dict[str, Record], store: RecordStore
             # a term of this record's own text ("GenIR" for DreamClear) narrows the facts only where one holds it
             own_text = set(tokenize(store.lexicon.texts.get(record.id, "")))
             needed = hard + [cue for cue in cues if cue not in hard and cue not in own_text]
-            found = [fact for fact in ranked if fact.record_id == record.id and answers(fact, question, cues)] or [
-                fact for fact in ranked if fact.record_id == record.id and answers(fact, question, needed)]
+            own = [fact for fact in ranked if fact.record_id == record.id and fact.field in STATED]
+            found = [fact for fact in own if answers(fact, question, cues)] or [
+                fact for fact in own if answers(fact, question, needed)]
+            # a follow-up asking the same again of the same record wants what was not said yet, if anything
+            found = [fact for fact in found if fact.text not in question.said] or found
             if "data" in wanted and DATASETS.search(question.topic) \
                     and any(content_terms(fact.text, record, store) for fact in found):
                 found = [fact for fact in found if content_terms(fact.text, record, store)]

@@ -75,13 +75,14 @@ class Earlier:
 
     question: str
     cited: tuple[str, ...]
+    answer: str = ""
 
 
 def earlier_turns(history: Sequence[tuple[str, str]], records: Sequence[Record]) -> list[Earlier]:
     """The earlier turns of a chat (``(message, answer)`` pairs) as follow-ups need them."""
     from agent.core.grounding import cited_ids
 
-    return [Earlier(strip_attachments(message), tuple(cited_ids(answer, records))) for message, answer in history]
+    return [Earlier(strip_attachments(message), tuple(cited_ids(answer, records)), answer) for message, answer in history]
 
 
 def strip_attachments(message: str) -> str:
@@ -102,6 +103,7 @@ class Question:
     follow_up: bool = False
     superlative: str = ""
     topic: str = ""  # the text to rank facts with: the question, or the earlier one it asks again
+    said: str = ""  # the answer it follows up ("and the final one?" wants a fact not given there)
 
     @property
     def figure(self) -> bool:
@@ -135,7 +137,7 @@ def understand(text: str, records: Sequence[Record], earlier: Sequence[Earlier] 
         again = understand(earlier[-1].question, records, earlier[:-1], lexicon)
         if again.kind != "overview":  # "and the SwinIR one?": the earlier question, about the new subject
             return replace(again, text=text, subjects=tuple(subjects), follow_up=True, everything=False,
-                           asks=tuple(dict.fromkeys(again.asks + asks)))
+                           asks=tuple(dict.fromkeys(again.asks + asks)), said=earlier[-1].answer)
     kind = _kind(text, subjects, asks, cases, everything, superlative)
     return Question(text, kind, tuple(dict.fromkeys(s for s in subjects if s in ids)), asks, cases, everything,
                     follow, superlative, text)

@@ -69,7 +69,7 @@ def chunk_record(record: Record) -> list[Passage]:
     chunks += [("handles", f"{key}: {DEGRADATIONS.get(key, key)}") for key in record.handles]
     facts = {" ".join(fact.split()) for fact in record.key_facts}
     chunks += [("summary", sentence) for sentence in re.split(r"(?<=[.!?])\s+", record.summary)
-               if " ".join(sentence.split()) not in facts]  # a sentence that is also a fact is indexed once
+               if not any(" ".join(sentence.split()) in fact for fact in facts)]  # a fact's sentences indexed once
     chunks += [("key_facts", fact) for fact in record.key_facts]
     return [Passage(record.id, field, text.strip()) for field, text in chunks if text and text.strip()]
 

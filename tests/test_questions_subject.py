@@ -1,0 +1,112 @@
+"""Scope by subject on the default card: everyday words never count against a question, a photo in anyone's
+words is the card's field, and a question whose subject is another field is refused even when it shares words.
+Also the default card read as plain seed text, with nothing of the enriched records (links changed)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from agent.core.grounding import urls_in
+from agent.core.loop import ask
+from agent.core.session import ChatSession
+from agent.core.backends import LLMSettings
+from tests.test_questions import answer, first_paragraph
+from tools.retrieval.units import parameter_count
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT.parent / "shared" / "seeds" / "000_1ea1203c459ef3cc.txt"
+
+IN_FIELD = [
+    ("I want photorealistic detail back on a very old, badly damaged family portrait. What can do it?", "dreamclear"),
+    ("Why would looking at frequency bands help restoration?", "dual-transformers-frequency"),
+    ("Is any of the recommended models based on diffusion?", "dreamclear"),
+    ("How do I fix noisy night shots?", None),
+    ("Can it clean up my grainy selfies?", None),
+    ("How do I restore scanned documents?", None),
+    ("Will the faces in my wedding photos get special treatment?", None),
+    ("What is a hypernetwork?", "hair"),
+]
+
+
+@pytest.mark.parametrize(("question", "record_id"), IN_FIELD, ids=[q for q, _ in IN_FIELD])
+def test_everyday_words_and_photos_in_anyones_words_are_answered(question: str, record_id: str | None) -> None:
+    response = answer(question)
+    assert response["refused"] is False, response["sections"]["task"]
+    if record_id:
+        assert response["citations"][0] == record_id, response["citations"]
+
+
+OTHER_FIELDS = [
+    "Which GPU should I buy for gaming at 4K?",
+    "How do large language models generate text?",
+    "How do I recover deleted files from my hard drive?",
+    "How do I remove the hiss from an old cassette tape?",
+    "Is 70 decibels of noise too loud for a bedroom?",
+    "Will the haze clear up by the weekend according to the weather forecast?",
+    "When will the haze over the city clear?",
+    "How do I fix the scratches on my old car?",
+]
+
+
+@pytest.mark.parametrize("question", OTHER_FIELDS)
+def test_a_question_from_another_field_is_refused_with_what_the_card_covers(question: str) -> None:
+    response = answer(question)
+    assert response["refused"] is True, response["sections"]["task"]
+    assert response["citations"] == [] and urls_in(response["answer"]) == []
+    assert "They cover image restoration only" in response["sections"]["task"]
+
+
+def test_follow_ups_keep_the_attribute_asked() -> None:
+    session = ChatSession(LLMSettings())
+    session.ask("How many parameters does Res-HAIR have?")
+    paragraph = first_paragraph(session.ask("and the SwinIR denoiser, how many?").response)
+    assert "11.5 M parameters" in paragraph and "[denoise-swinir-noise15]" in paragraph
+    session = ChatSession(LLMSettings())
+    session.ask("How many parameters does SwinIR have?")
+    assert "11.5 M parameters" in first_paragraph(session.ask("how many?").response)
+
+
+@pytest.mark.parametrize(("text", "millions"), [
+    ("It needs only 1.61 M parameters and 15.57 G FLOPs.", 1.61), ("The model has 17.1 million parameters.", 17.1),
+    ("Restormer has 26.1M params.", 26.1), ("Sharing weights leaves only 21,000 parameters.", 0.021),
+    ("A 7.3M-parameter network.", 7.3), ("A dataset of one million high-quality images.", None),
+])
+def test_parameter_counts_are_read_as_papers_write_them(text: str, millions: float | None) -> None:
+    count = parameter_count(text)
+    assert (count.millions if count else None) == (pytest.approx(millions) if millions else None)
+
+
+@pytest.fixture(scope="module")
+def plain_seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed card word for word, each arXiv link one version earlier: nothing matches the enriched records."""
+    if not SEED.is_file():
+        pytest.skip(f"the project's shared seed card is absent ({SEED})")
+    text = re.sub(r"v(\d+)\.pdf", lambda m: f"v{max(1, int(m.group(1)) - 1)}.pdf", SEED.read_text(encoding="utf-8"))
+    text = text.replace("Liang_SwinIR_Image_Restoration", "Liang_SwinIR_Image_Restoration_v0")
+    path = tmp_path_factory.mktemp("seed") / "seed.txt"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_plain_seed_answers_its_own_question_with_task_workflow_and_all_its_links(plain_seed: Path) -> None:
+    text = plain_seed.read_text(encoding="utf-8")
+    links = re.findall(r"^(?:Paper|GitHub): (\S+)", text, re.M)
+    response = ask(None, card=plain_seed).response
+    assert response["refused"] is False and len(links) == 7
+    assert all(response["sections"][key] for key in ("task", "workflow", "references"))
+    assert set(urls_in(response["answer"])) == set(links)
+    assert "input → model → output" in response["sections"]["workflow"].lower()
+    assert "runnable here" in response["sections"]["workflow"]  # the SwinIR denoiser, from its name alone
+
+
+@pytest.mark.parametrize(("question", "fact"), [
+    ("What does HAIR's classifier produce?", "Global Information Vector (GIV)"),
+    ("On which tasks was the frequency method tested?", "five representative restoration tasks"),
+    ("How many pictures end up in the dataset that GenIR creates?", "one million high-quality images"),
+    ("What does DreamClear use to mix its restoration experts?", "Mixture of Adaptive Modulator (MoAM)"),
+])
+def test_the_plain_seed_finds_its_summaries_facts(plain_seed: Path, question: str, fact: str) -> None:
+    response = ask(question, card=plain_seed).response
+    assert fact in first_paragraph(response), first_paragraph(response)
