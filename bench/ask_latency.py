@@ -1,30 +1,53 @@
-"""Process start to answer for the card's question (`restore-agent ask --json`, offline agent loop), median of 5.
+"""Process start to answer for offline `restore-agent ask --json`: own and fact questions, on every kind of card.
 
-Target: under 2 s on the project's 2-core CPU machine. Then, once, with a noisy photo attached and a request
-to clean it: the total time and the analyze and denoise tool times, reported separately (skipped where no
-SwinIR weights are available). Prints rich tables and writes bench/results/ask_latency.json.
+Rows: the default card (its own question, and "How many parameters does SwinIR have?"); each card in
+examples/cards/ (its own question via ``--card``, and its first fact question from tests/card_questions.yaml);
+and a generated 500-record card in the seed's text format, written at bench time to a temporary folder (its own
+question, and a fact question naming one of its records). Each row: the wall time from process start to answer
+and the CPU seconds of the process, median of 5 after one warm-up run, and the in-process time of
+``agent.core.loop.ask(question, card=path)`` in this process, median of 5 after a warm-up. Every answer must exit
+0 and not be refused.
+
+Targets (median, process start to answer): the default card under 1.5 s, the 500-record card under 3 s. The
+machine's CPU, its speed-relevant flags, the load average before and after, whether an offline ask on the default
+card imports torch, and where that process spends its import time are recorded. Then, once, with a noisy photo
+attached and a request to clean it: the total time and the analyze and denoise tool times (``--no-photo`` skips
+it; skipped where no SwinIR weights are available). Prints rich tables and writes bench/results/ask_latency.json.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
+import random
 import resource
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+import yaml
 from rich.console import Console
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results" / "ask_latency.json"
+CARDS = ROOT / "examples" / "cards"
+CARD_QUESTIONS = ROOT / "tests" / "card_questions.yaml"
 RUNS = 5
-TARGET_S = 2.0
+DEFAULT_TARGET_S = 1.5
+LARGE_TARGET_S = 3.0
+LARGE_RECORDS = 500
+LARGE_SEED = 24
+DEFAULT_FACT = "How many parameters does SwinIR have?"
+SPEED_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile", "amx_int8")
 SHARED_CHECKPOINT = ROOT.parent / "shared" / "conformance" / "swinir" / "color_small.pth"
+console = Console()
 
 
 def command() -> list[str]:
@@ -41,57 +64,340 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def time_once(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds from process start to answer, and the CPU seconds the process used."""
+def _args(card: Path | None, question: str | None) -> list[str]:
+    return [*(["--card", str(card)] if card else []), *([question] if question else [])]
+
+
+def time_once(cmd: list[str]) -> tuple[float, float, dict]:
+    """Wall seconds from process start to answer, the CPU seconds the process used, and its JSON answer."""
     cpu_before, start = _children_cpu(), time.perf_counter()
     result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
     elapsed, cpu = time.perf_counter() - start, _children_cpu() - cpu_before
-    if result.returncode != 0 or len(json.loads(result.stdout)["citations"]) != 4:
-        raise SystemExit(f"ask failed (exit {result.returncode}): {result.stderr.strip()[:300]}")
-    return elapsed, cpu
+    if result.returncode != 0:
+        raise SystemExit(f"ask failed (exit {result.returncode}): {' '.join(cmd[1:])}\n{result.stderr.strip()[:300]}")
+    answer = json.loads(result.stdout)
+    if answer["refused"]:
+        raise SystemExit(f"ask refused: {' '.join(cmd[1:])}\n{answer['answer'][:300]}")
+    return elapsed, cpu, answer
+
+
+# ---------------------------------------------------------------- the cases
+
+
+def cases(large: Path, large_fact: tuple[str, str]) -> list[dict]:
+    """Each row: a label, the card (None for the default), the question (None for the card's own), the
+    verbatim fact the answer should hold (fact questions), and the target (None where none is set)."""
+    rows = [
+        {"label": "default card", "card": None, "question": None, "fact": None, "target_s": DEFAULT_TARGET_S},
+        {"label": "default card", "card": None, "question": DEFAULT_FACT, "fact": "11.5 M parameters",
+         "target_s": DEFAULT_TARGET_S},
+    ]
+    questions = yaml.safe_load(CARD_QUESTIONS.read_text(encoding="utf-8"))
+    for path in sorted(CARDS.glob("*.txt")):
+        first = questions[path.name]["facts"][0]
+        rows.append({"label": path.stem, "card": path, "question": None, "fact": None, "target_s": None})
+        rows.append({"label": path.stem, "card": path, "question": first["q"], "fact": first["fact"], "target_s": None})
+    question, fact = large_fact
+    rows.append({"label": f"{LARGE_RECORDS}-record card", "card": large, "question": None, "fact": None,
+                 "target_s": LARGE_TARGET_S})
+    rows.append({"label": f"{LARGE_RECORDS}-record card", "card": large, "question": question, "fact": fact,
+                 "target_s": LARGE_TARGET_S})
+    return rows
+
+
+# ---------------------------------------------------------------- a generated 500-record card
+
+_DEGRADATIONS = {
+    "rain": {"damage": ["rain streaks", "heavy rain and rain accumulation", "raindrops on the lens"],
+             "task": "Single Image Deraining", "short": "Derain", "data": ["Rain100L", "Rain100H", "Rain13K", "SPA-Data"]},
+    "haze": {"damage": ["haze", "dense fog and haze", "smoke-like haze that washes out contrast"],
+             "task": "Image Dehazing", "short": "Dehaze", "data": ["SOTS", "RESIDE", "O-HAZE", "Dense-Haze"]},
+    "noise": {"damage": ["sensor noise", "real camera noise", "Gaussian noise of unknown level"],
+              "task": "Real Image Denoising", "short": "Denoise", "data": ["SIDD", "DND", "BSD68", "Urban100"]},
+    "blur": {"damage": ["motion blur", "camera shake blur", "defocus blur"],
+             "task": "Dynamic Scene Deblurring", "short": "Deblur", "data": ["GoPro", "HIDE", "RealBlur-J", "REDS"]},
+    "low light": {"damage": ["low light", "underexposure at night", "dark, noisy low-light shots"],
+                  "task": "Low-Light Image Enhancement", "short": "LowLight", "data": ["LOL", "LOL-v2", "MIT-Adobe FiveK"]},
+    "jpeg": {"damage": ["JPEG compression artifacts", "blocking and ringing from heavy JPEG compression"],
+             "task": "JPEG Artifact Removal", "short": "DeJPEG", "data": ["LIVE1", "Classic5", "BSDS500"]},
+    "faces": {"damage": ["degraded faces in old portraits", "blurry, low-resolution faces"],
+              "task": "Blind Face Restoration", "short": "Face", "data": ["FFHQ", "CelebA-Test", "LFW-Test"]},
+    "colour": {"damage": ["faded colour and colour casts", "missing colour in black-and-white photos"],
+               "task": "Image Colorization", "short": "Colorize", "data": ["ImageNet", "COCO-Stuff", "DIV2K"]},
+}
+_FIRST = ["Adaptive", "Gated", "Progressive", "Frequency", "Wavelet", "Dual", "Recurrent", "Sparse", "Hierarchical",
+          "Lightweight", "Dynamic", "Residual", "Multi-Scale", "Prompted", "Deformable", "Spatial", "Global", "Local",
+          "Channel", "Cascaded"]
+_SECOND = ["Attention", "Transformer", "Fusion", "Diffusion", "Refinement", "Kernel", "Mixture", "Memory", "Context",
+           "Feature", "Prior", "Token", "Window", "Spectral", "Routing", "Modulation"]
+_LAST = ["Network", "Transformer", "Model", "Net", "Restorer"]
+_MECHANISMS = [
+    "splits the image into frequency bands and restores each with its own branch",
+    "lets tokens attend within shifted local windows and mixes them across scales",
+    "predicts a per-pixel kernel that undoes the degradation where it is strongest",
+    "routes each patch to one of several small experts chosen by a degradation estimate",
+    "refines the result over three stages, each supervised by the clean image",
+    "keeps a memory of clean textures that later layers query for missing detail",
+    "estimates the degradation map first and feeds it to every block as a prompt",
+    "uses gated depthwise convolutions instead of full self-attention to save compute",
+]
+_OPENERS = [
+    "Photos spoiled by {damage} are common, and removing it without losing fine detail remains difficult.",
+    "Most methods for {damage} either leave residues behind or wash out texture.",
+    "Restoring images hit by {damage} needs both local detail and a wide view of the scene.",
+    "Existing networks for {damage} are heavy and generalise poorly to real photos.",
+    "Phone cameras often produce {damage}, and users want it gone without artificial-looking results.",
+    "Learning to remove {damage} is limited by the lack of real paired training data.",
+]
+_EXTRAS = [
+    "It is trained on {pairs:,} image pairs from {data} with an L1 loss and a frequency loss.",
+    "On {data} it improves on the previous best by more than {gain} dB PSNR.",
+    "It reaches {psnr} dB PSNR on {data} while running in {ms} ms for a 720p frame.",
+    "A user study on real photos prefers its results in {share}% of cases.",
+    "Ablations show that removing the {second} module costs {loss} dB.",
+    "The same design transfers to {other} without changes to the architecture.",
+    "Code and pretrained models are released for research use.",
+    "It needs {flops} G FLOPs for a 256x256 input, {ratio} times fewer than comparable transformers.",
+    "Unlike earlier work, it needs no estimate of the degradation level at test time.",
+    "Its results on real photos from {data} keep edges sharp and avoid halo artifacts.",
+]
+_SIZES = ["{acronym} has {size} and is trained end to end.", "The full model has {size}, small enough for a laptop.",
+          "With {size}, {acronym} is lighter than most transformer restorers."]
+_USERS = ["lzhang", "vision-lab", "kchen", "imgres", "mwang", "deepphoto", "ylin", "restore-ai", "hkim", "cv-group"]
+
+
+def _record(rng: random.Random, number: int, params: bool) -> tuple[str, str, str, str | None, str, str]:
+    """One related paper: its short name, title, paper and code links, a summary of 5-8 sentences, and its
+    parameter count as written (in the summary when ``params`` is set, else only sometimes)."""
+    kind = rng.choice(list(_DEGRADATIONS))
+    facts = _DEGRADATIONS[kind]
+    first, second, last = rng.choice(_FIRST), rng.choice(_SECOND), rng.choice(_LAST)
+    full = f"{first} {second} {last}"
+    acronym = "".join(word[0] for word in full.replace("-", " ").split()).upper() + f"-{number}"
+    title = f"{acronym}: {first} {second} {rng.choice(['Learning', 'Modelling', 'Networks'])} for {facts['task']}"
+    data = rng.choice(facts["data"])
+    values = {"damage": rng.choice(facts["damage"]), "pairs": rng.randrange(500, 20000), "data": data,
+              "gain": rng.choice([0.3, 0.5, 1, 1.5, 2]), "psnr": f"{rng.uniform(24, 41):.2f}",
+              "ms": rng.randrange(8, 400), "share": rng.randrange(55, 90), "second": second.lower(),
+              "loss": f"{rng.uniform(0.1, 0.9):.2f}", "other": rng.choice([d["task"].lower() for d in _DEGRADATIONS.values() if d is not facts]),
+              "flops": f"{rng.uniform(5, 200):.1f}", "ratio": rng.randrange(2, 9)}
+    size = f"{rng.uniform(0.5, 60):.1f}M params"
+    sentences = [rng.choice(_OPENERS).format(**values),
+                 f"We propose the {full} ({acronym}), which {rng.choice(_MECHANISMS)}."]
+    with_size = params or rng.random() < 0.5
+    extras = [extra.format(**values) for extra in rng.sample(_EXTRAS, rng.randrange(3, 7) - with_size)]
+    if with_size:
+        extras.insert(rng.randrange(len(extras) + 1), rng.choice(_SIZES).format(acronym=acronym, size=size))
+    sentences += extras
+    year, month, serial = rng.randrange(0, 6), rng.randrange(1, 13), number * 97 % 100000
+    paper = f"http://arxiv.org/pdf/2{year}{month:02d}.{serial:05d}v1.pdf"
+    code = f"https://github.com/{rng.choice(_USERS)}/{acronym.replace('-', '')}" if rng.random() < 0.85 else None
+    return acronym, title, paper, code, " ".join(sentences), size
+
+
+def write_large_card(folder: Path) -> tuple[Path, tuple[str, str], dict]:
+    """A ``LARGE_RECORDS``-record card in the seed's text format (one recommended model, the rest related papers),
+    from a seeded generator; returns its path, a fact question naming one record with the fact, and its size."""
+    rng = random.Random(LARGE_SEED)
+    numbers = rng.sample(range(100, 1000), LARGE_RECORDS)
+    target = LARGE_RECORDS // 2
+    lines = ["You are an AI scientist.", "", "A user has asked the following question:",
+             '"My holiday photos were taken at dusk in the rain, so they are dark, grainy and streaked, and a few are '
+             'blurred by my shaking hands. Which of these models would restore them, and how would the workflow go?"',
+             "", "Based on the following recommended models, explain:", "",
+             "1. What task the user is trying to perform.",
+             "2. How the model(s) would work in a CNAPS AI-like workflow (input → model → output).",
+             "3. List relevant papers and tools (with GitHub or ArXiv links) that support your answer.", "",
+             "Use **only the provided models and papers**. Do not refer to outside sources.", "",
+             "### Recommended AI Models:", f"Model: Derain-ARN-{numbers[0]}-Rain13K",
+             f"Paper: http://arxiv.org/pdf/2409.{numbers[0]:05d}v1.pdf",
+             f"GitHub: https://github.com/vision-lab/ARN{numbers[0]}", "", "### Related Papers:"]
+    fact = ("", "")
+    for index, number in enumerate(numbers[1:], start=1):
+        acronym, title, paper, code, summary, params = _record(rng, number, params=index == target)
+        if index == target:
+            fact = (f"How many parameters does {acronym} have?", params)
+        lines += [f"Model: {title}", f"Paper: {paper}", *([f"GitHub: {code}"] if code else []), f"Summary: {summary}", ""]
+    lines += ["", "Answer:", ""]
+    path = folder / "large_500.txt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    from tools.card_schema import MAX_CARD_BYTES, MAX_RECORDS
+
+    size = {"records": LARGE_RECORDS, "bytes": path.stat().st_size, "max_card_bytes": MAX_CARD_BYTES,
+            "max_records": MAX_RECORDS, "seed": LARGE_SEED}
+    if size["bytes"] > MAX_CARD_BYTES or LARGE_RECORDS > MAX_RECORDS:
+        raise SystemExit(f"the generated card ({size['records']} records, {size['bytes']:,} bytes) is over the loader's "
+                         f"limits ({MAX_RECORDS} records, {MAX_CARD_BYTES:,} bytes)")
+    return path, fact, size
+
+
+# ---------------------------------------------------------------- machine facts and imports
+
+
+def machine() -> dict:
+    """CPU model, the speed-relevant flags it has, CPU count, Python and platform."""
+    found: dict[str, str] = {}
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            key, _, value = line.partition(":")
+            found.setdefault(key.strip(), value.strip())  # the first CPU's lines
+    except OSError:
+        pass
+    model, flags = found.get("model name") or platform.processor() or "unknown", set(found.get("flags", "").split())
+    return {"cpu_model": model, "cpu_flags": {flag: flag in flags for flag in SPEED_FLAGS},
+            "amx": any(flag.startswith("amx") for flag in flags), "cpus": os.cpu_count(),
+            "python": platform.python_version(), "platform": platform.platform()}
+
+
+_PROBE = """
+import json, sys, time
+start = time.perf_counter()
+from agent.core.loop import ask
+imported = time.perf_counter()
+result = ask(None)
+done = time.perf_counter()
+print(json.dumps({"import_s": imported - start, "first_ask_s": done - imported,
+                  "refused": result.response["refused"], "torch_imported": "torch" in sys.modules}))
+"""
+
+
+def import_profile() -> dict:
+    """One fresh ``python -X importtime`` process that asks the default card's question offline: whether torch
+    was imported, and the top-level imports that cost the most (cumulative, as importtime measures them)."""
+    result = subprocess.run([sys.executable, "-X", "importtime", "-c", _PROBE], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    if result.returncode != 0:
+        raise SystemExit(f"import probe failed: {result.stderr.strip()[-300:]}")
+    top: list[tuple[str, int]] = []
+    for line in result.stderr.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        _, cumulative, name = line.split("|", 2)
+        if name[1:2] != " ":  # nested imports are indented by two more spaces
+            top.append((name.strip(), int(cumulative)))
+    probe = json.loads(result.stdout.strip().splitlines()[-1])
+    top.sort(key=lambda item: -item[1])
+    return {"torch_imported": probe["torch_imported"], "refused": probe["refused"],
+            "import_s": round(probe["import_s"], 4), "first_ask_s": round(probe["first_ask_s"], 4),
+            "all_imports_s": round(sum(us for _, us in top) / 1e6, 4),
+            "top_imports_s": {name: round(us / 1e6, 4) for name, us in top[:10]}}
+
+
+# ---------------------------------------------------------------- running
+
+
+def measure(cmd: list[str], row: dict) -> dict:
+    """Process start to answer, median of ``RUNS`` after a warm-up, for one row."""
+    full = [*cmd, *_args(row["card"], row["question"])]
+    warmup, _, answer = time_once(full)  # fills the OS file cache and bytecode caches
+    timed = [time_once(full)[:2] for _ in range(RUNS)]
+    runs, cpu = [wall for wall, _ in timed], [used for _, used in timed]
+    median = statistics.median(runs)
+    return {"card": row["card"].relative_to(ROOT).as_posix() if row["card"] and row["card"].is_relative_to(ROOT)
+            else ("default" if row["card"] is None else row["card"].name),
+            "question": row["question"] or "(card's own)", "runs_s": [round(v, 4) for v in runs],
+            "median_s": round(median, 4), "min_s": round(min(runs), 4), "max_s": round(max(runs), 4),
+            "median_cpu_s": round(statistics.median(cpu), 4), "first_run_s": round(warmup, 4),
+            "refused": answer["refused"], "exit": 0,
+            "answer_has_fact": (row["fact"] in answer["answer"]) if row["fact"] else None,
+            "target_s": row["target_s"], "meets_target": None if row["target_s"] is None else median < row["target_s"]}
+
+
+def measure_in_process(ask, row: dict) -> dict:  # noqa: ANN001
+    """``ask(question, card=path)`` in this process, median of ``RUNS`` after a warm-up."""
+    first = time.perf_counter()
+    result = ask(row["question"], card=row["card"])
+    first = time.perf_counter() - first
+    if result.response["refused"]:
+        raise SystemExit(f"in-process ask refused: {row['label']} {row['question']}")
+    runs = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        ask(row["question"], card=row["card"])
+        runs.append(time.perf_counter() - start)
+    return {"in_process_first_s": round(first, 4), "in_process_runs_s": [round(v, 4) for v in runs],
+            "in_process_median_s": round(statistics.median(runs), 4)}
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--no-photo", action="store_true", help="skip the run with a photo attached")
+    options = parser.parse_args()
     cmd = command()
-    load_before = os.getloadavg()[0]
-    warmup, _ = time_once(cmd)  # fills the OS file cache and bytecode caches
-    timed = [time_once(cmd) for _ in range(RUNS)]
-    runs, cpu = [wall for wall, _ in timed], [used for _, used in timed]
-    median = statistics.median(runs)
-    table = Table(title="restore-agent ask (card question): process start to answer")
-    for column in ("runs", "median s", "min s", "max s", "median CPU s", "first (cold) s", "load avg",
-                   "target s", "meets target"):
-        table.add_column(column, justify="right")
-    table.add_row(str(RUNS), f"{median:.3f}", f"{min(runs):.3f}", f"{max(runs):.3f}",
-                  f"{statistics.median(cpu):.3f}", f"{warmup:.3f}", f"{load_before:.1f}",
-                  f"{TARGET_S:.1f}", "yes" if median < TARGET_S else "no")
-    Console().print(table)
-    if load_before > (os.cpu_count() or 1):
-        Console().print(f"[yellow]note: load average {load_before:.1f} on {os.cpu_count()} CPUs: other work "
-                        "shares the machine, wall times are inflated (CPU seconds are not)[/yellow]")
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory() as folder:
+        large, large_fact, large_size = write_large_card(Path(folder))
+        rows = cases(large, large_fact)
+        results = [measure(cmd, row) for row in rows]
+        import_start = time.perf_counter()
+        from agent.core.loop import ask
+        import_s = time.perf_counter() - import_start
+        for row, result in zip(rows, results):
+            result.update(measure_in_process(ask, row))
+        torch_in_bench = "torch" in sys.modules
+    load_after = os.getloadavg()
+    profile = import_profile()
+    show(rows, results, load_before, load_after, profile, large_size)
     payload = {
         "benchmark": "ask_latency",
-        "command": " ".join(Path(cmd[0]).name if i == 0 else part for i, part in enumerate(cmd)),
-        "runs_s": [round(value, 4) for value in runs],
-        "median_s": round(median, 4),
-        "cpu_s": [round(value, 4) for value in cpu],
-        "median_cpu_s": round(statistics.median(cpu), 4),
-        "first_run_s": round(warmup, 4),
-        "load_average_1min": round(load_before, 2),
-        "target_s": TARGET_S,
-        "meets_target": median < TARGET_S,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "command": " ".join(Path(cmd[0]).name if i == 0 else part for i, part in enumerate(cmd))
+        + " [--card PATH] [QUESTION]",
+        "runs": RUNS,
+        "targets_s": {"default card": DEFAULT_TARGET_S, f"{LARGE_RECORDS}-record card": LARGE_TARGET_S},
+        "rows": [{"label": row["label"], **result} for row, result in zip(rows, results)],
+        "large_card": {**large_size, "fact_question": large_fact[0], "fact": large_fact[1]},
+        "in_process_import_s": round(import_s, 4),
+        "torch_imported": profile["torch_imported"] or torch_in_bench,
+        "import_profile": profile,
+        "load_average_before": [round(value, 2) for value in load_before],
+        "load_average_after": [round(value, 2) for value in load_after],
+        "machine": machine(),
     }
-    payload["with_photo"] = photo_run(cmd)
+    payload["meets_targets"] = all(r["meets_target"] for r in results if r["meets_target"] is not None)
+    payload["with_photo"] = None if options.no_photo else photo_run(cmd)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    Console().print(f"wrote {RESULTS.relative_to(ROOT)}")
+    RESULTS.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    console.print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+def show(rows: list[dict], results: list[dict], load_before: tuple, load_after: tuple, profile: dict,
+         large_size: dict) -> None:
+    table = Table(title=f"restore-agent ask --json (offline): process start to answer, median of {RUNS} after a warm-up")
+    for column in ("card", "question", "median s", "min s", "max s", "median CPU s", "in-process s", "target s",
+                   "meets target"):
+        table.add_column(column, justify="left" if column in ("card", "question") else "right")
+    for row, result in zip(rows, results):
+        question = row["question"] or "(own)"
+        target = "-" if row["target_s"] is None else f"{row['target_s']:.1f}"
+        meets = "-" if result["meets_target"] is None else ("yes" if result["meets_target"] else "no")
+        table.add_row(row["label"], question if len(question) < 48 else question[:45] + "...",
+                      f"{result['median_s']:.3f}", f"{result['min_s']:.3f}", f"{result['max_s']:.3f}",
+                      f"{result['median_cpu_s']:.3f}", f"{result['in_process_median_s']:.3f}", target, meets)
+    console.print(table)
+    facts = Table(title="machine and imports")
+    facts.add_column("fact")
+    facts.add_column("value")
+    info = machine()
+    facts.add_row("CPU", f"{info['cpu_model']}, {info['cpus']} CPUs")
+    facts.add_row("flags", ", ".join(f"{flag} {'yes' if on else 'no'}" for flag, on in info["cpu_flags"].items()))
+    facts.add_row("load average (1 min) before / after", f"{load_before[0]:.2f} / {load_after[0]:.2f}")
+    facts.add_row("generated card", f"{large_size['records']} records, {large_size['bytes']:,} bytes "
+                                    f"(limit {large_size['max_card_bytes']:,})")
+    facts.add_row("torch imported by an offline ask", "yes" if profile["torch_imported"] else "no")
+    facts.add_row("fresh process: import ask / first ask", f"{profile['import_s']:.3f} s / {profile['first_ask_s']:.3f} s")
+    for name, seconds in list(profile["top_imports_s"].items())[:6]:
+        facts.add_row(f"  import {name}", f"{seconds:.3f} s")
+    console.print(facts)
+    missing = [f"{row['label']}: {row['question']}" for row, result in zip(rows, results) if result["answer_has_fact"] is False]
+    if missing:
+        console.print(f"[yellow]note: the expected fact is not in the answer for {'; '.join(missing)}[/yellow]")
+    if max(load_before[0], load_after[0]) > (os.cpu_count() or 1):
+        console.print(f"[yellow]note: load average up to {max(load_before[0], load_after[0]):.1f} on {os.cpu_count()} "
+                      "CPUs: other work shares the machine, wall times are inflated (CPU seconds are not)[/yellow]")
 
 
 def photo_run(cmd: list[str]) -> dict | None:
     """`ask "clean this photo" --image P`: total wall time and the analyze/denoise tool times."""
-    import tempfile
-
     import numpy as np
     from PIL import Image
     from skimage import data
@@ -102,7 +408,7 @@ def photo_run(cmd: list[str]) -> dict | None:
         env = {**os.environ, registry.HOME_ENV: folder}
         if not registry.find("swinir-s-noise15").available:
             if not SHARED_CHECKPOINT.is_file():
-                Console().print("[yellow]photo run skipped: no SwinIR weights available[/yellow]")
+                console.print("[yellow]photo run skipped: no SwinIR weights available[/yellow]")
                 return None
             subprocess.run([*cmd[:-2], "weights", "install", str(SHARED_CHECKPOINT), "--id", "swinir-m-color-noise15"],
                            env=env, check=True, capture_output=True, timeout=120)
@@ -123,7 +429,7 @@ def photo_run(cmd: list[str]) -> dict | None:
     rest = total - tools.get("analyze_image", 0) - tools.get("denoise_image", 0)
     table.add_row(f"{total:.2f}", f"{tools.get('analyze_image', 0):.2f}", f"{tools.get('denoise_image', 0):.2f}",
                   f"{rest:.2f}")
-    Console().print(table)
+    console.print(table)
     return {"image": "256x256 RGB, sigma 15", "total_s": round(total, 3), "tools_s": tools,
             "weights": "shipped" if registry.find("swinir-s-noise15").available else "color_small.pth (../shared)"}
 

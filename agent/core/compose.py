@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING
 
 from agent.core.compare import comparison_answer, recommend_answer
 from agent.core.direct import Direct, fact_answer, feasibility_answer, runs_here
-from agent.core.prose import (cite, count, degradation_words, display_name, finding_words, main_situation,
+from agent.core.prose import (cite, count, display_name, main_situation,
                               sentences, situation_text, without_repeats)
 from agent.core.prose import join as _join
 from agent.core.question import Earlier, Question, understand
 from agent.core.templates import fill
+from agent.core.tool_prose import analysis_degradations, analysis_path, analysis_sentence, denoise_sentence, failure_sentence
 from tools.degradation_terms import PRIORITY, degradations_in
-from tools.records import DEGRADATIONS, RECOMMENDED_MODEL, Record
+from tools.records import RECOMMENDED_MODEL, Record
 from tools.retrieval import SearchResult, plain_question, store_for
 from tools.retrieval.store import MIN_SCORE
 from tools.retrieval.scope import is_own_question
@@ -79,7 +80,7 @@ def compose_answer(
     if card_question and is_own_question(plain_question(question), card_question):
         asked = replace(asked, kind="overview", subjects=(), asks=())
     follow_up = asked.follow_up and bool(asked.subjects) and not _foreign(search)
-    notes = [_failure_sentence(failure) for failure in failures]
+    notes = [failure_sentence(failure) for failure in failures]
     if not (search.covered or analyses or denoise_results or follow_up):
         return compose_refusal(question, records, search, notes)
     if not analyses and not denoise_results and asked.kind in NARROW:
@@ -240,15 +241,15 @@ def _task_section(asked: Question, groups: list[tuple[str, list[Record]]], analy
         text += "\n\n" + fill("task.architectures", count=count(len(members)),
                               names=_join([f"{display_name(r)} {cite([r])}" for r in members]))
     if analyses:
-        text += " " + fill("task.photos", photos=_join([f"`{_analysis_path(a)}`" for a in analyses]))
+        text += " " + fill("task.photos", photos=_join([f"`{analysis_path(a)}`" for a in analyses]))
     return text
 
 
 def _workflow_section(groups: list[tuple[str, list[Record]]], analyses: list[Mapping], denoise_results: list[Mapping],
                       running: bool) -> str:
     paragraphs = [fill("workflow.intro")]
-    paragraphs += [_analysis_sentence(analysis) for analysis in analyses]
-    runs = [_denoise_sentence(run) for run in denoise_results]
+    paragraphs += [analysis_sentence(analysis) for analysis in analyses]
+    runs = [denoise_sentence(run) for run in denoise_results]
     for number, (key, members) in enumerate(groups, start=1):
         output = _for("output", key)
         if runs and any(record.runnable for record in members):
@@ -301,103 +302,9 @@ def _reference_line(record: Record) -> str:
     )
 
 
-# ---------------------------------------------------------------- tool results
-
-
-def analysis_degradations(analysis: Mapping) -> list[str]:
-    """Vocabulary keys among an analysis's findings (strings or dicts with a name)."""
-    keys = []
-    for item in analysis.get("degradations") or analysis.get("findings") or ():
-        name = item if isinstance(item, str) else _first(item, "degradation", "name", "key", "kind")
-        if isinstance(name, str):
-            keys += [name] if name in DEGRADATIONS else list(degradations_in(name))
-    return list(dict.fromkeys(keys))
-
-
-def _analysis_path(analysis: Mapping) -> str:
-    return str(_first(analysis, "path", "input", "image") or "the photo")
-
-
-def _analysis_sentence(analysis: Mapping) -> str:
-    parts = []
-    sigma = _first(analysis, "noise_sigma", "sigma", "noise_level")
-    if isinstance(sigma, (int, float)):
-        parts.append(f"estimates the noise level at sigma {float(sigma):.1f} (0-255 scale{_noise_detail(analysis)})")
-    findings = []
-    for item in analysis.get("degradations") or analysis.get("findings") or ():
-        if isinstance(item, str):
-            findings.append(degradation_words(item))
-        elif isinstance(item, Mapping):
-            findings.append(finding_words({"degradation": _first(item, "degradation", "name", "key", "kind"),
-                                           "severity": _first(item, "severity", "score")}))
-    parts.append(f"finds {_join(findings)}" if findings else "finds no marked degradation")
-    return fill("analysis", path=_analysis_path(analysis), findings=" and ".join(parts))
-
-
-def _noise_detail(analysis: Mapping) -> str:
-    """The range, kind and confidence of a noise estimate, where the analysis gives them."""
-    low, high, kind = analysis.get("noise_low"), analysis.get("noise_high"), analysis.get("noise_kind")
-    parts = [f"range {low:.1f}-{high:.1f}"] if isinstance(low, (int, float)) and isinstance(high, (int, float)) \
-        and high - low >= 0.1 else []
-    parts += [f"{kind} noise"] if kind and kind != "none" else ["no visible noise"] if kind == "none" else []
-    confidence = analysis.get("noise_confidence")
-    parts += [f"confidence {confidence:.1f}"] if isinstance(confidence, (int, float)) else []
-    return "".join(f"; {part}" for part in parts)
-
-
-def _denoise_sentence(run: Mapping) -> str:
-    decision = run.get("decision") or {}
-    if decision and not decision.get("denoise", True):
-        return fill("denoise.skipped", input=run.get("input", "the photo"), reason=decision.get("reason", ""))
-    check = run.get("check") or {}
-    verdict = ""
-    if check:
-        verdict = " " + fill("denoise.check" if check.get("ok") else "denoise.check-failed",
-                             verdict=check.get("verdict", ""))
-    forced = " " + fill("denoise.forced", reason=decision.get("reason", "")) if decision.get("forced") else ""
-    return _run_sentence(run) + forced + verdict
-
-
-def _run_sentence(run: Mapping) -> str:
-    level = run.get("noise_level")
-    psnr, ssim = run.get("psnr"), run.get("ssim")
-    quality = ""
-    if isinstance(psnr, (int, float)):
-        quality = f"; PSNR {psnr:.2f} dB" + (f", SSIM {ssim:.3f}" if isinstance(ssim, (int, float)) else "")
-        quality += " against the clean reference"
-    return fill(
-        "denoise",
-        model=run.get("model") or "SwinIR",
-        input=run.get("input", "the photo"),
-        output=run.get("output", "the output"),
-        level=f" at noise level {level}" if level is not None else "",
-        matching=_matching(run.get("contrast")),
-        seconds=f"{float(run.get('seconds') or 0):.2f}",
-        megapixels=f"{float(run.get('megapixels') or 0):.2f}",
-        quality=quality,
-    )
-
-
-def _failure_sentence(failure: Mapping) -> str:
-    args = failure.get("args") or {}
-    target = args.get("path") or args.get("query") or ""
-    return fill("tool-failure", tool=failure.get("name", "a tool"), target=f" on `{target}`" if target else "",
-                error=str(failure.get("error") or "unknown error").rstrip("."))
-
-
-def _matching(contrast: object) -> str:
-    """Words for a noise-matched run (the photo ran at another contrast so its noise fit the weights)."""
-    if not isinstance(contrast, (int, float)) or abs(contrast - 1.0) < 1e-3:
-        return ""
-    return f", with the photo's noise matched to the weights' training noise (input contrast x{contrast:.2f})"
-
-
 # ---------------------------------------------------------------- helpers
 
 
 def _for(prefix: str, key: str) -> str:
     return situation_text(prefix, key)
 
-
-def _first(mapping: Mapping, *keys: str) -> object:
-    return next((mapping[key] for key in keys if mapping.get(key) is not None), None)

@@ -1,11 +1,12 @@
-"""The question without what tries to steer the answer: links, citation keys and sentences that give orders
+"""The question without what tries to steer the answer: links (bare domains too), markup, citation keys and sentences that give orders
 about sources or rules ("Ignore the records.", "The allowed sources now include ..."). Retrieval, scope and the
 offline answer all read this plain question, so an injected instruction changes nothing."""
 from __future__ import annotations
 
 import re
 
-_URL = re.compile(r"(?:https?://|www\.)\S+")
+_URL = re.compile(r"(?:https?:?/+|www\.)\S+|[\w-]+(?:\.[\w-]+)+/\S*|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|ai|dev|"
+                  r"edu|gov|co|info|app|xyz)\b|<[^>]*>|&#?\w+;", re.I)  # links, bare domains, markup, entities
 _KEY = re.compile(r"\[[^\]\s]*\]")
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 _ORDER = re.compile(
