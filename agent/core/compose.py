@@ -77,7 +77,8 @@ def compose_answer(
     analyses, denoise_results = list(analyses or ()), list(denoise_results or ())
     store = store_for(tuple(records))
     asked = understand(question, records, earlier, store.lexicon)
-    if card_question and is_own_question(plain_question(question), card_question):
+    own = bool(card_question) and is_own_question(plain_question(question), card_question)
+    if own:  # the card's reason to exist: the overview, over all its records
         asked = replace(asked, kind="overview", subjects=(), asks=())
     follow_up = asked.follow_up and bool(asked.subjects) and not _foreign(search)
     notes = [failure_sentence(failure) for failure in failures]
@@ -87,7 +88,7 @@ def compose_answer(
         direct = NARROW[asked.kind](asked, {r.id: r for r in records}, store)
         if direct.cited:
             return _narrow(question, records, direct, notes, running=_about_running(asked))
-    selected = select_records(question, records, search, analyses, denoise_results)
+    selected = list(records) if own else select_records(question, records, search, analyses, denoise_results)
     if not selected:
         return compose_refusal(question, records, search, notes)
     groups = group_by_situation(selected)

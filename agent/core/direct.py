@@ -167,8 +167,12 @@ def fact_answer(question: Question, by_id: dict[str, Record], store: RecordStore
     wanted = [key for key in question.asks if key in ANSWERS]
     if wanted and (subjects or cues):
         candidates = subjects or _records_of(ranked, by_id)
-        if question.everything or not subjects:  # "which of these ...?": the records whose facts answer it
-            answering = [r for r in candidates if any(f.record_id == r.id and answers(f, question, cues) for f in ranked)]
+        if question.everything or not subjects:  # "which of these ...?": the records whose facts answer it best
+            best = {r.id: max((f.score for f in ranked if f.record_id == r.id and answers(f, question, cues)),
+                              default=None) for r in candidates}
+            top = max((score for score in best.values() if score is not None), default=None)
+            answering = sorted((r for r in candidates if best[r.id] is not None and best[r.id] >= RELATIVE * top),
+                               key=lambda r: -best[r.id]) if top is not None else []
             candidates = answering or candidates[:1]
         for record in candidates:
             # a term of this record's own text ("GenIR" for DreamClear) narrows the facts only where one holds it
