@@ -190,12 +190,12 @@ _OBJECT = re.compile(r"\b(?:on|of|from|in|over|to|for|restore|fix|repair|clean|r
 
 
 def _objects(question: str) -> set[str]:
-    """What the question's damage is on or what it asks to fix ("the scratches on my old car": ``car``): the last
-    content word of each such phrase, unless a word of the phrase is a photo or the field's own."""
+    """What the question's damage is on or what it asks to fix: the head (last content word) of each such phrase
+    ("the scratches on my old car": ``car``; "a scratched car door": ``door``)."""
     found = set()
     for phrase in _OBJECT.findall(question):
         stems = [stem for stem in tokenize(phrase) if stem not in GENERIC and not any(ch.isdigit() for ch in stem)]
-        if stems and not set(stems) & (MEDIUM | FIELD | set(tokenize(" ".join(degradations_in(phrase))))):
+        if stems and not degradations_in(phrase.split()[-1]):
             found.add(stems[-1])
     return found
 
