@@ -50,8 +50,9 @@ def technique_sentence(parts: Sequence[str]) -> str:
     for pattern in (_PROPOSED_OBJECT, _METHOD_OBJECT):
         for sentence in parts:
             match = pattern.search(sentence)
-            if match and len(match.group(1).split()) >= 3:
-                return match.group(1).rstrip(". ")
+            phrase = re.sub(r"^(as|here|that|to|it as)\s+", "", match.group(1), flags=re.I) if match else ""
+            if len(phrase.split()) >= 3:
+                return phrase.rstrip(". ")
     return ""
 
 
