@@ -48,6 +48,8 @@ DEFAULT_FACT = "How many parameters does SwinIR have?"
 SPEED_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile", "amx_int8")
 SHARED_CHECKPOINT = ROOT.parent / "shared" / "conformance" / "swinir" / "color_small.pth"
 console = Console(width=None if sys.stdout.isatty() else 150)
+# child processes import this tree's code (as this process does), whichever checkout the venv was installed from
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
 
 
 def command() -> list[str]:
@@ -71,7 +73,7 @@ def _args(card: Path | None, question: str | None) -> list[str]:
 def time_once(cmd: list[str]) -> tuple[float, float, dict]:
     """Wall seconds from process start to answer, the CPU seconds the process used, and its JSON answer."""
     cpu_before, start = _children_cpu(), time.perf_counter()
-    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(cmd, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120)
     elapsed, cpu = time.perf_counter() - start, _children_cpu() - cpu_before
     if result.returncode != 0:
         raise SystemExit(f"ask failed (exit {result.returncode}): {' '.join(cmd[1:])}\n{result.stderr.strip()[:300]}")
@@ -110,21 +112,21 @@ def cases(large: Path, large_fact: tuple[str, str]) -> list[dict]:
 
 _DEGRADATIONS = {
     "rain": {"damage": ["rain streaks", "heavy rain and rain accumulation", "raindrops on the lens"],
-             "task": "Single Image Deraining", "short": "Derain", "data": ["Rain100L", "Rain100H", "Rain13K", "SPA-Data"]},
+             "task": "Single Image Deraining", "data": ["Rain100L", "Rain100H", "Rain13K", "SPA-Data"]},
     "haze": {"damage": ["haze", "dense fog and haze", "smoke-like haze that washes out contrast"],
-             "task": "Image Dehazing", "short": "Dehaze", "data": ["SOTS", "RESIDE", "O-HAZE", "Dense-Haze"]},
+             "task": "Image Dehazing", "data": ["SOTS", "RESIDE", "O-HAZE", "Dense-Haze"]},
     "noise": {"damage": ["sensor noise", "real camera noise", "Gaussian noise of unknown level"],
-              "task": "Real Image Denoising", "short": "Denoise", "data": ["SIDD", "DND", "BSD68", "Urban100"]},
+              "task": "Real Image Denoising", "data": ["SIDD", "DND", "BSD68", "Urban100"]},
     "blur": {"damage": ["motion blur", "camera shake blur", "defocus blur"],
-             "task": "Dynamic Scene Deblurring", "short": "Deblur", "data": ["GoPro", "HIDE", "RealBlur-J", "REDS"]},
+             "task": "Dynamic Scene Deblurring", "data": ["GoPro", "HIDE", "RealBlur-J", "REDS"]},
     "low light": {"damage": ["low light", "underexposure at night", "dark, noisy low-light shots"],
-                  "task": "Low-Light Image Enhancement", "short": "LowLight", "data": ["LOL", "LOL-v2", "MIT-Adobe FiveK"]},
+                  "task": "Low-Light Image Enhancement", "data": ["LOL", "LOL-v2", "MIT-Adobe FiveK"]},
     "jpeg": {"damage": ["JPEG compression artifacts", "blocking and ringing from heavy JPEG compression"],
-             "task": "JPEG Artifact Removal", "short": "DeJPEG", "data": ["LIVE1", "Classic5", "BSDS500"]},
+             "task": "JPEG Artifact Removal", "data": ["LIVE1", "Classic5", "BSDS500"]},
     "faces": {"damage": ["degraded faces in old portraits", "blurry, low-resolution faces"],
-              "task": "Blind Face Restoration", "short": "Face", "data": ["FFHQ", "CelebA-Test", "LFW-Test"]},
+              "task": "Blind Face Restoration", "data": ["FFHQ", "CelebA-Test", "LFW-Test"]},
     "colour": {"damage": ["faded colour and colour casts", "missing colour in black-and-white photos"],
-               "task": "Image Colorization", "short": "Colorize", "data": ["ImageNet", "COCO-Stuff", "DIV2K"]},
+               "task": "Image Colorization", "data": ["ImageNet", "COCO-Stuff", "DIV2K"]},
 }
 _FIRST = ["Adaptive", "Gated", "Progressive", "Frequency", "Wavelet", "Dual", "Recurrent", "Sparse", "Hierarchical",
           "Lightweight", "Dynamic", "Residual", "Multi-Scale", "Prompted", "Deformable", "Spatial", "Global", "Local",
@@ -171,16 +173,17 @@ def _record(rng: random.Random, number: int, params: bool) -> tuple[str, str, st
     """One related paper: its short name, title, paper and code links, a summary of 5-8 sentences, and its
     parameter count as written (in the summary when ``params`` is set, else only sometimes)."""
     kind = rng.choice(list(_DEGRADATIONS))
-    facts = _DEGRADATIONS[kind]
+    vocab = _DEGRADATIONS[kind]
     first, second, last = rng.choice(_FIRST), rng.choice(_SECOND), rng.choice(_LAST)
     full = f"{first} {second} {last}"
     acronym = "".join(word[0] for word in full.replace("-", " ").split()).upper() + f"-{number}"
-    title = f"{acronym}: {first} {second} {rng.choice(['Learning', 'Modelling', 'Networks'])} for {facts['task']}"
-    data = rng.choice(facts["data"])
-    values = {"damage": rng.choice(facts["damage"]), "pairs": rng.randrange(500, 20000), "data": data,
+    title = f"{acronym}: {first} {second} {rng.choice(['Learning', 'Modelling', 'Networks'])} for {vocab['task']}"
+    data = rng.choice(vocab["data"])
+    other = rng.choice([d["task"].lower() for d in _DEGRADATIONS.values() if d is not vocab])
+    values = {"damage": rng.choice(vocab["damage"]), "pairs": rng.randrange(500, 20000), "data": data,
               "gain": rng.choice([0.3, 0.5, 1, 1.5, 2]), "psnr": f"{rng.uniform(24, 41):.2f}",
               "ms": rng.randrange(8, 400), "share": rng.randrange(55, 90), "second": second.lower(),
-              "loss": f"{rng.uniform(0.1, 0.9):.2f}", "other": rng.choice([d["task"].lower() for d in _DEGRADATIONS.values() if d is not facts]),
+              "loss": f"{rng.uniform(0.1, 0.9):.2f}", "other": other,
               "flops": f"{rng.uniform(5, 200):.1f}", "ratio": rng.randrange(2, 9)}
     size = f"{rng.uniform(0.5, 60):.1f}M params"
     sentences = [rng.choice(_OPENERS).format(**values),
@@ -235,6 +238,17 @@ def write_large_card(folder: Path) -> tuple[Path, tuple[str, str], dict]:
 # ---------------------------------------------------------------- machine facts and imports
 
 
+def source() -> dict:
+    """The commit measured, and whether the answerer's code (agent/, tools/, knowledge/) had changes not in it."""
+    def git(*args: str) -> str | None:
+        found = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return found.stdout.strip() if found.returncode == 0 else None
+
+    changes = git("status", "--porcelain", "--", "agent", "tools", "knowledge")
+    return {"commit": git("rev-parse", "HEAD"),
+            "uncommitted_answerer_changes": None if changes is None else bool(changes)}
+
+
 def machine() -> dict:
     """CPU model, the speed-relevant flags it has, CPU count, Python and platform."""
     found: dict[str, str] = {}
@@ -267,13 +281,14 @@ def import_profile(cmd: list[str]) -> dict:
     asks, and says whether torch is in ``sys.modules``; the console script run under ``python -X importtime``
     gives the import time in all, by package (self time, summed over the package's modules) and by top-level
     import (cumulative; imports made inside functions count as top-level)."""
-    result = subprocess.run([sys.executable, "-c", _PROBE], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-c", _PROBE], cwd=ROOT, env=ENV, capture_output=True, text=True,
+                            timeout=120)
     if result.returncode != 0:
         raise SystemExit(f"import probe failed: {result.stderr.strip()[-300:]}")
     probe = json.loads(result.stdout.strip().splitlines()[-1])
     script = [cmd[0]] if cmd[0] != sys.executable else cmd[1:3]
     start = time.perf_counter()
-    traced = subprocess.run([sys.executable, "-X", "importtime", *script, *cmd[len(script):]], cwd=ROOT,
+    traced = subprocess.run([sys.executable, "-X", "importtime", *script, *cmd[len(script):]], cwd=ROOT, env=ENV,
                             capture_output=True, text=True, timeout=120)
     wall = time.perf_counter() - start
     if traced.returncode != 0:
@@ -369,6 +384,7 @@ def main() -> None:
         "load_average_before": [round(value, 2) for value in load_before],
         "load_average_after": [round(value, 2) for value in load_after],
         "machine": machine(),
+        "source": source(),
     }
     payload["meets_targets"] = all(r["meets_target"] for r in results if r["meets_target"] is not None)
     payload["with_photo"] = None if options.no_photo else photo_run(cmd)
@@ -405,8 +421,8 @@ def show(rows: list[dict], results: list[dict], load_before: tuple, load_after: 
                   f"{profile['import_ask_s']:.3f} s / {profile['first_ask_s']:.3f} s")
     facts.add_row("CLI ask under -X importtime: wall / imports",
                   f"{profile['cli_wall_s_under_importtime']:.3f} s / {profile['cli_imports_s']:.3f} s")
-    facts.add_row("  imports by package (self time)",
-                  ", ".join(f"{name} {seconds:.3f}" for name, seconds in list(profile["cli_imports_by_package_s"].items())[:8]))
+    packages = list(profile["cli_imports_by_package_s"].items())[:8]
+    facts.add_row("  imports by package (self time)", ", ".join(f"{name} {seconds:.3f}" for name, seconds in packages))
     console.print(facts)
     missing = [f"{row['label']}: {row['question']}" + (" (a known miss)" if row.get("known_miss") else "")
                for row, result in zip(rows, results) if result["answer_has_fact"] is False]
@@ -426,7 +442,7 @@ def photo_run(cmd: list[str]) -> dict | None:
     from tools.swinir import weights as registry
 
     with tempfile.TemporaryDirectory() as folder:
-        env = {**os.environ, registry.HOME_ENV: folder}
+        env = {**ENV, registry.HOME_ENV: folder}
         if not registry.find("swinir-s-noise15").available:
             if not SHARED_CHECKPOINT.is_file():
                 console.print("[yellow]photo run skipped: no SwinIR weights available[/yellow]")

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from tools.degradation_terms import PRIORITY, degradation_counts
-from tools.everyday import is_rare, zipf
+from tools.everyday import is_rare
 from tools.records import DEGRADATIONS, RECOMMENDED_MODEL, Record
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
@@ -79,7 +79,7 @@ def repo_name(title: str, summary: str, code: str | None) -> str:
     if len(name) < 3:
         return ""
     found = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-]|\+)", f"{title} {summary}", re.I)
-    return found.group(0) if found and (coined(found.group(0)) or not zipf(found.group(0))) else ""
+    return found.group(0) if found and coined(found.group(0)) else ""
 
 
 def display_name(title: str, summary: str, code: str | None = None) -> str:
