@@ -96,3 +96,14 @@ def test_gray_photo_with_strong_noise_is_denoised_with_its_noise_matched(tmp_pat
     assert run["contrast"] == round(run["noise_level"] / (analysis["noise_sigma"] * 3 ** 0.5), 4)
     assert any("noise matched" in note for note in run["notes"])
     assert f"input contrast x{run['contrast']:.2f}" in reply.response["sections"]["workflow"]
+
+
+def test_an_offline_answer_imports_neither_langchain_nor_torch() -> None:
+    """The offline planner runs its tools directly: a question that needs no network model answers fast."""
+    code = ("import sys; from agent.core.loop import ask; r = ask(None).response; "
+            "print(r['refused'], sorted(m for m in ('langchain', 'langchain_core', 'langsmith', 'torch') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False []"

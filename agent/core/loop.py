@@ -1,6 +1,8 @@
-"""The one agent loop (``langchain.agents.create_agent``) that every backend answers through.
+"""The agent loop every backend answers through: :func:`run_agent` takes a :class:`~agent.core.turn.Turn` and
+returns a :class:`~agent.core.turn.TurnResult`.
 
-:func:`run_agent` takes a :class:`~agent.core.turn.Turn` and returns a :class:`~agent.core.turn.TurnResult`.
+An LLM runs in LangChain's agent (``langchain.agents.create_agent``); the offline planner's calls run directly
+(:func:`agent.core.offline_model.run_offline`), the same tools traced the same way, without importing LangChain.
 Tools come from :mod:`agent.core.toolbox`; tool errors go back to the model as error messages. Every tool call
 is checked before any tool runs (:mod:`agent.core.tool_calls`): arguments cut off or not valid JSON, streamed or
 not, send the model back to try again; an unknown tool, or malformed arguments again and again, stop the run.
@@ -43,6 +45,7 @@ def run_loop(model: BaseChatModel, turn: Turn, evidence: Evidence, on_token: Tok
     from langchain_core.messages import AIMessage, AIMessageChunk
 
     from agent.core.card_prompt import system_prompt
+    from agent.core.events import langchain_handler
     from agent.core.toolbox import TOOL_NAMES, build_tools, tool_error_message
 
     raw = StreamedToolArgs()
@@ -51,7 +54,7 @@ def run_loop(model: BaseChatModel, turn: Turn, evidence: Evidence, on_token: Tok
                          middleware=[ToolErrorMiddleware(on_error=tool_error_message),
                                      tool_call_check(TOOL_NAMES, evidence, raw)])
     final: dict | None = None
-    config = {"recursion_limit": RECURSION_LIMIT, "callbacks": [raw.handler()]}
+    config = {"recursion_limit": RECURSION_LIMIT, "callbacks": [raw.handler(), langchain_handler()]}
     for mode, data in agent.stream({"messages": history_messages(turn)}, config=config,
                                    stream_mode=["messages", "values"]):
         if mode == "values":
@@ -69,7 +72,7 @@ def run_loop(model: BaseChatModel, turn: Turn, evidence: Evidence, on_token: Tok
 def run_agent(turn: Turn, settings: LLMSettings = LLMSettings(), on_token: Token | None = None) -> TurnResult:
     """Answer ``turn`` with the configured backend; an LLM failure falls back to the offline model."""
     from agent.core.answer import finalize
-    from agent.core.offline_model import OfflineChatModel
+    from agent.core.offline_model import run_offline
 
     backend, failure, evidence = settings.backend, None, Evidence()
     if backend != OFFLINE:
@@ -81,7 +84,7 @@ def run_agent(turn: Turn, settings: LLMSettings = LLMSettings(), on_token: Token
                 raise UserError(f"{backend} backend failed: {failure}") from None
             backend, evidence = FALLBACK, Evidence()
     if backend in (OFFLINE, FALLBACK):
-        text = run_loop(OfflineChatModel(records=turn.records, evidence=evidence, card_question=turn.card_question), turn, evidence, on_token)
+        text = run_offline(turn, evidence, on_token)
     return TurnResult(turn, finalize(text, turn, evidence, backend), evidence, failure)
 
 

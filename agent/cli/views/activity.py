@@ -19,23 +19,17 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
-from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.tracers.context import register_configure_hook
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.progress import Progress, TaskID
 from rich.text import Text
 
 from agent.cli.views.progress import columns
+from agent.core.events import LISTENER
 from tools.cancel import CancelToken, current, working
-
-_HANDLER: ContextVar[BaseCallbackHandler | None] = ContextVar("restore_agent_turn_view", default=None)
-register_configure_hook(_HANDLER, inheritable=True)
 
 SPARE_ROWS = 2  # rows of the screen the live region leaves free: the region never reaches the screen's height
 
@@ -95,8 +89,8 @@ class TurnView:
         self._stack.enter_context(working(token=self.cancel, progress=self.progress, step=self.step))
         if threading.current_thread() is threading.main_thread():
             self._stack.enter_context(_cancel_on_interrupt(self.cancel))
-        reset = _HANDLER.set(_Handler(self))
-        self._stack.callback(_HANDLER.reset, reset)
+        reset = LISTENER.set(_Handler(self))
+        self._stack.callback(LISTENER.reset, reset)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -206,44 +200,36 @@ def _cancel_on_interrupt(token: CancelToken) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-class _Handler(BaseCallbackHandler):
-    """LangChain callbacks of the turn's model and tool calls, drawn by a :class:`TurnView`."""
+class _Handler:
+    """The turn's model and tool calls (:class:`agent.core.events.TurnEvents`), drawn by a :class:`TurnView`."""
 
     def __init__(self, view: TurnView) -> None:
         self.view = view
-        self.names: dict[UUID, str] = {}
+        self.names: dict[object, str] = {}
 
-    def on_chat_model_start(self, serialized: dict, messages: list, *, run_id: UUID, **kwargs: Any) -> None:
+    def model_started(self, run: object) -> None:
         _check_cancel()
-        self.view.started(run_id, "thinking")
+        self.view.started(run, "thinking")
 
-    def on_llm_new_token(self, token: str, *, run_id: UUID, **kwargs: Any) -> None:
+    def model_writing(self, run: object) -> None:
         _check_cancel()
-        self.view.update(run_id, "writing the answer")
+        self.view.update(run, "writing the answer")
 
-    def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        self.view.finished(run_id)
+    def model_finished(self, run: object) -> None:
+        self.view.finished(run)
 
-    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self.view.finished(run_id)
-
-    def on_tool_start(self, serialized: dict, input_str: str, *, run_id: UUID, inputs: dict | None = None,
-                      **kwargs: Any) -> None:
+    def tool_started(self, run: object, name: str, args: dict | None) -> None:
         _check_cancel()
-        name = serialized.get("name") or kwargs.get("name") or "tool"
-        summary = tool_summary(inputs)
-        self.names[run_id] = name
-        self.view.started(run_id, f"{name} {summary}".strip(),
+        summary = tool_summary(args)
+        self.names[run] = name
+        self.view.started(run, f"{name} {summary}".strip(),
                           Text.assemble((f"→ {name}", "cyan"), (f" {summary}" if summary else "", "dim")))
 
-    def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        name = self.names.pop(run_id, "tool")
-        seconds = self.view.finished(run_id)
-        self.view.print(Text.assemble((f"✓ {name}", "green"), (f" {seconds:.1f} s", "dim")))
-
-    def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        name = self.names.pop(run_id, "tool")
-        seconds = self.view.finished(run_id)
-        if isinstance(error, Exception):  # a cancel is said once, by the chat
+    def tool_finished(self, run: object, error: BaseException | None = None) -> None:
+        name = self.names.pop(run, "tool")
+        seconds = self.view.finished(run)
+        if error is None:
+            self.view.print(Text.assemble((f"✓ {name}", "green"), (f" {seconds:.1f} s", "dim")))
+        elif isinstance(error, Exception):  # a cancel is said once, by the chat
             detail = " ".join(str(error).split())[:120]
             self.view.print(Text.assemble((f"✗ {name}", "red"), (f" {seconds:.1f} s: {detail}", "dim")))
