@@ -208,8 +208,8 @@ def _record_workflow(records: Sequence[Record], running: bool) -> str:
     key = main_situation(records[0])
     models = []
     for record in records:
-        model = record.technique or (sentences(record.summary) or [record.title])[0].rstrip(".")
-        model = model[0].upper() + model[1:] + "."
+        model = record.technique or (sentences(record.summary) or [""])[0].rstrip(".")
+        model = model[0].upper() + model[1:] + "." if model else fill("model.bare", name=display_name(record))
         if record.runnable and running:
             model += " " + runs_here()
         models.append(model if len(records) == 1 else f"{display_name(record)} {cite([record])}: {model}")
@@ -275,8 +275,8 @@ def _workflow_section(groups: list[tuple[str, list[Record]]], analyses: list[Map
 def _model_sentence(record: Record, lead: bool, running: bool) -> str:
     key = "workflow.lead" if lead else "workflow.alternative"
     first = sentences(record.summary)[:1]
-    if not record.technique and first:  # no phrase for its technique: the record's first sentence, quoted
-        key += "-said"
+    if not record.technique:  # no phrase for its technique: its summary's first sentence, or only its name
+        key += "-said" if first else "-bare"
     text = fill(key, name=display_name(record), cite=cite([record]),
                 technique=record.technique or (first[0].rstrip(".") if first else record.title),
                 best_for=record.best_for or "the degradations it lists")

@@ -204,7 +204,10 @@ def fact_answer(question: Question, by_id: dict[str, Record], store: RecordStore
     if len(parts) >= 2 and len(asked) <= 1:  # "Dformer and Rformer?": a fact about each part, one it opens
         chosen = [next((f for f in ranked if f.text.startswith(part)), None) or ranked[0] for part in parts]
         chosen = list(dict.fromkeys(chosen))
-    if not chosen:
+    if not chosen:  # a record the card only names and links
+        for record in subjects:
+            direct.add(fill("fact.no-summary", name=display_name(record), cite=cite([record]), paper=record.paper),
+                       record)
         return direct
     for fact in chosen:
         direct.add(fact_sentence(fact, by_id[fact.record_id]), by_id[fact.record_id])
