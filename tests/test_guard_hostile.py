@@ -268,3 +268,20 @@ def test_markup_bombs_are_guarded_in_linear_time(bomb: str) -> None:
     assert time.perf_counter() - started < 10
     assert "evil" not in guarded.text and HAIR_CODE in guarded.text
     assert sanitize_markdown(guarded.text, LINKS).text == guarded.text
+
+
+def test_text_the_guard_skips_is_text_it_would_leave_as_it_is() -> None:
+    """The guard's fast path (plain words and punctuation) gives what the parser gives, on every sentence of the
+    example cards; link-like or marked-up text never takes it."""
+    import glob
+
+    from tools.safe_markdown import _INERT, _LINK_LIKE, sanitize_markdown
+
+    root = Path(__file__).resolve().parents[1]
+    lines = [line.strip() for name in glob.glob(str(root / "examples" / "cards" / "*.txt"))
+             for line in Path(name).read_text(encoding="utf-8").splitlines()]
+    inert = [text for text in lines if _INERT.fullmatch(text) and not _LINK_LIKE.search(text)]
+    assert len(inert) > 20
+    assert all(" ".join(sanitize_markdown(text, []).text.split()) == " ".join(text.split()) for text in inert)
+    for hostile in ("see evil.com now", "javascript:alert(1)", "www example", "a <b>x</b>", "[x](y)", "&#58;"):
+        assert not (_INERT.fullmatch(hostile) and not _LINK_LIKE.search(hostile)), hostile

@@ -175,10 +175,13 @@ def finish_record(record: Record, where: str) -> Record:
     if not title:
         raise UserError(f"{where}: 'title' has no text once markup and foreign links are removed")
     extra = {key: plain_text(value, links) if isinstance(value, str) else value for key, value in record.extra.items()}
-    return replace(record, title=title, kind=plain_text(record.kind, links), summary=plain_text(record.summary, links),
-                   technique=plain_text(record.technique, links), best_for=plain_text(record.best_for, links),
-                   key_facts=tuple(fact for fact in (plain_text(fact, links) for fact in record.key_facts) if fact),
-                   extra=extra)
+    summary = plain_text(record.summary, links)
+    # a fact or technique found word for word in the guarded summary is guarded text already (a text card's facts
+    # are its summary's sentences): only the others go through the guard again
+    clean = lambda text: text if text and text in summary else plain_text(text, links)  # noqa: E731
+    return replace(record, title=title, kind=plain_text(record.kind, links), summary=summary,
+                   technique=clean(record.technique), best_for=plain_text(record.best_for, links),
+                   key_facts=tuple(fact for fact in (clean(fact) for fact in record.key_facts) if fact), extra=extra)
 
 
 def _check_text(value: object, what: str, limit: int) -> None:

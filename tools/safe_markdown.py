@@ -130,8 +130,17 @@ def sanitize_markdown(text: str, allowed_links: Iterable[str]) -> Guarded:
     return Guarded(_fallback(text, allowed, removed), _unique(removed))
 
 
+# Text of only letters, digits, spaces and the punctuation below, with no "x.y" between letters (a domain) and no
+# ":" before a non-space (a scheme), holds no markup, entity, control character or link: the guard leaves it as it
+# is, so it skips the parser (a 500-record card has thousands of such fields).
+_INERT = re.compile(r"[A-Za-z0-9 ,.;:'()%+\-]*")
+_LINK_LIKE = re.compile(r"[A-Za-z0-9]\.[A-Za-z]|:\S|www", re.I)
+
+
 def plain_text(text: str, allowed_links: Iterable[str] = ()) -> str:
     """``text`` guarded and on one line: for titles, file names, card fields and error lines."""
+    if _INERT.fullmatch(text) and not _LINK_LIKE.search(text):
+        return " ".join(text.split())
     return " ".join(sanitize_markdown(text, allowed_links).text.split())
 
 

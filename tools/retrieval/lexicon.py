@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from tools.degradation_terms import degradations_in
 from tools.everyday import is_rare
@@ -158,12 +159,17 @@ def record_names(record: Record) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+@lru_cache(maxsize=None)
+def _name_pattern(name: str) -> re.Pattern[str]:
+    flags = 0 if name.upper() == name and any(ch.isalpha() for ch in name) else re.I
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9]|\+)", flags)
+
+
 def _position(text: str, name: str) -> int | None:
     """Where ``text`` uses ``name`` as a whole word (in capitals where the name is written in capitals)."""
-    if not name:
+    if not name or name.lower() not in text.lower():  # most names are not in most texts: no regex for those
         return None
-    flags = 0 if name.upper() == name and any(ch.isalpha() for ch in name) else re.I
-    match = re.search(rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9]|\+)", text, flags)
+    match = _name_pattern(name).search(text)
     return match.start() if match else None
 
 
