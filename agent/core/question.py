@@ -37,7 +37,7 @@ ATTRIBUTES: dict[str, re.Pattern[str]] = {
     "tests": re.compile(r"\b(evaluat\w*|tested|test sets?|benchmarks?|report\w*)\b", re.I),
     "speed": re.compile(r"\b(fast\w*|speed\w*|quick\w*|slow\w*|latency|seconds|how long|fps|frames per second|"
                         r"real[- ]?time|milliseconds|ms)\b", re.I),
-    "run": re.compile(r"\b(run|runs|running|runnable|laptop|cpu|gpu|hardware|install\w*|locally|on my (machine|pc|"
+    "run": re.compile(r"\b(run|runs|running|runnable|laptop|phone|smartphone|mobile|cpu|gpu|hardware|install\w*|locally|on my (machine|pc|"
                       r"computer)|try it|use it here|available here)\b", re.I),
     "link": re.compile(r"\b(code|github|links?|arxiv|url|repositor\w*|repo|download|pdf|where can i (find|read)|"
                        r"open[- ]source)\b", re.I),

@@ -39,7 +39,7 @@ GENERIC = frozenset(tokenize(
 MEDIUM = frozenset(tokenize(
     "image images photo photos picture pictures pic pics photograph photographs snapshot snapshots shot shots selfie "
     "selfies portrait portraits headshot scan scans scanned scanning print prints negative negatives slide slides film "
-    "polaroid footage video videos clip clips jpeg jpg png tiff raw pixel pixels camera cameras "
+    "polaroid album albums postcard postcards daguerreotype tintype footage video videos clip clips jpeg jpg png tiff raw pixel pixels camera cameras "
     "photography photographer"))
 # Words of the task itself (beside the degradation vocabulary of ``tools.degradation_terms``).
 TASK = frozenset(tokenize(
@@ -70,7 +70,8 @@ REFERS = re.compile(
 # "Which model is fastest?": a reference to the records only when nothing in the question is foreign to them.
 WEAK_REFERS = re.compile(r"\b(which|what) (model|method|paper|approach|architecture|network|record)s?\b", re.I)
 OWN_SHARE = 0.7  # the share of words a question must share with the card's own to be it
-MAX_FOREIGN_WITH_PHOTO = 1  # foreign words allowed beside a photo and a restoration cue (a quarter in long ones)
+MAX_FOREIGN_WITH_PHOTO = 1  # foreign words allowed beside a photo and a restoration cue (a quarter in long ones;
+# where the photo's damage is named, the other words describe the photo: two, or half of them)
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ class Subject:
     foreign: tuple[str, ...]  # words of another subject: rare, not the card's, or a name the card never writes
     removes: bool  # a verb of removing ("remove", "fix", "get rid")
     jargon: bool = False  # two technical words, or one rare one ("hypernetwork"), not one common word ("generate")
+    fixes_other: bool = False  # what it asks to fix, or the damage is on, is something other than a photo
 
 
 def read_subject(question: str, evidence: Evidence) -> Subject:
@@ -124,12 +126,15 @@ def read_subject(question: str, evidence: Evidence) -> Subject:
                if not is_everyday(surfaces.get(stem, stem))}
     foreign |= {stem for stem, word in _names_in(question).items()
                 if word.lower() not in evidence.proper and stem not in MEDIUM | FIELD and stem not in cues}
-    foreign |= {stem for stem in _objects(question) if stem not in card | MEDIUM | FIELD | cues | GENERIC}
+    objects = {stem: sure for stem, sure in _objects(question).items() if stem not in card | MEDIUM | FIELD | cues | GENERIC}
+    foreign |= set(objects)
     technical = {stem for stem in content & card - GENERIC - MEDIUM - cues
                  if not is_everyday(surfaces.get(stem, stem)) and stem not in foreign}
+    fixes_other = any(objects.values())  # what it asks to fix is not a photo ("restore a wooden frame")
     jargon = len(technical) >= 2 or any(is_rare(surfaces.get(stem, stem)) for stem in technical)
     return Subject(frozenset(content), frozenset(medium), frozenset(cues), frozenset(technical),
-                   tuple(sorted(foreign)), bool(raw & REMOVE or re.search(r"\bget rid\b", question, re.I)), jargon)
+                   tuple(sorted(foreign)), bool(raw & REMOVE or re.search(r"\bget rid\b", question, re.I)), jargon,
+                   fixes_other)
 
 
 def judge_scope(question: str, record_names: dict[str, str] | None = None, evidence: Evidence | None = None,
@@ -160,8 +165,9 @@ def judge_scope(question: str, record_names: dict[str, str] | None = None, evide
         return Scope(True, (REFERS.search(question).group(0),), "it refers to the records", "refers")
     refused = f"the records never speak of {_listed(_surfaces(question, foreign))}"
     if subject.medium:
-        allowed = max(MAX_FOREIGN_WITH_PHOTO, len(subject.content) // 4)
-        if len(foreign) <= allowed and (subject.cues or subject.technical or subject.removes
+        damage = bool(degradations_in(question) or subject.cues & FIELD)  # what is wrong with the photo, named
+        allowed = max(2, len(subject.content) // 2) if damage else max(MAX_FOREIGN_WITH_PHOTO, len(subject.content) // 4)
+        if len(foreign) <= allowed and not subject.fixes_other and (subject.cues or subject.technical or subject.removes
                                         or WEAK_REFERS.search(question)):
             return Scope(True, terms, "it asks about a photo", "domain")
         return Scope(False, terms, refused if foreign else "it asks about no restoration task or record")
@@ -183,20 +189,24 @@ def is_own_question(question: str, card_question: str) -> bool:
     return bool(own) and len(asked & own) >= OWN_SHARE * max(len(asked), len(own))
 
 
-_OBJECT = re.compile(r"\b(?:on|of|from|in|over|to|for|restore|fix|repair|clean|remove|enhance|sharpen|recover)\s+"
+_OBJECT = re.compile(r"\b(on|of|from|in|over|to|for|restore|fix|repair|clean|remove|enhance|sharpen|recover)\s+"
                      r"(?:up\s+|out\s+|off\s+)?(?:my|our|your|his|her|their|the|a|an|this|that|these|those)\s+"
                      r"((?:[\w'-]+,?\s+){0,4}?[\w'-]+)(?=\s+(?:on|of|from|in|over|around|at|with|by|for|to|into|after|"
                      r"before|so|and|but|because|when|that)\b|\s*[.?!;:]|\s*$)", re.I)
 
 
-def _objects(question: str) -> set[str]:
+_LOOSE = {"of", "in", "over", "to", "for"}  # "the photos of my trip": what follows need not be what is fixed
+
+
+def _objects(question: str) -> dict[str, bool]:
     """What the question's damage is on or what it asks to fix: the head (last content word) of each such phrase
-    ("the scratches on my old car": ``car``; "a scratched car door": ``door``)."""
-    found = set()
-    for phrase in _OBJECT.findall(question):
+    ("the scratches on my old car": ``car``; "a scratched car door": ``door``), True where it is surely what is
+    fixed (after the verb, "on" or "from")."""
+    found: dict[str, bool] = {}
+    for word, phrase in _OBJECT.findall(question):
         stems = [stem for stem in tokenize(phrase) if stem not in GENERIC and not any(ch.isdigit() for ch in stem)]
         if stems and not degradations_in(phrase.split()[-1]):
-            found.add(stems[-1])
+            found[stems[-1]] = found.get(stems[-1], False) or word.lower() not in _LOOSE
     return found
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from tools.everyday import is_rare
+
 _WORD = re.compile(r"[a-z0-9]+")
 
 STOP_WORDS = frozenset(
@@ -43,11 +45,21 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+_CAPITALS = re.compile(r"\b[A-Z]{2,}[0-9]*\b")
+
+
 def tokenize(text: str, merge: bool = True) -> list[str]:
-    """Index/query tokens of ``text``; ``merge=False`` keeps ``denois`` apart from ``nois``."""
+    """Index/query tokens of ``text``; ``merge=False`` keeps ``denois`` apart from ``nois``. An acronym in capitals
+    that is also an English word (the ``WED`` dataset, ``LOL``) is its own token, so "wedding" does not match it."""
+    text = _CAPITALS.sub(_acronym, text) if _CAPITALS.search(text) else text
     lowered = text.lower()
     for pattern, word in _PHRASES:
         lowered = pattern.sub(word, lowered)
     words = [word for word in _WORD.findall(lowered) if word not in STOP_WORDS]
     stems = _stemmer().stemWords(words)
     return [_MERGE.get(stem, stem) for stem in stems] if merge else stems
+
+
+def _acronym(match: re.Match[str]) -> str:
+    word = match.group(0)
+    return word if is_rare(word) or word.lower() in STOP_WORDS else f"{word}0acr"
