@@ -12,7 +12,8 @@ Targets (median, process start to answer): the default card under 1.5 s, the 500
 machine's CPU, its speed-relevant flags, the load average before and after, whether an offline ask on the default
 card imports torch, and where that process spends its import time are recorded. Then, once, with a noisy photo
 attached and a request to clean it: the total time and the analyze and denoise tool times (``--no-photo`` skips
-it; skipped where no SwinIR weights are available). Prints rich tables and writes bench/results/ask_latency.json.
+it; skipped where no SwinIR weights are available). Prints rich tables (seconds) and writes
+bench/results/ask_latency.json (times in milliseconds).
 """
 from __future__ import annotations
 
@@ -48,6 +49,14 @@ DEFAULT_FACT = "How many parameters does SwinIR have?"
 SPEED_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile", "amx_int8")
 SHARED_CHECKPOINT = ROOT.parent / "shared" / "conformance" / "swinir" / "color_small.pth"
 console = Console(width=None if sys.stdout.isatty() else 150)
+
+
+def ms(seconds: float) -> float:
+    """Milliseconds to one decimal, as the JSON records every time: tests/test_readme_figures.py reads each number
+    in bench/results/ as a figure the docs may quote, and one decimal never reads as a 3-decimal SSIM or a
+    2-decimal dB value (a time of 0.818 s would)."""
+    return round(seconds * 1000, 1)
+
 # child processes import this tree's code (as this process does), whichever checkout the venv was installed from
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
 
@@ -221,7 +230,8 @@ def write_large_card(folder: Path) -> tuple[Path, tuple[str, str], dict]:
         acronym, title, paper, code, summary, params = _record(rng, number, params=index == target)
         if index == target:
             fact = (f"How many parameters does {acronym} have?", params)
-        lines += [f"Model: {title}", f"Paper: {paper}", *([f"GitHub: {code}"] if code else []), f"Summary: {summary}", ""]
+        code_line = [f"GitHub: {code}"] if code else []
+        lines += [f"Model: {title}", f"Paper: {paper}", *code_line, f"Summary: {summary}", ""]
     lines += ["", "Answer:", ""]
     path = folder / "large_500.txt"
     path.write_text("\n".join(lines), encoding="utf-8")
@@ -306,12 +316,12 @@ def import_profile(cmd: list[str]) -> dict:
     all_us = sum(by_package.values())
 
     def biggest(found: dict[str, int]) -> dict[str, float]:
-        return {name: round(us / 1e6, 4) for name, us in sorted(found.items(), key=lambda item: -item[1])[:10]}
+        return {name: round(us / 1000, 1) for name, us in sorted(found.items(), key=lambda item: -item[1])[:10]}
 
     return {"torch_imported": probe["torch_imported"] or "torch" in by_package, "refused": probe["refused"],
-            "import_ask_s": round(probe["import_s"], 4), "first_ask_s": round(probe["first_ask_s"], 4),
-            "cli_wall_s_under_importtime": round(wall, 4), "cli_imports_s": round(all_us / 1e6, 4),
-            "cli_imports_by_package_s": biggest(by_package), "cli_top_level_imports_s": biggest(top)}
+            "import_ask_ms": ms(probe["import_s"]), "first_ask_ms": ms(probe["first_ask_s"]),
+            "cli_wall_ms_under_importtime": ms(wall), "cli_imports_ms": round(all_us / 1000, 1),
+            "cli_imports_by_package_ms": biggest(by_package), "cli_top_level_imports_ms": biggest(top)}
 
 
 # ---------------------------------------------------------------- running
@@ -326,13 +336,14 @@ def measure(cmd: list[str], row: dict) -> dict:
     median = statistics.median(runs)
     return {"card": row["card"].relative_to(ROOT).as_posix() if row["card"] and row["card"].is_relative_to(ROOT)
             else ("default" if row["card"] is None else row["card"].name),
-            "question": row["question"] or "(card's own)", "runs_s": [round(v, 4) for v in runs],
-            "median_s": round(median, 4), "min_s": round(min(runs), 4), "max_s": round(max(runs), 4),
-            "median_cpu_s": round(statistics.median(cpu), 4), "first_run_s": round(warmup, 4),
+            "question": row["question"] or "(card's own)", "runs_ms": [ms(v) for v in runs],
+            "median_ms": ms(median), "min_ms": ms(min(runs)), "max_ms": ms(max(runs)),
+            "median_cpu_ms": ms(statistics.median(cpu)), "first_run_ms": ms(warmup),
             "refused": answer["refused"], "exit": 0,
             "answer_has_fact": (row["fact"] in answer["answer"]) if row["fact"] else None,
             **({"known_miss": row["known_miss"]} if row.get("known_miss") else {}),
-            "target_s": row["target_s"], "meets_target": None if row["target_s"] is None else median < row["target_s"]}
+            "target_ms": None if row["target_s"] is None else ms(row["target_s"]),
+            "meets_target": None if row["target_s"] is None else median < row["target_s"]}
 
 
 def measure_in_process(ask, row: dict) -> dict:  # noqa: ANN001
@@ -347,8 +358,8 @@ def measure_in_process(ask, row: dict) -> dict:  # noqa: ANN001
         start = time.perf_counter()
         ask(row["question"], card=row["card"])
         runs.append(time.perf_counter() - start)
-    return {"in_process_first_s": round(first, 4), "in_process_runs_s": [round(v, 4) for v in runs],
-            "in_process_median_s": round(statistics.median(runs), 4)}
+    return {"in_process_first_ms": ms(first), "in_process_runs_ms": [ms(v) for v in runs],
+            "in_process_median_ms": ms(statistics.median(runs))}
 
 
 def main() -> None:
@@ -375,10 +386,11 @@ def main() -> None:
         "command": " ".join(Path(cmd[0]).name if i == 0 else part for i, part in enumerate(cmd))
         + " [--card PATH] [QUESTION]",
         "runs": RUNS,
-        "targets_s": {"default card": DEFAULT_TARGET_S, f"{LARGE_RECORDS}-record card": LARGE_TARGET_S},
+        "times": "milliseconds",
+        "targets_ms": {"default card": ms(DEFAULT_TARGET_S), f"{LARGE_RECORDS}-record card": ms(LARGE_TARGET_S)},
         "rows": [{"label": row["label"], **result} for row, result in zip(rows, results)],
         "large_card": {**large_size, "fact_question": large_fact[0], "fact": large_fact[1]},
-        "in_process_import_s": round(import_s, 4),
+        "in_process_import_ms": ms(import_s),
         "torch_imported": profile["torch_imported"] or torch_in_bench,
         "import_profile": profile,
         "load_average_before": [round(value, 2) for value in load_before],
@@ -404,8 +416,8 @@ def show(rows: list[dict], results: list[dict], load_before: tuple, load_after: 
         target = "-" if row["target_s"] is None else f"{row['target_s']:.1f}"
         meets = "-" if result["meets_target"] is None else ("yes" if result["meets_target"] else "no")
         table.add_row(row["label"], question if len(question) < 60 else question[:57] + "...",
-                      f"{result['median_s']:.3f}", f"{result['min_s']:.3f}", f"{result['max_s']:.3f}",
-                      f"{result['median_cpu_s']:.3f}", f"{result['in_process_median_s']:.3f}", target, meets)
+                      *(f"{result[key] / 1000:.3f}" for key in ("median_ms", "min_ms", "max_ms", "median_cpu_ms",
+                                                                 "in_process_median_ms")), target, meets)
     console.print(table)
     facts = Table(title="machine and imports")
     facts.add_column("fact")
@@ -418,11 +430,12 @@ def show(rows: list[dict], results: list[dict], load_before: tuple, load_after: 
                                     f"(limit {large_size['max_card_bytes']:,})")
     facts.add_row("torch imported by an offline ask", "yes" if profile["torch_imported"] else "no")
     facts.add_row("fresh process: import ask / first ask (default card)",
-                  f"{profile['import_ask_s']:.3f} s / {profile['first_ask_s']:.3f} s")
+                  f"{profile['import_ask_ms'] / 1000:.3f} s / {profile['first_ask_ms'] / 1000:.3f} s")
     facts.add_row("CLI ask under -X importtime: wall / imports",
-                  f"{profile['cli_wall_s_under_importtime']:.3f} s / {profile['cli_imports_s']:.3f} s")
-    packages = list(profile["cli_imports_by_package_s"].items())[:8]
-    facts.add_row("  imports by package (self time)", ", ".join(f"{name} {seconds:.3f}" for name, seconds in packages))
+                  f"{profile['cli_wall_ms_under_importtime'] / 1000:.3f} s / {profile['cli_imports_ms'] / 1000:.3f} s")
+    packages = list(profile["cli_imports_by_package_ms"].items())[:8]
+    facts.add_row("  imports by package (self time, s)",
+                  ", ".join(f"{name} {took / 1000:.3f}" for name, took in packages))
     console.print(facts)
     missing = [f"{row['label']}: {row['question']}" + (" (a known miss)" if row.get("known_miss") else "")
                for row, result in zip(rows, results) if result["answer_has_fact"] is False]
@@ -467,7 +480,8 @@ def photo_run(cmd: list[str]) -> dict | None:
     table.add_row(f"{total:.2f}", f"{tools.get('analyze_image', 0):.2f}", f"{tools.get('denoise_image', 0):.2f}",
                   f"{rest:.2f}")
     console.print(table)
-    return {"image": "256x256 RGB, sigma 15", "total_s": round(total, 3), "tools_s": tools,
+    return {"image": "256x256 RGB, sigma 15", "total_ms": ms(total),
+            "tools_ms": {name: ms(took) for name, took in tools.items()},
             "weights": "shipped" if registry.find("swinir-s-noise15").available else "color_small.pth (../shared)"}
 
 
