@@ -123,7 +123,7 @@ def asked_terms(question: Question, store: RecordStore) -> list[str]:
 def required_cues(question: Question, store: RecordStore) -> list[str]:
     """Numbers and coined terms (the records' own, or new ones such as a test set they never use) that a fact
     must hold to answer the question."""
-    numbers = re.findall(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.]*\d)", question.topic)
+    numbers = re.findall(r"(?<![\w.])(?<![A-Za-z]-)\d+(?:\.\d+)?(?![\w.]*\d)", question.topic)  # not "PFM-910"
     words = asked_terms(question, store) + new_terms(question, store)
     return list(dict.fromkeys(numbers + tokenize(" ".join(words))))
 
@@ -291,12 +291,12 @@ def feasibility_answer(question: Question, by_id: dict[str, Record], store: Reco
         text = fill("runs.described", name=display_name(record), cite=cite([record]))
         text += " " + (fill("fact.says", facts=costs[0].text) if costs else fill("cost.none-given"))
         if "speed" in question.asks:
-            ranked = [f for f in store.facts(question.topic, record_ids=[record.id], limit=20)
-                      if f.text not in (c.text for c in costs[:1])]
-            said = [f for f in ranked if ANSWERS["speed"].search(f.text)][:MAX_FACTS]
-            closest = [] if said else [f for f in ranked[:1] if f.score > 0]  # "does it need a slow step?"
-            text += " " + " ".join([*(fact_sentence(f, record) for f in said + closest), *([] if said else
-                                                                                         [fill("speed.none")])])
+            ranked = store.facts(question.topic, record_ids=[record.id], limit=20)
+            speed = [f for f in ranked if ANSWERS["speed"].search(f.text)][:MAX_FACTS]
+            shown = {c.text for c in costs[:1]}
+            closest = [] if speed else [f for f in ranked[:1] if f.score > 0 and f.text not in shown]  # "a slow step?"
+            text = " ".join([text, *(fact_sentence(f, record) for f in speed + closest if f.text not in shown),
+                             *([] if speed else [fill("speed.none")])])
         direct.add(text, record)
     return direct
 
