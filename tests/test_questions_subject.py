@@ -110,3 +110,54 @@ def test_the_plain_seed_answers_its_own_question_with_task_workflow_and_all_its_
 def test_the_plain_seed_finds_its_summaries_facts(plain_seed: Path, question: str, fact: str) -> None:
     response = ask(question, card=plain_seed).response
     assert fact in first_paragraph(response), first_paragraph(response)
+
+
+UNITS_CARD = '''"Which fast super-resolution models suit old scans?"
+
+### Recommended AI Models:
+Model: SR-TinyNet-x4
+Paper: https://arxiv.org/pdf/2301.00001v1.pdf
+GitHub: https://github.com/example/TinyNet
+
+### Related Papers:
+Model: TinyNet: Tiny Networks for Fast Super-Resolution
+Paper: https://arxiv.org/pdf/2301.00001v1.pdf
+GitHub: https://github.com/example/TinyNet
+Summary: Super-resolution networks are too slow for phones. We propose the Tiny Upscaling Network (TinyNet), a \
+shallow network of depthwise convolutions. It needs only 1.61 M parameters and 15.57 G FLOPs. TinyNet runs at 500 \
+FPS on a desktop GPU. It upscales images x4 and handles inputs up to 2k. The paper was presented at CVPR 2023.
+
+Model: WideSR: Wide Activation for Super-Resolution
+Paper: https://arxiv.org/pdf/2302.00002v2.pdf
+Summary: We present WideSR, a wide-activation network trained with a discriminator for sharper textures. WideSR \
+outperforms the previous state of the art by more than 1 dB PSNR on Urban100. It has 17.1 million parameters.
+'''
+
+
+@pytest.mark.parametrize(("question", "fact"), [
+    ("How many parameters does TinyNet have?", "1.61 M parameters"),
+    ("How much compute does TinyNet need?", "15.57 G FLOPs"),
+    ("How fast is TinyNet?", "500 FPS"),
+    ("Can TinyNet upscale four times?", "x4"),
+    ("How big an image can TinyNet take?", "up to 2k"),
+    ("Where was TinyNet published?", "CVPR 2023"),
+    ("By how much does WideSR beat the previous state of the art?", "more than 1 dB PSNR"),
+    ("How large is WideSR?", "17.1 million parameters"),
+    ("Which of these is trained with a discriminator?", "trained with a discriminator"),
+])
+def test_facts_are_found_in_the_units_papers_write(tmp_path: Path, question: str, fact: str) -> None:
+    card = tmp_path / "units.txt"
+    card.write_text(UNITS_CARD, encoding="utf-8")
+    response = ask(question, card=card).response
+    paragraph = first_paragraph(response)
+    assert fact in paragraph, paragraph
+    assert paragraph.count(fact) == 1  # each fact once
+
+
+def test_a_checkpoint_and_its_paper_are_one_record_cited_once(tmp_path: Path) -> None:
+    card = tmp_path / "units.txt"
+    card.write_text(UNITS_CARD, encoding="utf-8")
+    response = ask(None, card=card).response
+    references = response["sections"]["references"]
+    assert references.count("https://arxiv.org/pdf/2301.00001v1.pdf") == 1
+    assert response["citations"][0] == "tinynet" and len(response["citations"]) == 2

@@ -28,8 +28,8 @@ ANSWERS: dict[str, re.Pattern[str]] = {
     "gain": re.compile(r"\b(by|of)\s+(more than |over |about |around |up to |nearly |almost |roughly )?\d+(?:\.\d+)?\s*"
                        r"(dB|%|points?)|\d+(?:\.\d+)?\s*dB (higher|better|gain|improvement|more)|\b(outperform\w*|"
                        r"surpass\w*|times (faster|better|fewer|smaller))\b"),
-    "scale": re.compile(r"(?<![\w.])[x×]\s?\d\b|\b\d\s?[x×](?!\s?\d)|\b(two|three|four|eight) times\b|upscal\w*|"
-                        r"super-resolution|scale factor", re.I),
+    "scale": re.compile(r"(?<![\w.])[x×]\s?\d\b|\b\d\s?[x×](?!\s?\d)|\b(two|three|four|eight) times\b|"
+                        r"scale factors? of \d", re.I),
     "resolution": re.compile(r"\b\d+\s?[x×]\s?\d+\b|\b\d+(?:\.\d+)?\s?[kK]\b|megapixel|resolution"),
     "score": re.compile(r"\d dB\b"),
     "data": re.compile(r"\b([Tt]rain\w*|datasets?|[Rr]eleases)\b"),
@@ -37,7 +37,9 @@ ANSWERS: dict[str, re.Pattern[str]] = {
                         r"benchmarks?|tasks)\b"),
     "speed": re.compile(r"\b(s per megapixel|seconds?|fps|FPS|frames per second|ms|milliseconds?|real[- ]time|"
                         r"times faster)\b"),
-    "venue": re.compile(r"\((?:[A-Z][\w ]*)?\d{4}[^)]*\)"),
+    "venue": re.compile(r"\((?:[A-Z][\w ]*)?\d{4}[^)]*\)|\b(CVPR|ICCV|ECCV|NeurIPS|ICLR|ICML|AAAI|IJCAI|TPAMI|TIP|WACV|"
+                        r"BMVC|SIGGRAPH|ACM MM)\b|\b[A-Z]{3,}\s?(19|20)\d\d\b|\b(published|presented|appeared|accepted) "
+                        r"(at|in)\b"),
     "authors": re.compile(r"\bet al\b|\b[Aa]uthors? ([A-Z]\w+)"),
 }
 WHAT = {"compute": "a compute cost (FLOPs)", "gain": "a margin over earlier methods", "scale": "an upscaling factor",

@@ -65,9 +65,10 @@ class SearchResult:
 
 def chunk_record(record: Record) -> list[Passage]:
     """Passages of a record: title, technique, best use, handled degradations, summary sentences, facts."""
-    chunks = [("title", record.title), ("technique", record.technique), ("best_for", record.best_for)]
-    chunks += [("handles", f"{key}: {DEGRADATIONS.get(key, key)}") for key in record.handles]
     facts = {" ".join(fact.split()) for fact in record.key_facts}
+    technique = "" if any(record.technique and record.technique in fact for fact in facts) else record.technique
+    chunks = [("title", record.title), ("technique", technique), ("best_for", record.best_for)]  # said once
+    chunks += [("handles", f"{key}: {DEGRADATIONS.get(key, key)}") for key in record.handles]
     chunks += [("summary", sentence) for sentence in re.split(r"(?<=[.!?])\s+", record.summary)
                if not any(" ".join(sentence.split()) in fact for fact in facts)]  # a fact's sentences indexed once
     chunks += [("key_facts", fact) for fact in record.key_facts]
