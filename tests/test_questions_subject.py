@@ -161,3 +161,17 @@ def test_a_checkpoint_and_its_paper_are_one_record_cited_once(tmp_path: Path) ->
     references = response["sections"]["references"]
     assert references.count("https://arxiv.org/pdf/2301.00001v1.pdf") == 1
     assert response["citations"][0] == "tinynet" and len(response["citations"]) == 2
+
+
+def test_a_big_cards_own_question_sets_out_the_closest_records_and_says_how_many_more(tmp_path: Path) -> None:
+    entries = "\n".join(
+        f"Model: Net{n}: Network {n} for {'rain' if n % 2 else 'haze'} removal\n"
+        f"Paper: https://arxiv.org/pdf/2401.{n:05d}v1.pdf\n"
+        f"Summary: We propose Net{n}, a network that removes {'rain streaks' if n % 2 else 'haze'} from photos.\n"
+        for n in range(1, 41))
+    card = tmp_path / "big.txt"
+    card.write_text(f'"How do I remove rain streaks from my photos?"\n\n### Related Papers:\n{entries}', encoding="utf-8")
+    response = ask(None, card=card).response
+    assert response["refused"] is False and len(response["citations"]) == 12
+    assert "The card lists 40 records; the 12 closest to its question" in response["sections"]["task"]
+    assert len(urls_in(response["answer"])) == 12

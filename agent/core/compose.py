@@ -34,6 +34,7 @@ SECTIONS = ("task", "workflow", "references")
 RELATIVE_CUTOFF = 0.35  # a record scoring below this share of the best one is not relevant to a specific question
 OVERVIEW_CUTOFF = 0.1  # broad questions keep every record that shares a real part of the question
 MAX_TASKS = 2  # situations named in an overview's task sentence
+MAX_OVERVIEW = 12  # records the card's own question is answered with on a big card
 NARROW = {"fact": fact_answer, "feasibility": feasibility_answer, "comparison": comparison_answer,
           "recommend": recommend_answer}
 
@@ -88,12 +89,15 @@ def compose_answer(
         direct = NARROW[asked.kind](asked, {r.id: r for r in records}, store)
         if direct.cited:
             return _narrow(question, records, direct, notes, running=_about_running(asked))
-    selected = list(records) if own else select_records(question, records, search, analyses, denoise_results)
+    selected = _overview_records(records, search) if own else select_records(question, records, search, analyses,
+                                                                                 denoise_results)
     if not selected:
         return compose_refusal(question, records, search, notes)
     groups = group_by_situation(selected)
     selected = [record for _, members in groups for record in members]  # cited in the order the answer uses
     task = _task_section(asked, groups, analyses)
+    if len(selected) < len(records):
+        task += "\n\n" + fill("task.more", shown=count(len(selected)), total=count(len(records)))
     sections = {
         "task": task,
         "workflow": without_repeats("\n\n".join([_workflow_section(groups, analyses, denoise_results,
@@ -150,6 +154,17 @@ def select_records(
     found = {key for analysis in analyses for key in analysis_degradations(analysis)}
     extra = [r for r in records if (found & set(r.handles)) or (denoise_results and r.runnable)]
     return selected + [record for record in extra if record not in selected]
+
+
+def _overview_records(records: Sequence[Record], search: SearchResult) -> list[Record]:
+    """The records the card's own question is answered with: all of them, or on a big card the recommended models
+    and those closest to the question, :data:`MAX_OVERVIEW` in all."""
+    if len(records) <= MAX_OVERVIEW:
+        return list(records)
+    by_id = {record.id: record for record in records}
+    ranked = [by_id[hit.record_id] for hit in search.hits if hit.record_id in by_id]
+    recommended = [record for record in records if record.kind == RECOMMENDED_MODEL]
+    return list(dict.fromkeys([*recommended, *ranked, *records]))[:MAX_OVERVIEW]
 
 
 def is_overview(question: str) -> bool:
