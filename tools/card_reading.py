@@ -2,7 +2,7 @@
 sentence, the tasks it handles, its facts, and whether this project runs it.
 
 Nothing here knows any particular card. A summary's sentences are its facts; the sentence where the authors
-say what they propose is its technique; the names are the title's head ("HAIR: ..."), the coined words it
+say what they propose gives its technique phrase; the names are the title's head ("HAIR: ..."), the coined words it
 proposes ("we propose NAFNet", "the Hybrid Attention Transformer (HAT)") and the title's coined words
 ("SwinIR" in "Denoise-SwinIR-Noise15").
 """
@@ -14,17 +14,17 @@ from dataclasses import replace
 
 from tools.degradation_terms import PRIORITY, degradation_counts
 from tools.everyday import is_rare
+from tools.retrieval.lexicon import is_coined
 from tools.records import DEGRADATIONS, RECOMMENDED_MODEL, Record
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
 _PROPOSES = re.compile(r"\b(we|this (paper|work)|the authors)\s+(propose|present|introduce|design|develop|build)\w*\b"
-                       r"|\b(is|are) proposed\b|\bour (method|model|approach|network|framework)\b|\bconsists of\b", re.I)
-_METHOD = re.compile(r"\b(employs|utili[sz]es|uses|relies on|builds on|is based on|comprising|combines)\b", re.I)
-_PROPOSED_OBJECT = re.compile(r"\b(?:we|this (?:paper|work)|the authors)\s+(?:first\s+)?(?:propose|present|introduce|design|"
-                              r"develop|build|train|extend|embed|formulate|adopt|devise|call)\w*\s+(.+)$", re.I)
+                       r"|\b(is|are) proposed\b|\bour (method|model|approach|network|framework)\b|\bconsists of\b",
+                       re.I)
+_PROPOSED_OBJECT = re.compile(r"\b(?:we|this (?:paper|work)|the authors)\s+(?:first\s+)?(?:propose|present|introduce|"
+                              r"design|develop|build|train|extend|embed|formulate|adopt|devise|call)\w*\s+(.+)$", re.I)
 _METHOD_OBJECT = re.compile(r"\b(?:employs|utili[sz]es|uses|relies on|builds on|is based on|combines)\s+(.+)$", re.I)
 _ACRONYM = re.compile(r"\(([A-Z][A-Za-z0-9+-]{1,11})\)")
-_COINED = re.compile(r"(?<![\w-])([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)(?![\w-])")
 _AFTER_VERB = re.compile(r"\b(?:propose|present|introduce|call)\w*\s+(?:a |an |the )?(?:new |novel )?"
                          r"([A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)\b")
 _RUNS_HERE = (re.compile(r"\bswin\s?ir\b", re.I), re.compile(r"\bdenois\w*|\bnoise\d*\b", re.I))
@@ -35,13 +35,6 @@ MAX_BEST_FOR = 2  # degradations named in a record's "best for", most prominent 
 def sentences(text: str) -> list[str]:
     """The sentences of a summary, in order."""
     return [part.strip() for part in _SENTENCE_END.split(" ".join(text.split())) if part.strip()]
-
-
-def coined(word: str) -> bool:
-    """A word an author coins: a capital after its first letter (``SwinIR``, ``HAT``) or letters with digits."""
-    return any(len(part) >= 2 and part[0].isalpha()
-               and (any(ch.isupper() for ch in part[1:]) or any(ch.isdigit() for ch in part))
-               for part in re.split(r"[-+]", word))
 
 
 def technique_sentence(parts: Sequence[str]) -> str:
@@ -61,8 +54,8 @@ def proposed_names(parts: Sequence[str]) -> list[str]:
     names: list[str] = []
     proposing = [s for s in parts if _PROPOSES.search(s)] or list(parts[:1])
     for sentence in proposing:
-        names += [m for m in _ACRONYM.findall(sentence) if coined(m) or is_rare(m)]
-        names += [m for m in _AFTER_VERB.findall(sentence) if coined(m) or m.isupper()]
+        names += [m for m in _ACRONYM.findall(sentence) if is_coined(m) or is_rare(m)]
+        names += [m for m in _AFTER_VERB.findall(sentence) if is_coined(m) or m.isupper()]
     return list(dict.fromkeys(names))
 
 
@@ -79,7 +72,7 @@ def repo_name(title: str, summary: str, code: str | None) -> str:
     if len(name) < 3:
         return ""
     found = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-]|\+)", f"{title} {summary}", re.I)
-    return found.group(0) if found and coined(found.group(0)) else ""
+    return found.group(0) if found and is_coined(found.group(0)) else ""
 
 
 def display_name(title: str, summary: str, code: str | None = None) -> str:
@@ -170,7 +163,3 @@ def _merged(group: Sequence[Record]) -> Record:
                    handles=found, best_for=", ".join(DEGRADATIONS[key] for key in found[:MAX_BEST_FOR]),
                    runnable=any(r.runnable for r in group), extra=extra)
 
-
-def coined_words(text: str) -> list[str]:
-    """The coined words of a text, in order."""
-    return list(dict.fromkeys(word for word in _COINED.findall(text) if coined(word)))

@@ -35,9 +35,11 @@ _RULES: dict[str, re.Pattern[str]] = {
     "jpeg": re.compile(r"\bjpe?g\b|compression artifact|block(ing|y)? artifact"),
     "low-resolution": re.compile(r"super[- ]resolution|low[- ]resolution|upscal|upsampl|pixelat"),
     "real-world-mixed": re.compile(r"real[- ]world|\bsevere|heavily degraded|extreme|\bold photo|damaged"),
-    "face": re.compile(r"\bfacial\b|\bfaces\b|\b(his|her|their|my|our|the|a) face\b|\bface (restoration|images?|photos?|priors?|details?|regions?)|blind face"),
+    "face": re.compile(r"\bfacial\b|\bfaces\b|\b(his|her|their|my|our|the|a) face\b|"
+                       r"\bface (restoration|images?|photos?|priors?|details?|regions?)|blind face"),
     "underwater": re.compile(r"under ?water|\bmarine\b|\bsubsea\b"),
-    "color": re.compile(r"\bcolori[sz]|\bcolouri[sz]|gr[ae]y-?scale|black[- ]and[- ]white|monochrome|\bsepia|faded colou?r|"
+    "color": re.compile(r"\bcolori[sz]|\bcolouri[sz]|gr[ae]y-?scale|black[- ]and[- ]white|monochrome|\bsepia|"
+                        r"faded colou?r|"
                        r"colou?rs? (have |had )?fad"),
     "damage": re.compile(r"scratch|\btorn\b|\btears?\b|\bcrease|\bstain|\bcrack|\binpaint|\bspecks?\b|\bdust\b"),
     "video": re.compile(r"\bvideos?\b|\bframes\b|\btemporal|\bclips?\b"),

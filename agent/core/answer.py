@@ -82,15 +82,17 @@ def sections_from_markdown(markdown: str, headings: Mapping[str, str]) -> dict[s
     return {key: text.strip() for key, text in sections.items()}
 
 
-def finalize(text: str, turn: Turn, evidence: Evidence, backend: str) -> dict:
+def finalize(text: str, turn: Turn, evidence: Evidence, backend: str,
+             composed: ComposedAnswer | None = None) -> dict:
     """The ``ask --json`` object for a turn's final text.
 
     The offline backends' answer is the composer's sections as they are. An LLM's Markdown is split into
     sections; a missing one is filled in from the composer (and reported as repaired). Either way the
-    grounding guard removes any link or citation that no loaded record supports.
+    grounding guard removes any link or citation that no loaded record supports. ``composed``: the offline
+    answer where the offline loop already wrote it (so it is not composed twice).
     """
-    offline = compose_turn(turn.question, turn.records, evidence, earlier_turns(turn.history, turn.records),
-                           turn.card_question)
+    offline = composed or compose_turn(turn.question, turn.records, evidence, earlier_turns(turn.history, turn.records),
+                                       turn.card_question)
     if backend in (OFFLINE, FALLBACK):
         return build_response(turn.question, turn.records, offline, _trace(evidence), backend)
     sections = sections_from_markdown(text, offline.headings)

@@ -20,7 +20,8 @@ from agent.core.prose import (cite, count, display_name, main_situation,
 from agent.core.prose import join as _join
 from agent.core.question import Earlier, Question, understand
 from agent.core.templates import fill
-from agent.core.tool_prose import analysis_degradations, analysis_path, analysis_sentence, denoise_sentence, failure_sentence
+from agent.core.tool_prose import (analysis_degradations, analysis_path, analysis_sentence, denoise_sentence,
+                                   failure_sentence)
 from tools.degradation_terms import PRIORITY, degradations_in
 from tools.records import RECOMMENDED_MODEL, Record
 from tools.retrieval import SearchResult, plain_question, store_for
@@ -98,10 +99,11 @@ def compose_answer(
     task = _task_section(asked, groups, analyses)
     if len(selected) < len(records):
         task += "\n\n" + fill("task.more", shown=count(len(selected)), total=count(len(records)))
+    running = _about_running(asked) or bool(analyses or denoise_results)
     sections = {
         "task": task,
-        "workflow": without_repeats("\n\n".join([_workflow_section(groups, analyses, denoise_results,
-                                                                    _about_running(asked) or bool(analyses or denoise_results)), *notes]), task),
+        "workflow": without_repeats("\n\n".join([_workflow_section(groups, analyses, denoise_results, running),
+                                                  *notes]), task),
         "references": "\n".join(_reference_line(record) for record in selected),
     }
     return ComposedAnswer(question, sections, [record.id for record in selected], refused=False)
@@ -112,7 +114,8 @@ def compose_turn(question: str, records: Sequence[Record], evidence: Evidence,
     """The offline answer to ``question`` from a turn's evidence: its best covered search (else a fresh one),
     its photo analyses and denoise runs, the tool calls that failed, and the chat's earlier turns."""
     covered = [search for search in evidence.searches if search.covered]
-    search = (covered or evidence.searches or [store_for(tuple(records)).search(question, card_question=card_question)])[0]
+    search = (covered or evidence.searches
+              or [store_for(tuple(records)).search(question, card_question=card_question)])[0]
     failures = [call.to_dict() for call in evidence.calls if not call.ok]
     return compose_answer(question, records, search, evidence.analyses, evidence.denoise_runs, failures, earlier,
                           card_question)
@@ -209,10 +212,7 @@ def _narrow(question: str, records: Sequence[Record], direct: Direct, notes: Seq
         groups.setdefault(main_situation(record), []).append(record)
     situations = "; ".join(f"{situation_text('task', key)} {cite(members)}" for key, members in groups.items())
     task = "\n\n".join([*direct.paragraphs, fill("task.narrow", situations=situations)])
-    situations_of: dict[str, list[Record]] = {}
-    for record in cited:
-        situations_of.setdefault(main_situation(record), []).append(record)
-    workflow = "\n\n".join([*(_record_workflow(group, running) for group in situations_of.values()), *notes])
+    workflow = "\n\n".join([*(_record_workflow(group, running) for group in groups.values()), *notes])
     sections = {"task": task, "workflow": without_repeats(workflow, task),
                 "references": "\n".join(_reference_line(record) for record in cited)}
     return ComposedAnswer(question, sections, order, refused=False)
@@ -223,7 +223,7 @@ def _record_workflow(records: Sequence[Record], running: bool) -> str:
     key = main_situation(records[0])
     models = []
     for record in records:
-        model = record.technique or (sentences(record.summary) or [""])[0].rstrip(".")
+        model = _technique(record)
         model = model[0].upper() + model[1:] + "." if model else fill("model.bare", name=display_name(record))
         if record.runnable and running:
             model += " " + runs_here()
@@ -279,7 +279,8 @@ def _workflow_section(groups: list[tuple[str, list[Record]]], analyses: list[Map
                 cite=cite(members),
                 status=_status(members),
                 input=_for("input", key),
-                model_text=" ".join(_model_sentence(record, index == 0, running) for index, record in enumerate(members)),
+                model_text=" ".join(_model_sentence(record, index == 0, running)
+                                    for index, record in enumerate(members)),
                 output=output,
             )
         )
@@ -287,13 +288,17 @@ def _workflow_section(groups: list[tuple[str, list[Record]]], analyses: list[Map
     return "\n\n".join(paragraphs)
 
 
+def _technique(record: Record) -> str:
+    """How the record's model works: its technique phrase, else its summary's first sentence, else ''."""
+    return record.technique or next(iter(sentences(record.summary)), "").rstrip(".")
+
+
 def _model_sentence(record: Record, lead: bool, running: bool) -> str:
     key = "workflow.lead" if lead else "workflow.alternative"
-    first = sentences(record.summary)[:1]
+    technique = _technique(record)
     if not record.technique:  # no phrase for its technique: its summary's first sentence, or only its name
-        key += "-said" if first else "-bare"
-    text = fill(key, name=display_name(record), cite=cite([record]),
-                technique=record.technique or (first[0].rstrip(".") if first else record.title),
+        key += "-said" if technique else "-bare"
+    text = fill(key, name=display_name(record), cite=cite([record]), technique=technique or record.title,
                 best_for=record.best_for or "the degradations it lists")
     return f"{text} {runs_here()}" if record.runnable and running else text
 

@@ -21,8 +21,8 @@ from tools.retrieval.scope import GENERIC, MEDIUM
 
 # What a fact must say to answer each attribute.
 ANSWERS: dict[str, re.Pattern[str]] = {
-    "count": re.compile(r"\d|(?<!few )\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|"
-                        r"billion)\b", re.I),
+    "count": re.compile(r"\d|(?<!few )\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|"
+                        r"million|billion)\b", re.I),
     "size": re.compile(r"\bparam\w*|\b\d+(?:\.\d+)?\s*(?:M|B|K)\b(?!\s*(?:images|photos|pairs|samples))"),
     "compute": re.compile(r"\b(G|M|T)?\s?(FLOPs?|MACs?|FLOPS)\b|\bcomputation"),
     "gain": re.compile(r"\b(by|of)\s+(more than |over |about |around |up to |nearly |almost |roughly )?\d+(?:\.\d+)?\s*"
@@ -37,13 +37,14 @@ ANSWERS: dict[str, re.Pattern[str]] = {
                         r"benchmarks?|tasks)\b"),
     "speed": re.compile(r"\b(s per megapixel|seconds?|fps|FPS|frames per second|ms|milliseconds?|real[- ]time|"
                         r"times faster)\b"),
-    "venue": re.compile(r"\((?:[A-Z][\w ]*)?\d{4}[^)]*\)|\b(CVPR|ICCV|ECCV|NeurIPS|ICLR|ICML|AAAI|IJCAI|TPAMI|TIP|WACV|"
-                        r"BMVC|SIGGRAPH|ACM MM)\b|\b[A-Z]{3,}\s?(19|20)\d\d\b|\b(published|presented|appeared|accepted) "
-                        r"(at|in)\b"),
+    "venue": re.compile(r"\((?:[A-Z][\w ]*)?\d{4}[^)]*\)|\b(CVPR|ICCV|ECCV|NeurIPS|ICLR|ICML|AAAI|IJCAI|TPAMI|TIP|"
+                        r"WACV|BMVC|SIGGRAPH|ACM MM)\b|\b[A-Z]{3,}\s?(19|20)\d\d\b|"
+                        r"\b(published|presented|appeared|accepted) (at|in)\b"),
     "authors": re.compile(r"\bet al\b|\b[Aa]uthors? ([A-Z]\w+)"),
 }
 WHAT = {"compute": "a compute cost (FLOPs)", "gain": "a margin over earlier methods", "scale": "an upscaling factor",
-        "resolution": "an image size", "count": "that number", "tests": "the test sets it reports", "size": "a parameter count",
+        "resolution": "an image size", "count": "that number", "tests": "the test sets it reports",
+        "size": "a parameter count",
         "score": "a PSNR figure", "data": "the data it was trained on", "speed": "a speed figure",
         "venue": "a venue or year", "authors": "author names"}
 NUMBER_WORDS = {str(n): word for n, word in enumerate(
@@ -93,7 +94,8 @@ def answers(fact: Passage, question: Question, cues: Sequence[str]) -> bool:
 _HOW_MANY = re.compile(r"\bhow many ([a-z][\w-]*)", re.I)
 _PICTURES = r"(?:images?|photos?|pictures?|photographs?|frames?|pairs?)"
 _WEIGHTS = r"(?:param\w*|weights?)"
-_NUMBER = r"(?:\d[\d,.]*\s*[MKk]?|one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|million|billion)"
+_NUMBER = (r"(?:\d[\d,.]*\s*[MKk]?|one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|"
+           r"million|billion)")
 
 
 def counts_what(text: str, question: Question) -> bool:

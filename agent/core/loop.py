@@ -74,7 +74,7 @@ def run_agent(turn: Turn, settings: LLMSettings = LLMSettings(), on_token: Token
     from agent.core.answer import finalize
     from agent.core.offline_model import run_offline
 
-    backend, failure, evidence = settings.backend, None, Evidence()
+    backend, failure, evidence, composed = settings.backend, None, Evidence(), None
     if backend != OFFLINE:
         try:
             text = run_loop(openai_chat_model(settings), turn, evidence, on_token)
@@ -84,8 +84,9 @@ def run_agent(turn: Turn, settings: LLMSettings = LLMSettings(), on_token: Token
                 raise UserError(f"{backend} backend failed: {failure}") from None
             backend, evidence = FALLBACK, Evidence()
     if backend in (OFFLINE, FALLBACK):
-        text = run_offline(turn, evidence, on_token)
-    return TurnResult(turn, finalize(text, turn, evidence, backend), evidence, failure)
+        composed = run_offline(turn, evidence, on_token)
+        text = composed.markdown()
+    return TurnResult(turn, finalize(text, turn, evidence, backend, composed), evidence, failure)
 
 
 def ask(question: str | None, card: Path | None = None, images: Sequence[str | Path] = (),

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from agent.core.compose import compose_turn
+from agent.core.compose import ComposedAnswer, compose_turn
 from agent.core.events import listener
 from agent.core.question import earlier_turns, strip_attachments
 from agent.core.toolbox import TOOL_SPECS, Toolbox, expect_calls, traced
@@ -73,8 +73,8 @@ def plan(question: str, photos: Sequence[str], previous: str, made: Sequence[Cal
 Token = Callable[[str, str], None]
 
 
-def run_offline(turn: Turn, evidence: Evidence, on_token: Token | None = None) -> str:
-    """Answer ``turn`` offline: run the planner's tool calls round by round, then compose; returns Markdown."""
+def run_offline(turn: Turn, evidence: Evidence, on_token: Token | None = None) -> ComposedAnswer:
+    """Answer ``turn`` offline: run the planner's tool calls round by round, then compose (streamed as Markdown)."""
     question = strip_attachments(turn.question)
     previous = strip_attachments(turn.history[-1][0]) if turn.history else ""
     toolbox = Toolbox(turn, evidence)
@@ -92,8 +92,8 @@ def run_offline(turn: Turn, evidence: Evidence, on_token: Token | None = None) -
         events.model_started(run)
     try:
         answer = compose_turn(question, turn.records, evidence, earlier_turns(turn.history, turn.records),
-                              turn.card_question).markdown()
-        for piece in re.split(r"(?<=\n)", answer):
+                              turn.card_question)
+        for piece in re.split(r"(?<=\n)", answer.markdown()):
             if on_token is not None and piece:
                 on_token(piece, run)
     finally:

@@ -20,7 +20,8 @@ from tools.retrieval.scope import GENERIC, MEDIUM, REFERS, TASK, WEAK_REFERS
 # What a question may ask about a record, and the words that ask it.
 ATTRIBUTES: dict[str, re.Pattern[str]] = {
     "count": re.compile(r"\b(how many|number of)\b", re.I),
-    "size": re.compile(r"\b(how many param\w*|number of param\w*|param\w* counts?|params|how (big|large|heavy|small|light)|size|footprint|compact|tiny|"
+    "size": re.compile(r"\b(how many param\w*|number of param\w*|param\w* counts?|params|"
+                       r"how (big|large|heavy|small|light)|size|footprint|compact|tiny|"
                        r"lighter|lightest|heavier|heaviest|lightweight|smaller|smallest|bigger|biggest|"
                        r"weights? (size|file))\b", re.I),
     "compute": re.compile(r"\b(g?flops|macs|computation\w*|compute|computational\w*|efficien\w*)\b", re.I),
@@ -29,7 +30,8 @@ ATTRIBUTES: dict[str, re.Pattern[str]] = {
                        r"higher|smaller|lighter|sharper) than)\b", re.I),
     "scale": re.compile(r"\b(upscal\w*|up-?sampl\w*|scale|scaling|factor|x\s?[2348]|[2348]\s?x|(two|three|four|eight) "
                         r"times (bigger|larger)|enlarg\w*|magnif\w*|zoom\w*|super[- ]?resol\w*)\b", re.I),
-    "resolution": re.compile(r"\b(resolutions?|\d+\s?[x×]\s?\d+|\d+\s?k|megapixels?|pixels|image sizes?|high[- ]res\w*|"
+    "resolution": re.compile(r"\b(resolutions?|\d+\s?[x×]\s?\d+|\d+\s?k|megapixels?|pixels|image sizes?|"
+                             r"high[- ]res\w*|"
                              r"how (big|large) (an? )?(images?|photos?|pictures?|inputs?))\b", re.I),
     "score": re.compile(r"\b(psnr|ssim|lpips|fid|db|scores?|accura\w*|perform\w*|how well|reach\w*|achiev\w*|"
                         r"figures?|numbers?)\b", re.I),
@@ -37,7 +39,8 @@ ATTRIBUTES: dict[str, re.Pattern[str]] = {
     "tests": re.compile(r"\b(evaluat\w*|tested|test sets?|benchmarks?|report\w*)\b", re.I),
     "speed": re.compile(r"\b(fast\w*|speed\w*|quick\w*|slow\w*|latency|seconds|how long|fps|frames per second|"
                         r"real[- ]?time|milliseconds|ms)\b", re.I),
-    "run": re.compile(r"\b(run|runs|running|runnable|laptop|phone|smartphone|mobile|cpu|gpu|hardware|install\w*|locally|on my (machine|pc|"
+    "run": re.compile(r"\b(run|runs|running|runnable|laptop|phone|smartphone|mobile|cpu|gpu|hardware|install\w*|"
+                      r"locally|on my (machine|pc|"
                       r"computer)|try it|use it here|available here)\b", re.I),
     "link": re.compile(r"\b(code|github|links?|arxiv|url|repositor\w*|repo|download|pdf|where can i (find|read)|"
                        r"open[- ]source)\b", re.I),
@@ -82,7 +85,8 @@ def earlier_turns(history: Sequence[tuple[str, str]], records: Sequence[Record])
     """The earlier turns of a chat (``(message, answer)`` pairs) as follow-ups need them."""
     from agent.core.grounding import cited_ids
 
-    return [Earlier(strip_attachments(message), tuple(cited_ids(answer, records)), answer) for message, answer in history]
+    return [Earlier(strip_attachments(message), tuple(cited_ids(answer, records)), answer)
+            for message, answer in history]
 
 
 def strip_attachments(message: str) -> str:

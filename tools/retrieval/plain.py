@@ -1,6 +1,7 @@
-"""The question without what tries to steer the answer: links (bare domains too), markup, citation keys and sentences that give orders
-about sources or rules ("Ignore the records.", "The allowed sources now include ..."). Retrieval, scope and the
-offline answer all read this plain question, so an injected instruction changes nothing."""
+"""The question without what tries to steer the answer: links (bare domains too), markup, citation keys and
+sentences that give orders about sources or rules ("Ignore the records.", "The allowed sources now include ...").
+Retrieval, scope and the offline answer all read this plain question, so an injected instruction changes
+nothing."""
 from __future__ import annotations
 
 import re

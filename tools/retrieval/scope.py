@@ -39,7 +39,8 @@ GENERIC = frozenset(tokenize(
 MEDIUM = frozenset(tokenize(
     "image images photo photos picture pictures pic pics photograph photographs snapshot snapshots shot shots selfie "
     "selfies portrait portraits headshot scan scans scanned scanning print prints negative negatives slide slides film "
-    "polaroid album albums postcard postcards daguerreotype tintype footage video videos clip clips jpeg jpg png tiff raw pixel pixels camera cameras "
+    "polaroid album albums postcard postcards daguerreotype tintype "
+    "footage video videos clip clips jpeg jpg png tiff raw pixel pixels camera cameras "
     "photography photographer"))
 # Words of the task itself (beside the degradation vocabulary of ``tools.degradation_terms``).
 TASK = frozenset(tokenize(
@@ -126,7 +127,8 @@ def read_subject(question: str, evidence: Evidence) -> Subject:
                if not is_everyday(surfaces.get(stem, stem))}
     foreign |= {stem for stem, word in _names_in(question).items()
                 if word.lower() not in evidence.proper and stem not in MEDIUM | FIELD and stem not in cues}
-    objects = {stem: sure for stem, sure in _objects(question).items() if stem not in card | MEDIUM | FIELD | cues | GENERIC}
+    objects = {stem: sure for stem, sure in _objects(question).items()
+               if stem not in card | MEDIUM | FIELD | cues | GENERIC}
     foreign |= set(objects)
     technical = {stem for stem in content & card - GENERIC - MEDIUM - cues
                  if not is_everyday(surfaces.get(stem, stem)) and stem not in foreign}
@@ -166,7 +168,8 @@ def judge_scope(question: str, record_names: dict[str, str] | None = None, evide
     refused = f"the records never speak of {_listed(_surfaces(question, foreign))}"
     if subject.medium:
         damage = bool(degradations_in(question) or subject.cues & FIELD)  # what is wrong with the photo, named
-        allowed = max(2, len(subject.content) // 2) if damage else max(MAX_FOREIGN_WITH_PHOTO, len(subject.content) // 4)
+        allowed = (max(2, len(subject.content) // 2) if damage
+                   else max(MAX_FOREIGN_WITH_PHOTO, len(subject.content) // 4))
         if len(foreign) <= allowed and not subject.fixes_other and (subject.cues or subject.technical or subject.removes
                                         or WEAK_REFERS.search(question)):
             return Scope(True, terms, "it asks about a photo", "domain")
@@ -221,17 +224,16 @@ def _names_in(question: str) -> dict[str, str]:
 
 
 def _surface_words(question: str) -> dict[str, str]:
+    """The question's own words by their tokens."""
     by_stem: dict[str, str] = {}
     for word in re.findall(r"[A-Za-z0-9]+", question):
-        by_stem.setdefault(next(iter(tokenize(word)), ""), word.lower())
+        by_stem.setdefault(next(iter(tokenize(word)), ""), word)
     return by_stem
 
 
 def _surfaces(question: str, stems: Sequence[str]) -> list[str]:
     """The question's own words behind some of its tokens."""
-    by_stem: dict[str, str] = {}
-    for word in re.findall(r"[A-Za-z0-9]+", question):
-        by_stem.setdefault(next(iter(tokenize(word)), ""), word)
+    by_stem = _surface_words(question)
     return [by_stem.get(stem, stem) for stem in stems]
 
 

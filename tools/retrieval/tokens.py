@@ -34,7 +34,8 @@ _MERGE = {
     "adversari": "gan", "discrimin": "gan", "quicker": "fast", "quick": "fast",
 }
 # Phrases read as one word before tokenizing ("line up" frames is aligning them).
-_PHRASES = [(re.compile(r"\b(line|lines|lined|lining) up\b"), "align"), (re.compile(r"\bget(ting)? rid of\b"), "remove"),
+_PHRASES = [(re.compile(r"\b(line|lines|lined|lining) up\b"), "align"),
+            (re.compile(r"\bget(ting)? rid of\b"), "remove"),
             (re.compile(r"\breal[- ]time\b"), "realtime"), (re.compile(r"\b(several|diverse|multiple)\b"), "multiple")]
 
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 _SCALE = {"k": 1e-3, "thousand": 1e-3, "m": 1.0, "million": 1.0, "b": 1e3, "billion": 1e3, "": 1e-6}
 PARAMETERS = re.compile(
-    r"(?<![\w.])(?:(?:about|around|roughly|only|nearly|approximately|just|~)\s*)?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*-?\s*(k|thousand|m|million|b|billion)?\s*-?\s*"
+    r"(?<![\w.])(?:(?:about|around|roughly|only|nearly|approximately|just|~)\s*)?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
+    r"\s*-?\s*(k|thousand|m|million|b|billion)?\s*-?\s*"
     r"(?:learnable |trainable )?(?:parameters|params|parameter)\b", re.I)
 
 
