@@ -175,3 +175,20 @@ def test_a_big_cards_own_question_sets_out_the_closest_records_and_says_how_many
     assert response["refused"] is False and len(response["citations"]) == 12
     assert "The card lists 40 records; the 12 closest to its question" in response["sections"]["task"]
     assert len(urls_in(response["answer"])) == 12
+
+
+def test_a_task_outside_the_vocabulary_is_not_called_all_in_one(tmp_path: Path) -> None:
+    """A record whose text names no known degradation handles "the damage its summary describes", not unknown or
+    mixed degradations; shadows are named."""
+    card = tmp_path / "card.txt"
+    card.write_text('"How do I fix the odd tint and glare in my prints?"\n\n### Related Papers:\n'
+                    "Model: GlareNet: Glare Correction\nPaper: https://arxiv.org/pdf/2402.00001v1.pdf\n"
+                    "Summary: We propose GlareNet, a network that corrects glare on glossy prints.\n\n"
+                    "Model: ShadeOff: Shadow Removal\nPaper: https://arxiv.org/pdf/2402.00002v1.pdf\n"
+                    "Summary: We propose ShadeOff, which removes shadows cast over documents.\n", encoding="utf-8")
+    from tools.cards import load_card
+
+    handles = {record.id: record.handles for record in load_card(card).records}
+    assert handles == {"glarenet": ("other",), "shadeoff": ("shadow",)}
+    task = ask(None, card=card).response["sections"]["task"]
+    assert "all-in-one" not in task and "shadow removal" in task

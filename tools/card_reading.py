@@ -95,7 +95,7 @@ def handles(title: str, summary: str) -> tuple[str, ...]:
     then the summary's most mentioned; ties in the vocabulary's order)."""
     in_title, in_summary = degradation_counts(title), degradation_counts(summary)
     score = {key: TITLE_WEIGHT * bool(in_title.get(key)) + in_summary.get(key, 0) for key in {*in_title, *in_summary}}
-    return tuple(sorted(score, key=lambda key: (-score[key], PRIORITY.index(key)))) or ("unknown",)
+    return tuple(sorted(score, key=lambda key: (-score[key], PRIORITY.index(key)))) or ("other",)
 
 
 def runs_here(title: str, summary: str, code: str | None) -> bool:

@@ -213,7 +213,7 @@ def _record_from_mapping(item: object, index: int) -> Record:
     if bad:
         raise UserError(f"{where}: unknown degradation(s) {bad} in 'handles' (known: {sorted(DEGRADATIONS)})")
     data["key_facts"] = tuple(data.get("key_facts") or ())
-    data["handles"] = handles or degradations_in(f"{data['title']} {data.get('summary', '')}") or ("unknown",)
+    data["handles"] = handles or degradations_in(f"{data['title']} {data.get('summary', '')}") or ("other",)
     data["runnable"] = bool(data.get("runnable", False))
     for key in ("summary", "technique", "best_for"):
         data[key] = " ".join((data.get(key) or "").split())

@@ -13,6 +13,7 @@ PRIORITY = (
     "color",
     "damage",
     "video",
+    "shadow",
     "unknown",
     "real-world-mixed",
     "noise",
@@ -22,6 +23,7 @@ PRIORITY = (
     "low-light",
     "jpeg",
     "low-resolution",
+    "other",
 )
 assert set(PRIORITY) == set(DEGRADATIONS), "PRIORITY must list the whole vocabulary"
 
@@ -42,6 +44,8 @@ _RULES: dict[str, re.Pattern[str]] = {
                         r"faded colou?r|"
                        r"colou?rs? (have |had )?fad"),
     "damage": re.compile(r"scratch|\btorn\b|\btears?\b|\bcrease|\bstain|\bcrack|\binpaint|\bspecks?\b|\bdust\b"),
+    "shadow": re.compile(r"\bshadows?\b|\bshadowed\b|\bshade[sd]?\b"),
+    "other": re.compile(r"(?!)"),  # never matched: the key of a record whose text names none of the above
     "video": re.compile(r"\bvideos?\b|\bframes\b|\btemporal|\bclips?\b"),
     "unknown": re.compile(r"all[- ]in[- ]one|\bunknown|\bmixed|multiple (types of )?degradation|various (unknown )?degradation"),
 }

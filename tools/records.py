@@ -22,6 +22,8 @@ DEGRADATIONS = {
     "color": "missing or faded colour (calls for colorization)",
     "damage": "physical damage such as scratches, tears, creases or stains",
     "video": "degraded video frames",
+    "shadow": "shadows cast over part of the image",
+    "other": "the damage its summary describes",
     "real-world-mixed": "severe, mixed real-world degradation",
     "unknown": "unknown or mixed degradation types",
 }

@@ -163,7 +163,7 @@ def judge_scope(question: str, record_names: dict[str, str] | None = None, evide
     foreign = subject.foreign
     if weakly and not foreign:
         return Scope(True, tuple(weakly), "it names a record", "named")
-    if REFERS.search(question) and len(foreign) <= 1:
+    if REFERS.search(question) and (len(foreign) <= 1 or subject.medium):  # "which of these ... my snapshots?"
         return Scope(True, (REFERS.search(question).group(0),), "it refers to the records", "refers")
     refused = f"the records never speak of {_listed(_surfaces(question, foreign))}"
     if subject.medium:

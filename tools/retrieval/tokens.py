@@ -32,6 +32,7 @@ _MERGE = {
     # how people and papers say the same thing about a model
     "won": "win", "winner": "win", "competit": "challeng", "contest": "challeng", "sensor": "raw",
     "adversari": "gan", "discrimin": "gan", "quicker": "fast", "quick": "fast",
+    "requir": "need", "label": "annot", "annot": "annot", "hand-label": "annot",
 }
 # Phrases read as one word before tokenizing ("line up" frames is aligning them).
 _PHRASES = [(re.compile(r"\b(line|lines|lined|lining) up\b"), "align"),
