@@ -175,6 +175,8 @@ def test_a_big_cards_own_question_sets_out_the_closest_records_and_says_how_many
     assert response["refused"] is False and len(response["citations"]) == 12
     assert "The card lists 40 records; the 12 closest to its question" in response["sections"]["task"]
     assert len(urls_in(response["answer"])) == 12
+    narrower = ask("What techniques restore rainy photos?", card=card).response["sections"]["task"]
+    assert "The card lists" not in narrower  # only the card's own question is capped and says so
 
 
 def test_a_task_outside_the_vocabulary_is_not_called_all_in_one(tmp_path: Path) -> None:

@@ -97,7 +97,7 @@ def compose_answer(
     groups = group_by_situation(selected)
     selected = [record for _, members in groups for record in members]  # cited in the order the answer uses
     task = _task_section(asked, groups, analyses)
-    if len(selected) < len(records):
+    if own and len(selected) < len(records):
         task += "\n\n" + fill("task.more", shown=count(len(selected)), total=count(len(records)))
     running = _about_running(asked) or bool(analyses or denoise_results)
     sections = {
