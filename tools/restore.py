@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tools.errors import UserError
+
 if TYPE_CHECKING:
     from tools.analyzer import Analysis
     from tools.analyzer.method_noise import ResidualCheck
@@ -26,7 +28,9 @@ PhotoKey = tuple[str, int, int]
 @dataclass(frozen=True)
 class RestoreRequest:
     """How to restore one photo. ``noise_level`` names a checkpoint level and overrides the analysis;
-    ``force`` runs the denoiser even where the policy would not (an explicit request); ``check`` measures the
+    ``force`` runs the denoiser even where the analysis would not (an explicit request; a level or weights alone
+    only say how to run, not whether); ``match`` False runs the network as its authors' test script does (no
+    contrast matching to the measured noise); ``check`` measures the
     output with the analyzer and checks what the run removed; ``cancel`` stops the run (nothing is written);
     ``overwrite`` False refuses an existing output (:class:`~tools.errors.OutputExists`) before any work (True
     for callers that checked the output themselves). A 16-bit photo keeps its depth where the output format
@@ -45,21 +49,40 @@ class RestoreRequest:
     overwrite: bool = True
     max_memory: float | None = None  # bytes for the network's working set (default: tools.swinir.tiling's)
     precision: str = "fp32"  # or "bf16" (denoise --precision)
+    match: bool = True
+
+
+NOT_RUN, RESTORED, CHECK_FAILED, DENOISED = "not-run", "restored", "check-failed", "denoised"
 
 
 @dataclass(frozen=True)
 class Decision:
-    """What the policy chose for a photo: whether to denoise, at which checkpoint level, matched to which sigma."""
+    """What the policy chose for a photo: whether to denoise, at which checkpoint level, matched to which sigma.
+    ``finding`` is what the analysis measured, in words; ``forced``: runs only because it was asked for."""
 
     denoise: bool
     noise_level: int | None
     noise_sigma: float | None
     reason: str
-    forced: bool = False  # runs only because it was asked for explicitly; the policy would not
+    forced: bool = False
+    finding: str = ""
+
+    @property
+    def notice(self) -> str | None:
+        """The line every surface shows *before* a forced run (None for a run the analysis chose)."""
+        return f"{self.finding}; running anyway because you asked" if self.forced else None
 
     def to_dict(self) -> dict:
         return {"denoise": self.denoise, "noise_level": self.noise_level, "noise_sigma": self.noise_sigma,
-                "reason": self.reason, "forced": self.forced}
+                "reason": self.reason, "forced": self.forced, "notice": self.notice}
+
+
+class NotDenoised(UserError):
+    """The analysis would not run the denoiser on this photo, and nothing asked to run it anyway."""
+
+    def __init__(self, photo: str | Path, decision: Decision) -> None:
+        self.decision = decision
+        super().__init__(f"not denoised: {Path(photo).name} has {decision.reason}")
 
 
 @dataclass
@@ -75,12 +98,33 @@ class RestoreResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
+    def status(self) -> str:
+        """``not-run``, ``restored`` (the check passed), ``check-failed``, or ``denoised`` (not checked)."""
+        if self.run is None:
+            return NOT_RUN
+        if self.check is None:
+            return DENOISED
+        return RESTORED if self.check.ok else CHECK_FAILED
+
+    @property
+    def warnings(self) -> list[str]:
+        """What a reader must not miss: a run the analysis would not have made, and what the check found wrong."""
+        return [*([self.decision.notice] if self.decision.forced else []),
+                *(self.check.problems if self.check is not None else [])]
+
+    @property
     def notes(self) -> list[str]:
-        """What a reader of the result must know: a run the policy would not have made, the run's own notes,
-        and what the method-noise check found wrong."""
-        notes = [self.decision.reason] if self.decision.forced else []
-        notes += self.run.notes if self.run else []
-        return notes + (self.check.problems if self.check is not None else [])
+        """Everything to know about the run: the warnings, then the run's routine notes (noise matched, depth)."""
+        return [*self.warnings, *(self.run.notes if self.run else [])]
+
+    @property
+    def caption(self) -> str:
+        """What the output is, in a few words: never "restored" unless the check passed."""
+        if self.run is None:
+            return "not denoised"
+        if self.status == CHECK_FAILED:
+            return f"denoised (check failed: {self.check.problems[0]})"
+        return f"{'restored' if self.status == RESTORED else 'denoised'} ({self.run.model})"
 
     def to_json(self) -> dict:
         """The compact JSON a tool returns: the denoise run's figures (``seconds``: the whole denoise step), its
@@ -89,6 +133,7 @@ class RestoreResult:
         if "denoise" in self.seconds:
             data["seconds"] = self.seconds["denoise"]  # the whole step, as step times report it
         data["decision"] = self.decision.to_dict()
+        data["status"] = self.status
         data["before"] = noise_summary(self.analysis)
         if self.after is not None:
             data["after"] = noise_summary(self.after)
@@ -122,22 +167,23 @@ def analyze_photo(path: str | Path, records: Sequence[Record] = ()) -> Analysis:
 
 
 def decide(analysis: Analysis, noise_level: int | None = None, weights: str | None = None,
-           force: bool = False) -> Decision:
-    """The restoration policy.
+           force: bool = False, match: bool = True) -> Decision:
+    """The restoration policy, the same on every surface: the analysis decides, ``force`` overrides it.
 
     The denoiser runs on noise the shipped white-noise weights fit once matched (white, luminance-only,
-    signal-dependent: the analyzer suggests a level), or when asked for explicitly (a level, weights, or
-    ``force``); on a photo with no visible noise, or with grain, it does not run, and the reason quotes the
-    measurement. The checkpoint level is the one asked for, else the suggested one; the photo's noise is
-    matched to the weights' training noise at the measured sigma unless another level was asked for.
+    signal-dependent: the analyzer suggests a level); on a photo with no visible noise, or with grain, it
+    does not run unless ``force`` asks for it, and the reason quotes the measurement. A level or weights
+    only say how to run. The checkpoint level is the one asked for, else the suggested one; the photo's
+    noise is matched to the weights' training noise at the measured sigma unless another level was asked
+    for or ``match`` is off.
     """
     noise = analysis.noise
     suggested = analysis.suggested_noise_level
-    explicit = noise_level is not None or bool(weights) or force
-    if suggested is None and not explicit:
-        return Decision(False, None, None, _why_not(noise))
+    if suggested is None and not force:
+        return Decision(False, None, None, _why_not(noise), finding=noise.evidence)
     level = noise_level if noise_level is not None else (None if weights else suggested)
-    matched = noise.sigma is not None and noise.sigma > 0 and suggested is not None and noise_level in (None, suggested)
+    matched = (match and noise.sigma is not None and noise.sigma > 0 and suggested is not None
+               and noise_level in (None, suggested))
     sigma = noise.sigma if matched else None
     if noise_level is not None:
         reason = f"noise level {noise_level} as asked"
@@ -149,12 +195,14 @@ def decide(analysis: Analysis, noise_level: int | None = None, weights: str | No
         reason = "the default checkpoint, as asked"
     if sigma is not None:
         reason += f", matched to the measured sigma {sigma:.1f}"
+    elif not match:
+        reason += ", unmatched (the network run as its authors' test script runs it)"
     if suggested is None:
         reason += f"; the analysis alone would not run it, since it found {_why_not(noise)}"
     if noise.kind in ("luminance", "signal-dependent") and level is not None:
         reason += ("; the weights expect independent noise in each channel" if noise.kind == "luminance" else
                    "; one sigma for all brightness levels, so bright areas may keep some noise")
-    return Decision(True, level, sigma, reason, forced=suggested is None)
+    return Decision(True, level, sigma, reason, forced=suggested is None, finding=noise.evidence)
 
 
 def _why_not(noise) -> str:
@@ -168,8 +216,10 @@ def _why_not(noise) -> str:
 
 
 def restore(photo: str | Path, request: RestoreRequest, records: Sequence[Record] = (),
-            analysis: Analysis | None = None, progress: Progress | None = None) -> RestoreResult:
-    """Run ``photo`` through analyze -> decide -> denoise -> check; ``analysis`` skips the first step."""
+            analysis: Analysis | None = None, progress: Progress | None = None,
+            announce: Callable[[Decision], None] | None = None) -> RestoreResult:
+    """Run ``photo`` through analyze -> decide -> denoise -> check; ``analysis`` skips the first step.
+    ``announce`` hears the decision before any denoising (a surface shows a forced run's notice there)."""
     from tools.cancel import checked, current, stoppable_networks
     from tools.fileio import check_output_path
     from tools.swinir.service import denoise_file, keep_source_depth
@@ -186,7 +236,9 @@ def restore(photo: str | Path, request: RestoreRequest, records: Sequence[Record
         step(f"analyzing {name}")
         analysis = analyze_photo(photo, records)
         seconds["analyze"] = round(time.perf_counter() - started, 3)
-    decision = decide(analysis, request.noise_level, request.weights, request.force)
+    decision = decide(analysis, request.noise_level, request.weights, request.force, request.match)
+    if announce is not None:
+        announce(decision)
     run = None
     if decision.denoise:
         if token is not None:

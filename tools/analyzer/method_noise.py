@@ -4,7 +4,10 @@ Three questions, each answered by a measurement on the two images:
 
 - does the residual look like noise? Residual energy that follows the image's edges and texture means the
   run removed structure (``edge_correlation`` of block residual std against block edge strength);
-- how much was removed, against what the input's measured noise predicts (``excess``);
+- how much was removed, against what the input's measured noise predicts (``excess``). The check works on
+  luma, the mean of the colour channels: noise drawn independently in each of three channels averages down
+  to sigma / sqrt(3) there, so a colour photo measured at sigma 18.3 predicts a removed luma std of 10.6;
+  noise that is the same in every channel (luminance-only) and a gray photo predict sigma itself;
 - did the no-reference quality score (PIQE, lower is better) get worse? PIQE also rises when a run smooths
   noise away from flat areas, so a worse score fails the check only beside another problem; alone it is a note.
 """
@@ -32,6 +35,7 @@ class ResidualCheck:
     expected_std: float
     piqe_before: float | None = None
     piqe_after: float | None = None
+    prediction: str = ""  # how expected_std follows from the measured sigma, in one clause
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # observations that do not fail the check on their own
 
@@ -41,8 +45,8 @@ class ResidualCheck:
         if self.ok:
             note = f"; although it {self.notes[0]}" if self.notes else ""
             return (f"the removed residual looks like noise (edge correlation {self.edge_correlation:+.2f}; "
-                    f"removed std {self.removed_std:.1f}, about the {self.expected_std:.1f} the measured noise "
-                    f"predicts){note}")
+                    f"removed std {self.removed_std:.1f}, about the {self.expected_std:.1f} predicted: "
+                    f"{self.prediction}){note}")
         return "; ".join(self.problems)
 
     def to_dict(self) -> dict:
@@ -61,6 +65,17 @@ def predicted_residual(sigma: float | None, kind: str, channels: int) -> float:
     return sigma if channels == 1 or kind == "luminance" else sigma / np.sqrt(3)
 
 
+def prediction_words(sigma: float | None, kind: str, channels: int) -> str:
+    """Why the predicted removal is what it is, in one clause."""
+    sigma = sigma or 0.0
+    if channels == 1:
+        return f"the measured sigma {sigma:.1f} itself, on a gray photo"
+    if kind == "luminance":
+        return f"the measured sigma {sigma:.1f} itself, as the noise is the same in every channel"
+    return (f"the measured sigma {sigma:.1f} / sqrt(3), as the check compares luma, the mean of three channels "
+            "whose independent noise averages down")
+
+
 def check_residual(before: np.ndarray, after: np.ndarray, sigma: float | None, kind: str,
                    piqe_before: float | None = None, piqe_after: float | None = None) -> ResidualCheck:
     """Compare what a run removed with the noise measured on its input."""
@@ -75,14 +90,15 @@ def check_residual(before: np.ndarray, after: np.ndarray, sigma: float | None, k
     if edges.size > 3 and edges.std() > 0 and energy.std() > 0:
         correlation = float(np.corrcoef(np.log(edges + 1e-3), np.log(energy + 1e-3))[0, 1])
     removed = float(residual.std())
-    expected = float(predicted_residual(sigma, kind, 1 if np.ndim(before) == 2 else 3))
+    channels = 1 if np.ndim(before) == 2 else 3
+    expected = float(predicted_residual(sigma, kind, channels))
     problems = []
     if removed >= MIN_REMOVED and correlation > EDGE_LIMIT:
         problems.append(f"removed image structure along with the noise (the residual follows the image's edges, "
                         f"correlation {correlation:+.2f})")
     if removed >= MIN_REMOVED and removed > EXCESS_LIMIT * max(expected, 0.5):
-        problems.append(f"removed texture as well as noise (residual std {removed:.1f} where the measured noise "
-                        f"predicts {expected:.1f})")
+        problems.append(f"removed texture as well as noise (residual std {removed:.1f} where "
+                        f"{prediction_words(sigma, kind, channels)} predicts {expected:.1f})")
     notes = []
     if piqe_before is not None and piqe_after is not None and piqe_after > piqe_before + PIQE_LIMIT:
         worse = (f"made the no-reference quality score worse (PIQE {piqe_before:.1f} -> {piqe_after:.1f}, "
@@ -90,4 +106,4 @@ def check_residual(before: np.ndarray, after: np.ndarray, sigma: float | None, k
         # PIQE also rises when noise is smoothed away, so alone it is a note; beside another problem it is one more
         (problems if problems else notes).append(worse)
     return ResidualCheck(not problems, round(correlation, 3), round(removed, 2), round(expected, 2),
-                         piqe_before, piqe_after, problems, notes)
+                         piqe_before, piqe_after, prediction_words(sigma, kind, channels), problems, notes)
