@@ -231,10 +231,10 @@ def test_one_report_with_one_photo_denoises_once_and_states_that_run(
     assert _stated_times(text) == {"in": {seconds}, "diagram": {seconds}, "steps": {seconds}}
     assert report.scratch and report.scratch not in text and "restore-agent-report-" not in text
     if kind == "md":  # the restored photo is named where the reader finds it, beside the report
-        named = re.findall(r"→ `([^`]+)`", text)
-        assert named == ["report_files/photo-1-restored.png"] and (tmp_path / named[0]).is_file()
+        named = re.findall(r"→ `([^`]+)`", text)  # named by its status: restored only where the check passed
+        assert named == [f"report_files/photo-1-{run.output_word}.png"] and (tmp_path / named[0]).is_file()
     else:
-        assert "→ the restored image (Photo 1 below)" in text
+        assert f"→ the {run.output_word} image (Photo 1 below)" in text
     level = run.checkpoint["noise_level"]
     assert all(int(found) == level for found in re.findall(r"noise-level (\d+) checkpoint", text))
     if run.checkpoint["suggested_noise_level"] != level:

@@ -1,8 +1,9 @@
 """The live demo: degrade a clean photo (or take a degraded one as is), analyze it, denoise it, measure.
 
 :func:`run_demo` writes the input, the restored output, a side-by-side comparison and ``demo.json``
-into one folder and returns a :class:`DemoResult` with every figure and the time of each step.
-Reports run each of their photos through the same function.
+into one folder and returns a :class:`DemoResult` with every figure and the time of each step. The analysis
+decides whether the denoiser runs, as everywhere (:func:`tools.restore.decide`): a photo it leaves alone gets
+its analysis and the reason, and no restored image. Reports run each of their photos through the same function.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from tools.errors import SettingError
 from tools.fileio import prepare_output_folder, write_text_atomic
 from tools.imageio import load_image, save_image
 from tools.records import Record
+from tools.restore import Decision, RestoreResult
 
 SAMPLE_PHOTO = "astronaut"
 DEFAULT_SIGMA = 15
@@ -29,6 +31,7 @@ FILES = {"clean": "clean.png", "input": "input.png", "restored": "restored.png",
          "comparison": "comparison.png", "json": "demo.json"}
 
 Progress = Callable[[int, int], None]
+Announce = Callable[[Decision], None]
 
 
 @dataclass
@@ -87,22 +90,33 @@ def run_demo(
     force: bool = False,
     records: Sequence[Record] | None = None,
     progress: Progress | None = None,
+    force_run: bool = False,
+    announce: Announce | None = None,
 ) -> DemoResult:
     """Run the demo into ``out_dir``; ``sigma=None`` takes the photo as it is (no reference metrics).
 
-    The photo (the user's file as it is, or the noisy copy) goes through the restoration pipeline once.
-    Every check (image, output folder, existing files) happens before any file is written.
+    The photo (the user's file as it is, or the noisy copy) goes through the restoration pipeline once, and the
+    analysis decides whether the denoiser runs; ``force_run`` runs it anyway (``announce`` hears the decision
+    before any denoising, so a surface can show a forced run's notice first). A photo left alone gets no
+    restored image and no comparison. ``force`` replaces existing files (and removes a restored image and a
+    comparison left by an earlier run). Every check (options, image, weights, output folder, existing files)
+    happens before any file is written.
     """
     from tools.cards import load_records
     from tools.restore import RestoreRequest, restore
-    from tools.swinir.service import quality
 
     as_is = sigma is None
     if as_is and image is None:
         raise SettingError("image", None, "given to restore a photo as is (the sample photo is clean)")
+    if sigma is not None and sigma < 0:
+        raise SettingError("noise", sigma, "zero or positive")
     clock = StepClock()
     with clock("prepare"):
         source = load_source(image)
+        if weights:
+            from tools.swinir import weights as registry
+
+            registry.resolve(weights=weights)  # a one-line error for an unknown id or a missing file, now
         names = {key: name for key, name in FILES.items() if not (as_is and key == "clean")}
         folder = prepare_output_folder(out_dir, names.values(), [source.path] if source.path else [], force)
         paths = {key: folder / name for key, name in names.items()}
@@ -113,35 +127,52 @@ def run_demo(
         save_image(degraded, paths["input"])
     records = load_records(None) if records is None else records
     photo = source.path if as_is else paths["input"]
-    request = RestoreRequest(paths["restored"], weights=weights, force=True)  # a demo always runs the model
-    restoration = restore(photo, request, records, progress=progress)
-    before, after, run = restoration.analysis, restoration.after, restoration.run
+    request = RestoreRequest(paths["restored"], weights=weights, force=force_run)
+    restoration = restore(photo, request, records, progress=progress, announce=announce)
+    if restoration.run is None:  # nothing restored: no image, no comparison, none left from an earlier run
+        for key in ("restored", "comparison"):
+            paths.pop(key).unlink(missing_ok=True)
     with clock("measure"):
-        restored = load_image(paths["restored"]).pixels
-        metrics = None if clean is None else {
-            name: dict(zip(("psnr", "ssim"), (round(v, 4) for v in quality(clean, pixels))))
-            for name, pixels in (("noisy", degraded), ("restored", restored))
-        }
+        metrics = None if clean is None else _metrics(clean, degraded, paths.get("restored"))
     steps = restoration.seconds  # in the order the steps ran
-    clock.seconds = {"prepare": clock.seconds["prepare"], "analyze": steps["analyze"], "denoise": steps["denoise"],
+    clock.seconds = {"prepare": clock.seconds["prepare"], "analyze": steps["analyze"],
+                     **({"denoise": steps["denoise"]} if "denoise" in steps else {}),
                      "measure": round(clock.seconds["measure"] + steps.get("check", 0.0), 3)}
-    result = DemoResult(
-        mode=AS_IS if as_is else REFERENCE, source=source.label, width=int(degraded.shape[1]),
-        height=int(degraded.shape[0]), sigma=sigma, seed=None if as_is else seed,
-        files={key: str(path) for key, path in paths.items()},
-        checkpoint={"id": run.model, "noise_level": run.noise_level, "kind": run.weights_kind,
-                    "suggested_noise_level": before.suggested_noise_level, "tiles": run.tiles,
-                    "contrast": run.contrast},
-        analysis=before.to_dict(), after=after.to_dict(),
-        noise_estimate={"before": before.noise.sigma, "after": after.noise.sigma},
-        quality={"before": before.quality.piqe, "after": after.quality.piqe},
-        metrics=metrics, seconds=clock.seconds,
-        recommendations=[r.to_dict() for r in before.recommendations],
-        notes=restoration.notes, restoration=restoration,
-    )
-    with clock("compare"):
-        panels = [(paths[key], lines) for key, lines in panel_labels(result)]
-        write_comparison(panels, paths["comparison"], detail=0 if metrics else -1)
+    result = _result(restoration, source, degraded, sigma, seed, paths, metrics, clock.seconds)
+    if restoration.run is not None:
+        with clock("compare"):
+            panels = [(paths[key], lines) for key, lines in panel_labels(result)]
+            write_comparison(panels, paths["comparison"], detail=0 if clean is not None else -1)
     result.seconds = clock.seconds
     write_text_atomic(paths["json"], json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
     return result
+
+
+def _metrics(clean: np.ndarray, degraded: np.ndarray, restored: Path | None) -> dict[str, dict[str, float]]:
+    """PSNR and SSIM against the clean photo: of the noisy input, and of the restored image where there is one."""
+    from tools.swinir.service import quality
+
+    images = {"noisy": degraded, **({"restored": load_image(restored).pixels} if restored else {})}
+    return {name: dict(zip(("psnr", "ssim"), (round(v, 4) for v in quality(clean, pixels))))
+            for name, pixels in images.items()}
+
+
+def _result(restoration: RestoreResult, source: Source, degraded: np.ndarray, sigma: int | None, seed: int,
+            paths: dict[str, Path], metrics: dict | None, seconds: dict[str, float]) -> DemoResult:
+    """The :class:`DemoResult` of one pass through the pipeline."""
+    before, after, run = restoration.analysis, restoration.after, restoration.run
+    checkpoint = None if run is None else {
+        "id": run.model, "noise_level": run.noise_level, "kind": run.weights_kind,
+        "suggested_noise_level": before.suggested_noise_level, "tiles": run.tiles, "contrast": run.contrast}
+    return DemoResult(
+        mode=AS_IS if sigma is None else REFERENCE, source=source.label, width=int(degraded.shape[1]),
+        height=int(degraded.shape[0]), sigma=sigma, seed=None if sigma is None else seed,
+        files={key: str(path) for key, path in paths.items()}, checkpoint=checkpoint,
+        analysis=before.to_dict(), after=after.to_dict() if after else None,
+        noise_estimate={"before": before.noise.sigma, "after": after.noise.sigma if after else None},
+        quality={"before": before.quality.piqe, "after": after.quality.piqe if after else None},
+        metrics=metrics, seconds=seconds, decision=restoration.decision.to_dict(), status=restoration.status,
+        caption=restoration.caption, check=restoration.check.to_dict() if restoration.check else None,
+        warnings=restoration.warnings, recommendations=[r.to_dict() for r in before.recommendations],
+        notes=list(run.notes) if run else [], restoration=restoration,
+    )

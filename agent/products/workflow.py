@@ -20,7 +20,8 @@ QUESTION_CHARS = 100  # a longer question is shortened in the diagram (the repor
 
 @dataclass
 class Stage:
-    """One box of the workflow: ``kind`` is input, analyzer, records, model or output."""
+    """One box of the workflow: ``kind`` is input, analyzer, records, model or output; ``failed`` (an output
+    whose check failed) and ``skipped`` (a step that did not run) are drawn apart from the others."""
 
     kind: str
     title: str
@@ -41,6 +42,8 @@ def findings_text(analysis: Mapping) -> str:
 
 
 def checkpoint_text(run: "DemoResult") -> str:
+    if not run.ran:
+        return "not run"
     level = run.checkpoint.get("noise_level")
     return f"{run.checkpoint['id']}" + (f" (noise {level})" if level else "")
 
@@ -51,9 +54,25 @@ def ran_text(run: "DemoResult") -> str:
     return f"ran {checkpoint_text(run)}" + "".join(f", {line}" for line in nearest_line(run))
 
 
+def status_line(run: "DemoResult") -> str:
+    """What became of the photo, first in its output box: the check's verdict, or why nothing ran."""
+    if not run.ran:
+        return f"the analysis found {run.decision.get('reason', 'no noise the denoiser fits')}"
+    if run.failed:
+        return f"check failed: {'; '.join(run.check['problems'])}"
+    return "check passed: restored" if run.status == "restored" else "denoised, not checked"
+
+
 def result_lines(run: "DemoResult") -> list[str]:
-    """The before -> after figures of one run: PSNR/SSIM with a reference, else noise and PIQE."""
+    """The status, then the before -> after figures of one run: PSNR/SSIM with a reference, else noise and PIQE
+    (the input's alone where nothing ran)."""
     noise, quality = run.noise_estimate, run.quality
+    if not run.ran:
+        lines = [f"noise sigma {_num(noise['before'])}", f"PIQE {_num(quality['before'])} (lower is better)"]
+        if run.metrics:
+            noisy = run.metrics["noisy"]
+            lines.insert(0, f"input PSNR {noisy['psnr']:.2f} dB, SSIM {noisy['ssim']:.3f}")
+        return [status_line(run), *lines]
     lines = [f"noise sigma {_num(noise['before'])} -> {_num(noise['after'])}"]
     if run.metrics:
         noisy, restored = run.metrics["noisy"], run.metrics["restored"]
@@ -61,57 +80,76 @@ def result_lines(run: "DemoResult") -> list[str]:
         lines.insert(1, f"SSIM {noisy['ssim']:.3f} -> {restored['ssim']:.3f}")
     else:
         lines.append(f"PIQE {_num(quality['before'])} -> {_num(quality['after'])} (lower is better)")
-    return lines
+    return [status_line(run), *lines]
 
 
-def figure_rows(run: "DemoResult", digits: int = 2) -> list[tuple[str, str, str]]:
-    """(measure, input, restored) rows: PSNR/SSIM against the clean photo where there is one, noise and PIQE."""
+def figure_columns(run: "DemoResult") -> tuple[str, ...]:
+    """The figures table's header: the output's column only where there is an output, named by its status."""
+    return ("measure", "input", run.output_word) if run.ran else ("measure", "input")
+
+
+def figure_rows(run: "DemoResult", digits: int = 2) -> list[tuple[str, ...]]:
+    """(measure, input[, output]) rows: PSNR/SSIM against the clean photo where there is one, noise and PIQE."""
+    keys = ("before", "after") if run.ran else ("before",)
+    outputs = ("noisy", "restored") if run.ran else ("noisy",)
     rows = []
     if run.metrics:
-        noisy, restored = run.metrics["noisy"], run.metrics["restored"]
-        rows.append(("PSNR vs clean (dB)", f"{noisy['psnr']:.2f}", f"{restored['psnr']:.2f}"))
-        rows.append(("SSIM vs clean", f"{noisy['ssim']:.4f}", f"{restored['ssim']:.4f}"))
-    rows.append(("analyzer noise sigma", *(_num(run.noise_estimate[k], digits) for k in ("before", "after"))))
-    rows.append(("PIQE (lower is better)", *(_num(run.quality[k], digits) for k in ("before", "after"))))
+        rows.append(("PSNR vs clean (dB)", *(f"{run.metrics[key]['psnr']:.2f}" for key in outputs)))
+        rows.append(("SSIM vs clean", *(f"{run.metrics[key]['ssim']:.4f}" for key in outputs)))
+    rows.append(("analyzer noise sigma", *(_num(run.noise_estimate[k], digits) for k in keys)))
+    rows.append(("PIQE (lower is better)", *(_num(run.quality[k], digits) for k in keys)))
     return rows
 
 
 def panel_labels(run: "DemoResult") -> list[tuple[str, list[str]]]:
-    """(file key, two label lines) for each panel of a run's comparison image, left to right."""
+    """(file key, two label lines) for each panel of a run's comparison image, left to right; the output's label
+    says what it is (restored only where the check passed)."""
     noise = run.noise_estimate
+    output = f"{run.output_word} ({run.checkpoint['id']})" + (", check failed" if run.failed else "")
     if run.metrics:
         noisy, restored = run.metrics["noisy"], run.metrics["restored"]
         return [("clean", ["clean reference", f"{run.width}x{run.height}"]),
                 ("input", [f"noisy (sigma {run.sigma})", f"PSNR {noisy['psnr']:.2f} dB  SSIM {noisy['ssim']:.3f}"]),
-                ("restored", [f"restored ({run.checkpoint['id']})",
-                              f"PSNR {restored['psnr']:.2f} dB  SSIM {restored['ssim']:.3f}"])]
+                ("restored", [output, f"PSNR {restored['psnr']:.2f} dB  SSIM {restored['ssim']:.3f}"])]
     quality = run.quality
     return [("input", ["input (as is)", f"noise {_num(noise['before'])}  PIQE {_num(quality['before'])}"]),
-            ("restored", [f"restored ({run.checkpoint['id']})",
-                          f"noise {_num(noise['after'])}  PIQE {_num(quality['after'])}"])]
+            ("restored", [output, f"noise {_num(noise['after'])}  PIQE {_num(quality['after'])}"])]
+
+
+def output_stage(lines: list[str], runs: Sequence["DemoResult"], seconds: float | None = None) -> Stage:
+    """The output box: marked as failed when a run failed its check, as skipped when nothing ran."""
+    if any(run.failed for run in runs):
+        return Stage("failed", "Output: check failed", lines, seconds)
+    if runs and not any(run.ran for run in runs):
+        return Stage("skipped", "Output: not denoised", lines, seconds)
+    return Stage("output", "Output", lines, seconds)
 
 
 def demo_stages(run: "DemoResult") -> list[Stage]:
     """The four stages of one demo run with its figures and the seconds each took."""
     seconds = run.seconds
     degraded = f"+ Gaussian noise sigma {run.sigma} (seed {run.seed})" if run.metrics else "taken as is"
-    analysis = run.analysis
-    suggested = run.checkpoint.get("suggested_noise_level")
+    suggested = run.analysis.get("suggested_noise_level")
+    model = (Stage("model", "SwinIR checkpoint", [*(["forced: run anyway, as asked"] if run.forced else []),
+                                                  checkpoint_text(run), *nearest_line(run),
+                                                  f"{run.checkpoint['tiles']} tile(s)"], seconds.get("denoise"))
+             if run.ran else Stage("skipped", "SwinIR checkpoint", ["not run: the analysis leaves the photo alone"]))
     return [
         Stage("input", "Input", [Path(run.source).name,
                                  f"{run.width}x{run.height}", degraded], seconds.get("prepare")),
         Stage("analyzer", "Analyzer", [f"noise sigma {_num(run.noise_estimate['before'])}",
-                                       findings_text(analysis),
+                                       findings_text(run.analysis),
                                        f"suggests noise-{suggested} checkpoint" if suggested else "no noise level suggested"],
               seconds.get("analyze")),
-        Stage("model", "SwinIR checkpoint",
-              [checkpoint_text(run), *nearest_line(run), f"{run.checkpoint['tiles']} tile(s)"], seconds.get("denoise")),
-        Stage("output", "Output", result_lines(run), round(seconds.get("measure", 0) + seconds.get("compare", 0), 3)),
+        model,
+        output_stage(result_lines(run), [run], round(seconds.get("measure", 0) + seconds.get("compare", 0), 3)),
     ]
 
 
 def nearest_line(run: "DemoResult") -> list[str]:
     """A line saying that the weights are not the suggested level, where they are not."""
+    if not run.ran:
+        return []
     level, suggested = run.checkpoint.get("noise_level"), run.checkpoint.get("suggested_noise_level")
     return [f"nearest to the suggested noise-{suggested}"] if suggested and level and level != suggested else []
 
@@ -136,13 +174,16 @@ def answer_stages(answer: Mapping, runs: Sequence["DemoResult"], records: Sequen
         record = by_id.get(record_id)
         name = display_name(record) if record else record_id
         if record is not None and record.runnable and runs:
-            ran = sorted({checkpoint_text(run) for run in runs})
-            models.append(f"{name} [{record_id}]: ran {', '.join(ran)}")
+            ran = sorted({checkpoint_text(run) + (" (forced)" if run.forced else "") for run in runs if run.ran})
+            models.append(f"{name} [{record_id}]: " + (f"ran {', '.join(ran)}" if ran else
+                                                       "not run: the analysis left the photos alone"))
         else:
             models.append(f"{name} [{record_id}]: " + ("runs here" if record and record.runnable else "described only"))
     stages.append(Stage("model", "Models", models or ["no record cited"],
-                        round(sum(run.seconds.get("denoise", 0) for run in runs), 3) if runs else None))
-    outputs = [line for run in runs for line in (f"{Path(run.source).name}:", *result_lines(run))]
+                        round(sum(run.seconds.get("denoise", 0) for run in runs), 3)
+                        if any(run.ran for run in runs) else None))
+    outputs = [line for run in runs  # the caption says what the status line would, but why nothing ran
+               for line in (f"{Path(run.source).name}: {run.caption}", *result_lines(run)[1 if run.ran else 0:])]
     outputs.append(f"answer citing {len(answer.get('citations', []))} record(s)")
-    stages.append(Stage("output", "Output", outputs))
+    stages.append(output_stage(outputs, runs))
     return stages

@@ -5,8 +5,10 @@ import json
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from agent.cli import options as opt
+from agent.cli.views.console import terminal
 
 SEED_MAX = 2**32 - 1  # numpy's seeds
 
@@ -21,10 +23,15 @@ def demo(
     weights: str = typer.Option(None, "--weights", help="A weights id or checkpoint path instead of the suggested one."),
     seed: int = opt.bounded_int(0, "--seed", high=SEED_MAX, help="Seed of the added noise."),
     force: bool = typer.Option(False, "--force", help="Replace existing files in the output folder."),
+    force_run: bool = typer.Option(False, "--force-run", help="Denoise even a photo the analysis would leave "
+                                   "alone (labelled as forced)."),
     open_result: bool = typer.Option(False, "--open", help="Open the comparison image when done."),
     as_json: bool = typer.Option(False, "--json", help="Print demo.json instead of the summary."),
 ) -> None:
-    """Live demo: noisy copy -> analyzer -> SwinIR with the suggested checkpoint -> restored, with real figures."""
+    """Live demo: noisy copy -> analyzer -> SwinIR with the suggested checkpoint -> restored, with real figures.
+
+    The analysis decides whether SwinIR runs: a photo with no noise it fits (a clean one taken --as-is, grain) is
+    shown with its analysis and the reason, and gets no restored image, unless --force-run."""
     from agent.products.demo import DEFAULT_SIGMA, run_demo
     from agent.cli.views.progress import progress_bar
     from tools.errors import UserError
@@ -32,13 +39,23 @@ def demo(
     if as_is and add_noise is not None:
         raise UserError("--as-is restores the photo as it is: it takes no --add-noise")
     sigma = None if as_is else (DEFAULT_SIGMA if add_noise is None else add_noise)
+    err = terminal(stderr=True)
+
+    def announce(decision) -> None:
+        if decision.notice:
+            err.print(f"[bold yellow]warning:[/] {escape(decision.notice)}", highlight=False, soft_wrap=True)
+
     with progress_bar("denoising tiles", enabled=not as_json) as update:
-        result = run_demo(output, image=image, sigma=sigma, weights=weights, seed=seed, force=force, progress=update)
+        result = run_demo(output, image=image, sigma=sigma, weights=weights, seed=seed, force=force, progress=update,
+                          force_run=force_run, announce=announce)
+    for problem in (result.check or {}).get("problems", []):
+        err.print(f"[bold red]warning:[/] check failed: {escape(problem)}", highlight=False, soft_wrap=True)
     if as_json:
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
     else:
         from agent.cli.views.demo import render_demo
 
         render_demo(result)
-    if open_result and typer.launch(result.files["comparison"], wait=True) != 0:
-        typer.echo(f"note: no image viewer could open {result.files['comparison']}", err=True)
+    shown = result.files.get("comparison", result.files["input"])
+    if open_result and typer.launch(shown, wait=True) != 0:
+        typer.echo(f"note: no image viewer could open {shown}", err=True)

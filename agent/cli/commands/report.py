@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 from agent.cli.views.console import terminal
 
 from agent.cli import options as opt
@@ -27,25 +28,40 @@ def report(
     script: Path = typer.Option(None, "--script", help="A YAML job file: one report per job plus index.html in the -o folder."),
     output: Path = typer.Option(..., "-o", "--output", help="report.html or report.md; with --script, a folder."),
     force: bool = typer.Option(False, "--force", help="Replace existing output files."),
+    force_run: bool = typer.Option(False, "--force-run", help="Denoise even photos the analysis would leave "
+                                   "alone (labelled as forced in the report)."),
     *,
     settings: LLMSettings,
 ) -> None:
     """Write a self-contained HTML (or Markdown) report: answer, workflow diagram, photos before/after, references."""
     if script is not None:
-        if question is not None or images or add_noise is not None or card is not None or weights is not None:
-            raise UserError("--script takes questions, photos, cards, noise and weights from the job file")
+        if (question is not None or images or add_noise is not None or card is not None or weights is not None
+                or force_run):
+            raise UserError("--script takes questions, photos, cards, noise, weights and force_run from the job file")
         raise typer.Exit(_run_script(script, settings, output, force))
     from agent.cli.views.progress import progress_bar
     from agent.products.report.build import ReportJob
     from agent.products.report.run import create_report
 
-    job = ReportJob(question, list(images or []), card, add_noise, weights)
+    job = ReportJob(question, list(images or []), card, add_noise, weights, force_run)
+    err = terminal(stderr=True)
+
+    def announce(photo: Path, decision) -> None:
+        if decision.notice:
+            err.print(f"[bold yellow]warning:[/] {escape(photo.name)}: {escape(decision.notice)}", highlight=False,
+                      soft_wrap=True)
+
     with progress_bar("denoising tiles") as update:
-        made = create_report(job, settings, output, force, progress=update)
+        made = create_report(job, settings, output, force, progress=update, announce=announce)
+    for run in made.runs:
+        for problem in (run.check or {}).get("problems", []):
+            err.print(f"[bold red]warning:[/] {escape(Path(run.source).name)}: check failed: {escape(problem)}",
+                      highlight=False, soft_wrap=True)
     state = "refused: the records do not cover this question" if made.answer["refused"] else \
         f"{len(made.answer['citations'])} record(s) cited"
-    terminal().print(f"wrote {output}: {len(made.runs)} photo(s), {state}, {made.answer['backend']} backend, "
-                    f"{made.seconds:.1f} s", highlight=False)
+    photos = "".join(f"; {Path(run.source).name}: {run.caption}" for run in made.runs)
+    terminal().print(f"wrote {output}: {len(made.runs)} photo(s){photos}; {state}, {made.answer['backend']} "
+                     f"backend, {made.seconds:.1f} s", highlight=False, markup=False)
 
 
 def _run_script(script: Path, settings, output: Path, force: bool) -> int:

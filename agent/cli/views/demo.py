@@ -4,14 +4,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.console import Console, Group
+from rich.markup import escape
 from agent.cli.views.console import terminal
 from rich.panel import Panel
 from rich.table import Table
 
 from agent.products.demo_result import DemoResult
-from agent.products.workflow import Stage, demo_stages, figure_rows
+from agent.products.workflow import Stage, demo_stages, figure_columns, figure_rows
 
-STAGE_STYLE = {"input": "cyan", "analyzer": "magenta", "records": "magenta", "model": "yellow", "output": "green"}
+STAGE_STYLE = {"input": "cyan", "analyzer": "magenta", "records": "magenta", "model": "yellow", "output": "green",
+               "failed": "bold red", "skipped": "dim"}
 
 
 MIN_STAGE_WIDTH = 30  # narrower terminals get the stages stacked top to bottom
@@ -19,7 +21,7 @@ MIN_STAGE_WIDTH = 30  # narrower terminals get the stages stacked top to bottom
 
 def stage_panel(stage: Stage, expand: bool = True) -> Panel:
     subtitle = None if stage.seconds is None else f"{stage.seconds:.2f} s"
-    return Panel("\n".join(stage.lines), title=f"[bold]{stage.title}[/]", subtitle=subtitle,
+    return Panel(escape("\n".join(stage.lines)), title=f"[bold]{stage.title}[/]", subtitle=subtitle,
                  border_style=STAGE_STYLE.get(stage.kind, "white"), expand=expand)
 
 
@@ -43,22 +45,30 @@ def workflow_view(stages: Sequence[Stage], width: int) -> Table | Group:
 
 
 def figures_table(result: DemoResult) -> Table:
-    """Before/after figures of the run, the restored column in bold."""
-    table = Table(title="Before and after", title_justify="left")
-    for column in ("measure", "input", "restored"):
-        table.add_column(column, justify="right" if column != "measure" else "left")
-    for measure, before, after in figure_rows(result):
-        table.add_row(measure, before, f"[bold]{after}[/]")
+    """Before/after figures of the run, the output's column (named by its status) in bold; the input's alone
+    where nothing ran."""
+    columns = figure_columns(result)
+    table = Table(title="Before and after" if result.ran else "The input", title_justify="left")
+    for column in columns:
+        table.add_column(column, justify="right" if column != "measure" else "left",
+                         style="red" if result.failed and column == columns[-1] else None)
+    for measure, *values in figure_rows(result):
+        table.add_row(measure, *values[:-1], f"[bold]{values[-1]}[/]" if result.ran else values[-1])
     return table
 
 
 def render_demo(result: DemoResult, console: Console | None = None) -> None:
+    """The run's workflow (its output box red where the check failed), figures, routine notes, times and files;
+    the command prints the warnings (a forced run's notice before the work, the check's problems after it)."""
     console = console or terminal()
     view = workflow_view(demo_stages(result), console.width - 4)
     console.print(Panel(view, title="Workflow of this run", title_align="left", expand=isinstance(view, Table)))
     console.print(figures_table(result))
     for note in result.notes:
-        console.print(f"note: {note}", highlight=False)
+        console.print(f"[dim]note: {escape(note)}[/]", highlight=False)
+    if not result.ran:
+        console.print(f"not denoised: {escape(result.decision.get('reason', ''))}; --force-run runs it anyway",
+                      highlight=False)
     times = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result.seconds.items())
     console.print(Group(f"[dim]steps: {times}; total {result.total_seconds:.2f} s[/]",
-                        *(f"[dim]wrote {path}[/]" for path in result.files.values())), highlight=False)
+                        *(f"[dim]wrote {escape(path)}[/]" for path in result.files.values())), highlight=False)

@@ -15,20 +15,25 @@ from agent.products.workflow import Stage, answer_stages
 from tools.cancel import current
 from tools.errors import UserError
 from tools.records import Record
+from tools.restore import Decision
 
 Progress = Callable[[int, int], None]
+Announce = Callable[[Path, Decision], None]
 
 
 @dataclass
 class ReportJob:
     """What one report is about. ``noise``: add Gaussian noise at this sigma to each photo first and
-    measure against the original (as ``demo`` does); without it the photos are restored as they are."""
+    measure against the original (as ``demo`` does); without it the photos are taken as they are. The analysis
+    decides whether each photo is denoised; ``force_run`` (or a question that insists, "denoise it anyway")
+    runs the denoiser on every photo regardless, labelled as forced."""
 
     question: str | None
     images: list[Path] = field(default_factory=list)
     card: Path | None = None
     noise: int | None = None
     weights: str | None = None
+    force_run: bool = False
 
 
 @dataclass
@@ -59,12 +64,14 @@ def check_images(images: Sequence[Path]) -> None:
             raise UserError(f"{what}: {image}")
 
 
-def build_report(job: ReportJob, settings: LLMSettings, work_dir: Path,
-                 progress: Progress | None = None) -> Report:
+def build_report(job: ReportJob, settings: LLMSettings, work_dir: Path, progress: Progress | None = None,
+                 announce: Announce | None = None) -> Report:
     """Run each photo through the demo pipeline (files under ``work_dir``), then ask the agent with those
-    results passed on (nothing is analysed or denoised twice), and assemble the report."""
+    results passed on (nothing is analysed or denoised twice), and assemble the report. ``announce(photo,
+    decision)`` hears each photo's decision before any denoising (a forced run's notice)."""
     from agent.core.answer import require_question
     from agent.core.loop import run_agent
+    from agent.core.offline_model import insists
     from agent.core.turn import make_turn
     from tools.cards import load_card
     from tools.restore import photo_key
@@ -73,8 +80,10 @@ def build_report(job: ReportJob, settings: LLMSettings, work_dir: Path,
     check_images(job.images)
     card = load_card(job.card)
     question = require_question(job.question, card.question)
+    force_run = job.force_run or insists(question)
     runs = [run_demo(Path(work_dir) / f"photo-{number}", image=image, sigma=job.noise, weights=job.weights,
-                     records=card.records, progress=progress)
+                     records=card.records, progress=progress, force_run=force_run,
+                     announce=(lambda decision, image=image: announce(image, decision)) if announce else None)
             for number, image in enumerate(job.images, start=1)]
     attached = [] if job.noise is not None else job.images  # synthetic noise: the answer is about the question
     known = {photo_key(image): run.restoration for image, run in zip(attached, runs)}

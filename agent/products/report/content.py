@@ -1,6 +1,7 @@
 """What both report formats say, as plain text and rows: titles, captions, tables, the refusal notice."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from agent.core.compose import SECTIONS
@@ -10,7 +11,7 @@ from agent.products.demo_result import DemoResult
 from agent.products.report.build import Report
 from agent.products.workflow import ran_text
 
-PHOTO_FILES = ("input", "restored", "comparison")
+PHOTO_FILES = ("input", "restored", "comparison")  # those a photo has: the input only where nothing ran
 REFUSAL_NOTICE = "The loaded records do not cover this question, so this report gives no recommendation and no links."
 
 
@@ -36,20 +37,52 @@ def photo_title(run: DemoResult, number: int) -> str:
 
 
 def photo_caption(run: DemoResult) -> str:
-    """How the input was made and what the figures compare."""
-    made = (f"Gaussian noise at sigma {run.sigma} (seed {run.seed}) added to the original; PSNR and SSIM "
-            "compare the noisy and the restored image with the original." if run.metrics else
-            "Restored as it is; without a clean original the figures are the analyzer's noise estimate and "
-            "the no-reference PIQE score.")
+    """How the input was made, what the figures compare, and what ran on it (why nothing did: its banner)."""
+    if run.metrics:
+        made = f"Gaussian noise at sigma {run.sigma} (seed {run.seed}) added to the original; PSNR and SSIM "
+        made += (f"compare the noisy and the {run.output_word} image with the original." if run.ran else
+                 "compare the noisy image with the original.")
+    else:
+        made = ("Taken as it is; without a clean original the figures are the analyzer's noise estimate and "
+                "the no-reference PIQE score.")
+    if not run.ran:  # why: the banner above says it
+        return f"{run.width}x{run.height}. {made}"
     level = run.checkpoint.get("noise_level")
-    return (f"{run.width}x{run.height}. {made} Denoised with SwinIR {run.checkpoint['id']}"
+    how = "Denoised anyway, as asked," if run.forced else "Denoised"
+    return (f"{run.width}x{run.height}. {made} {how} with SwinIR {run.checkpoint['id']}"
             + (f" (noise level {level})" if level else "") + f" in {run.seconds['denoise']:.2f} s.")
 
 
+@dataclass(frozen=True)
+class Banner:
+    """A line at the top of a photo's section: ``kind`` is restored, failed, forced or skipped."""
+
+    kind: str
+    label: str
+    text: str
+
+
+def banners(run: DemoResult) -> list[Banner]:
+    """What became of the photo, before its images and figures: why it was left alone, that it ran only because
+    it was asked to (the notice), what the check found."""
+    if not run.ran:
+        return [Banner("skipped", "Not denoised", f"the analysis found {run.decision['reason']}.")]
+    found = [Banner("forced", "Forced run", f"{run.decision['notice']}.")] if run.forced else []
+    check = run.check or {}
+    if run.failed:
+        found.append(Banner("failed", "Check failed", "; ".join(check["problems"]) + ". Compare the output with "
+                            "the input before using it."))
+    elif check:
+        found.append(Banner("restored", "Restored", f"the check passed: {check['verdict']}."))
+    return found
+
+
 def image_captions(run: DemoResult) -> dict[str, str]:
-    before = "noisy input" if run.metrics else "input as it is"
-    return {"input": before, "restored": f"restored ({run.checkpoint['id']})",
-            "comparison": "side by side with a zoomed crop (red box)"}
+    """The caption of each of the photo's images (those that exist); the output's is its status's."""
+    captions = {"input": "noisy input" if run.metrics else "input as it is"}
+    if run.ran:
+        captions |= {"restored": run.caption, "comparison": "side by side with a zoomed crop (red box)"}
+    return captions
 
 
 def analysis_rows(run: DemoResult) -> list[tuple[str, str, str]]:
@@ -71,7 +104,7 @@ def recommendation_lines(run: DemoResult) -> list[str]:
         why = rec["why"]
         for finding in run.analysis.get("findings", []):
             why = why.replace(f"{finding['severity']} {finding['degradation']}:", f"{finding_words(finding)}:")
-        if rec.get("noise_level") is not None:
+        if rec.get("noise_level") is not None and run.ran:
             why = why.replace(f"run the noise-level {rec['noise_level']} checkpoint", ran_text(run))
         lines.append(f"[{rec['record']}] {why}")
     return lines

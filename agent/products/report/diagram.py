@@ -18,8 +18,11 @@ BOX_W = 240          # px, the narrowest box
 CHAR_W = 7.3         # px, a wide average character of the 13 px sans-serif text (bold: BOLD_CHAR_W)
 BOLD_CHAR_W = 8.0
 GAP = 40             # room for an arrow between boxes
-FILL = {"input": "#e8f1fb", "analyzer": "#f3e8fb", "records": "#f3e8fb", "model": "#fdf3dc", "output": "#e6f6ea"}
-STROKE = {"input": "#3b78c2", "analyzer": "#8a4fc2", "records": "#8a4fc2", "model": "#b8860b", "output": "#2f8f46"}
+FILL = {"input": "#e8f1fb", "analyzer": "#f3e8fb", "records": "#f3e8fb", "model": "#fdf3dc", "output": "#e6f6ea",
+        "failed": "#fde8ea", "skipped": "#f2f2f2"}
+STROKE = {"input": "#3b78c2", "analyzer": "#8a4fc2", "records": "#8a4fc2", "model": "#b8860b", "output": "#2f8f46",
+          "failed": "#b00020", "skipped": "#8a8a8a"}
+STROKE_WIDTH = {"failed": 3}  # a failed check stands out, not only by colour
 
 
 def heading(stage: Stage) -> str:
@@ -54,11 +57,12 @@ def mermaid(stages: Sequence[Stage]) -> str:
 
 def _box(stage: Stage, x: int, y: int, width: int, height: int) -> str:
     kind = stage.kind if stage.kind in FILL else "input"
-    lines = [f'<text x="{x + PAD}" y="{y + PAD + 13}" font-weight="bold">{escape(heading(stage))}</text>']
+    ink = f' fill="{STROKE[kind]}"' if kind in STROKE_WIDTH else ""
+    lines = [f'<text x="{x + PAD}" y="{y + PAD + 13}" font-weight="bold"{ink}>{escape(heading(stage))}</text>']
     for number, line in enumerate(wrapped(stage), start=1):
         lines.append(f'<text x="{x + PAD}" y="{y + PAD + 13 + number * LINE}">{escape(line)}</text>')
     return (f'<g class="stage stage-{kind}"><rect x="{x}" y="{y}" width="{width}" height="{height}" rx="8" '
-            f'fill="{FILL[kind]}" stroke="{STROKE[kind]}" stroke-width="1.5"/>' + "".join(lines) + "</g>")
+            f'fill="{FILL[kind]}" stroke="{STROKE[kind]}" stroke-width="{STROKE_WIDTH.get(kind, 1.5)}"/>' + "".join(lines) + "</g>")
 
 
 def _arrow(x1: float, y1: float, x2: float, y2: float) -> str:

@@ -19,7 +19,7 @@ from agent.products.report import content
 from agent.products.report.build import Report
 from agent.products.report.diagram import svg
 from agent.products.report.sanitize import safe_report
-from agent.products.workflow import figure_rows
+from agent.products.workflow import figure_columns, figure_rows
 from tools.errors import UserError
 from tools.safe_markdown import link_problems
 
@@ -103,10 +103,14 @@ def _photo(run, number: int) -> dict:
     captions = content.image_captions(run)
     return {
         "title": content.photo_title(run, number),
+        "status": run.status,
+        "banners": content.banners(run),
         "caption": content.photo_caption(run),
-        "pair": [embedded_image(run.files[key], captions[key]) for key in ("input", "restored")],
-        "comparison": embedded_image(run.files["comparison"], captions["comparison"]),
+        "pair": [embedded_image(run.files[key], captions[key]) for key in ("input", "restored") if key in captions],
+        "comparison": embedded_image(run.files["comparison"], captions["comparison"]) if run.ran else None,
+        "columns": figure_columns(run),
         "figures": figure_rows(run),
+        "failed": run.failed,
         "analysis": content.analysis_rows(run),
         "recommendations": content.recommendation_lines(run),
         "notes": run.notes,

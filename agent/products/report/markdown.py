@@ -10,19 +10,21 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import quote
 
+from agent.products.demo_result import DemoResult
 from agent.products.report import content
 from agent.products.report.build import Report
 from agent.products.report.diagram import mermaid
 from agent.products.report.sanitize import safe_report
-from agent.products.workflow import figure_rows
+from agent.products.workflow import figure_columns, figure_rows
 from tools.errors import UserError
 from tools.safe_markdown import markdown_problems
 from tools.safe_text import markdown_literal as literal
 
 
-def asset_name(number: int, key: str) -> str:
-    """File name of a photo's image in the report's image folder."""
-    return f"photo-{number}-{key}.png"
+def asset_name(number: int, key: str, run: DemoResult | None = None) -> str:
+    """File name of a photo's image in the report's image folder; the output is named by its status (restored
+    only where the check passed) when ``run`` is given."""
+    return f"photo-{number}-{run.output_word if run is not None and key == 'restored' else key}.png"
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
@@ -34,14 +36,20 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
 
 def _photo(run, number: int, assets: str) -> list[str]:
     captions = {key: literal(caption) for key, caption in content.image_captions(run).items()}
-    images = " ".join(f"![{captions[key]}]({assets}/{asset_name(number, key)})" for key in ("input", "restored"))
-    lines = [f"### {literal(content.photo_title(run, number))}", "", literal(content.photo_caption(run)), "", images, "",
-             f"![{captions['comparison']}]({assets}/{asset_name(number, 'comparison')})", "",
-             *_table(("measure", "input", "restored"), figure_rows(run)), "",
-             "#### Analysis of the input", "", *_table(("measurement", "severity", "evidence"), content.analysis_rows(run))]
+    images = " ".join(f"![{captions[key]}]({assets}/{asset_name(number, key, run)})" for key in ("input", "restored")
+                      if key in captions)
+    lines = [f"### {literal(content.photo_title(run, number))}", ""]
+    for banner in content.banners(run):
+        lines += [f"> **{literal(banner.label.upper() if banner.kind == 'failed' else banner.label)}:** "
+                  f"{literal(banner.text)}", ""]
+    lines += [literal(content.photo_caption(run)), "", images, ""]
+    if "comparison" in captions:
+        lines += [f"![{captions['comparison']}]({assets}/{asset_name(number, 'comparison')})", ""]
+    lines += [*_table(figure_columns(run), figure_rows(run)), "",
+              "#### Analysis of the input", "", *_table(("measurement", "severity", "evidence"), content.analysis_rows(run))]
     if run.recommendations:
         lines += ["", "#### Recommended records", "", *(f"- {literal(line)}" for line in content.recommendation_lines(run))]
-    lines += ["", *(f"> {literal(note)}" for note in run.notes), "", f"_Steps: {literal(content.step_times(run))}._", ""]
+    lines += ["", *(f"_Note: {literal(note)}_" for note in run.notes), "", f"_Steps: {literal(content.step_times(run))}._", ""]
     return lines
 
 
@@ -64,7 +72,8 @@ def render_markdown(report: Report, assets: str) -> tuple[str, dict[str, Path]]:
     files: dict[str, Path] = {}
     for number, run in enumerate(report.runs, start=1):
         lines += _photo(run, number, assets)
-        files.update({asset_name(number, key): Path(run.files[key]) for key in content.PHOTO_FILES})
+        files.update({asset_name(number, key, run): Path(run.files[key]) for key in content.PHOTO_FILES
+                      if key in run.files})
     lines += [f"## {titles['references']}", "",
               sections["references"] if report.answer["references"] else
               "No references: the loaded records do not cover this question.", ""]

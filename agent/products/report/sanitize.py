@@ -36,10 +36,17 @@ def safe_report(report: Report) -> Report:
 
 
 def _safe_run(run: DemoResult, plain: Callable[[object], str]) -> DemoResult:
-    """The run with its file name (the source's name only), notes, findings and recommendations guarded."""
+    """The run with its file name (the source's name only), notes, warnings, findings, decision, check and
+    recommendations guarded."""
     analysis = {name: {**found, "evidence": plain(found.get("evidence", ""))} if isinstance(found, dict) else found
                 for name, found in run.analysis.items()}
+    decision = {**run.decision, **{key: plain(run.decision[key]) for key in ("reason", "notice")
+                                   if run.decision.get(key)}}
+    check = None if run.check is None else {**run.check, "verdict": plain(run.check.get("verdict", "")),
+                                            "problems": [plain(problem) for problem in run.check.get("problems", [])]}
+    checkpoint = None if run.checkpoint is None else {**run.checkpoint, "id": plain(run.checkpoint.get("id", ""))}
     return replace(run, source=plain(Path(run.source).name), notes=[plain(note) for note in run.notes],
-                   analysis=analysis, checkpoint={**run.checkpoint, "id": plain(run.checkpoint.get("id", ""))},
+                   warnings=[plain(warning) for warning in run.warnings], caption=plain(run.caption),
+                   analysis=analysis, checkpoint=checkpoint, decision=decision, check=check,
                    recommendations=[{**rec, "record": plain(rec.get("record", "")), "why": plain(rec.get("why", ""))}
                                     for rec in run.recommendations])

@@ -10,6 +10,7 @@ Job file (paths relative to the file)::
         noise: 25                         # optional: add noise at this sigma first, measure against the original
         card: my_card.yaml                # optional
         weights: swinir-s-noise15         # optional weights id or checkpoint path
+        force_run: true                   # optional: denoise even photos the analysis would leave alone
         format: md                        # optional: html (default) or md
 """
 from __future__ import annotations
@@ -29,9 +30,9 @@ if TYPE_CHECKING:
     from agent.core.backends import LLMSettings
 
 INDEX = "index.html"
-JOB_KEYS = {"name", "question", "images", "noise", "card", "weights", "format"}
+JOB_KEYS = {"name", "question", "images", "noise", "card", "weights", "format", "force_run"}
 EXTENSIONS = {"html": ".html", "md": ".md", "markdown": ".md"}
-_KINDS = {int: "a whole number", str: "text"}
+_KINDS = {int: "a whole number", str: "text", bool: "true or false"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 
 
@@ -67,7 +68,7 @@ def _paths(value: object, base: Path, where: str) -> list[Path]:
 
 def _optional(entry: Mapping, key: str, kind: type, where: str):
     value = entry.get(key)
-    if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+    if value is not None and (not isinstance(value, kind) or isinstance(value, bool) != (kind is bool)):
         raise UserError(f"{where}: '{key}' must be {_KINDS[kind]}, got {value!r}")
     return value
 
@@ -94,6 +95,7 @@ def parse_job(entry: object, number: int, defaults: Mapping, base: Path) -> Scri
         card=base / card if card else None,
         noise=_optional(merged, "noise", int, where),
         weights=_optional(merged, "weights", str, where),
+        force_run=bool(_optional(merged, "force_run", bool, where)),
     )
     return ScriptJob(name, job, name + EXTENSIONS[kind])
 

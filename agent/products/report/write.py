@@ -37,7 +37,7 @@ def check_report_output(output: Path, force: bool = False) -> str:
 
 def for_reader(report: Report, output: Path) -> Report:
     """``report`` with the paths of its scratch folder, gone once the report is written, replaced in the answer by
-    what the reader has: a restored photo's file beside a Markdown report (relative to it), or its photo section
+    what the reader has: a denoised photo's file beside a Markdown report (relative to it), or its photo section
     in an HTML one; any other scratch file by its name."""
     from agent.products.report.markdown import asset_name
 
@@ -46,9 +46,10 @@ def for_reader(report: Report, output: Path) -> Report:
     html = report_format(output) == "html"
     shown = {}
     for number, run in enumerate(report.runs, start=1):
-        restored = run.files["restored"]
-        shown[f"`{restored}`"] = (f"the restored image (Photo {number} below)" if html else
-                                  f"`{assets_dir(output).name}/{asset_name(number, 'restored')}`")
+        if not run.ran:
+            continue
+        shown[f"`{run.files['restored']}`"] = (f"the {run.output_word} image (Photo {number} below)" if html else
+                                               f"`{assets_dir(output).name}/{asset_name(number, 'restored', run)}`")
     scratch = re.compile(re.escape(report.scratch.rstrip("/")) + r"/[^\s`)\]]*")
 
     def readable(text: str) -> str:
