@@ -45,9 +45,10 @@ def test_attached_photo_is_analysed_and_denoised_and_the_workflow_names_its_nois
     assert all(call["ok"] for call in calls) and all(call["seconds"] > 0 for call in calls)
     measured = analyze(photo)
     assert calls[2]["args"] == {"path": str(photo), "noise_level": measured.suggested_noise_level}
-    workflow = response["sections"]["workflow"]
-    assert f"sigma {measured.noise.sigma:.1f}" in workflow
-    assert f"`{out / 'noisy.denoised.png'}`" in workflow and (out / "noisy.denoised.png").is_file()
+    first = response["sections"]["task"].split("\n\n")[0]
+    assert f"sigma {measured.noise.sigma:.1f}" in first
+    assert f"written to `{out / 'noisy.denoised.png'}`" in first and (out / "noisy.denoised.png").is_file()
+    assert f"Here: `{photo}` → `{out / 'noisy.denoised.png'}`" in response["sections"]["workflow"]
     assert "denoise-swinir-noise15" in response["citations"] and response["grounding"]["ok"]
     assert sha(photo) == before, "the input photo was modified"
 
@@ -56,8 +57,10 @@ def test_photo_without_a_request_to_clean_it_is_only_analysed(tmp_path: Path) ->
     photo = noisy_crop(tmp_path / "grainy.png", 0, 0, sigma=25, seed=2)
     reply = ask(f"What is wrong with {photo}?")
     assert [call["name"] for call in reply.response["tool_calls"]] == ["search_records", "analyze_image"]
-    sigma = re.search(r"noise level at sigma (\d+\.\d)", reply.response["sections"]["workflow"])
+    first = reply.response["sections"]["task"].split("\n\n")[0]
+    sigma = re.search(r"measures .*sigma (\d+\.\d)", first)
     assert sigma and 18 < float(sigma.group(1)) < 32
+    assert "Not denoised, as the question did not ask to clean it; asked, the denoiser would run" in first
     assert f"Attached photos: `{photo}`" in reply.message
 
 
@@ -69,8 +72,9 @@ def test_tool_error_goes_back_to_the_model_and_the_turn_still_answers(tmp_path: 
     assert failed["name"] == "denoise_image" and failed["ok"] is False
     assert failed["error"].startswith("output folder does not exist")
     assert reply.response["backend"] == "offline" and all(reply.response["sections"].values())
-    assert f"Not done: `denoise_image` on `{photo}` failed (output folder does not exist" in \
-        reply.response["sections"]["workflow"]
+    first = reply.response["sections"]["task"].split("\n\n")[0]  # the photo's paragraph says what failed
+    assert first.startswith(f"The analysis of `{photo}`")
+    assert f"Not done: `denoise_image` on `{photo}` failed (output folder does not exist" in first
 
 
 def test_missing_attached_image_is_a_one_line_error(tmp_path: Path) -> None:
@@ -95,7 +99,7 @@ def test_gray_photo_with_strong_noise_is_denoised_with_its_noise_matched(tmp_pat
     assert run["model"] == f"swinir-s-noise{analysis['suggested_noise_level']}"
     assert run["contrast"] == round(run["noise_level"] / (analysis["noise_sigma"] * 3 ** 0.5), 4)
     assert any("noise matched" in note for note in run["notes"])
-    assert f"input contrast x{run['contrast']:.2f}" in reply.response["sections"]["workflow"]
+    assert f"input contrast x{run['contrast']:.2f}" in reply.response["sections"]["task"].split("\n\n")[0]
 
 
 def test_an_offline_answer_imports_neither_langchain_nor_torch() -> None:

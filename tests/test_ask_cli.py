@@ -62,7 +62,8 @@ def test_card_question_cites_all_four_records_with_exactly_the_seven_links(card_
 
 def test_json_shape_is_exact(card_answer: dict) -> None:
     assert set(card_answer) == {"question", "answer", "sections", "citations", "references", "refused",
-                                "grounding", "tool_calls", "backend"}
+                                "grounding", "photos", "tool_calls", "backend"}
+    assert card_answer["photos"] == []
     assert set(card_answer["sections"]) == {"task", "workflow", "references"}
     assert all(set(ref) == {"id", "title", "paper", "code"} for ref in card_answer["references"])
 

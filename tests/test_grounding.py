@@ -80,11 +80,13 @@ def test_composer_reports_tool_results_with_their_numbers(records) -> None:
     run = {"input": "photo.png", "output": "clean.png", "model": "swinir-color-noise15", "noise_level": 15,
            "seconds": 3.1, "megapixels": 0.26, "psnr": 31.5, "ssim": 0.88}
     composed = compose_answer(question, records, RecordStore(records).search(question), [analysis], [run])
-    workflow = composed.sections["workflow"]
-    assert "sigma 14.2" in workflow and "Gaussian-like noise (severity 0.60)" in workflow
-    assert "PSNR 31.50 dB" in workflow and "`clean.png`" in workflow
+    photo, overview = composed.sections["task"].split("\n\n")[:2]  # the photo first, then the records
+    assert photo.startswith("The analysis of `photo.png`") and overview.startswith("The task is")
+    assert "sigma 14.2" in photo and "Gaussian-like noise (severity 0.60)" in photo
+    assert "PSNR 31.50 dB" in photo and "written to `clean.png`" in photo
+    assert "Here: `photo.png` → `clean.png`, denoised." in composed.sections["workflow"]
+    assert "31.50" not in composed.sections["workflow"]  # said once, in the photo's paragraph
     assert "denoise-swinir-noise15" in composed.citations
-    assert "`photo.png`" in composed.sections["task"]
 
 
 def test_every_link_in_a_composed_answer_is_a_record_link(records) -> None:

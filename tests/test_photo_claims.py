@@ -65,8 +65,9 @@ def test_the_policy_runs_on_white_noise_and_skips_clean_photos_and_grain() -> No
     assert not skip.denoise and "no visible" in skip.reason and "sigma" in skip.reason
     grain = decide(analyze_pixels(realistic_noise(clean, "correlated", 35, rng)))
     assert not grain.denoise and "grain" in grain.reason and "white noise" in grain.reason
-    white = decide(analyze_pixels(realistic_noise(clean, "white", 25, rng)))
-    assert white.denoise and white.noise_level == 25 and not white.forced
+    measured = analyze_pixels(realistic_noise(clean, "white", 25, rng))
+    white = decide(measured)
+    assert white.denoise and white.noise_level == measured.suggested_noise_level and not white.forced
     forced = decide(analyze_pixels(clean), force=True)
     assert forced.denoise and forced.forced and "would not run it" in forced.reason
 
@@ -77,26 +78,120 @@ def analyze_pixels(pixels: np.ndarray):
     return analyze(LoadedImage(pixels=pixels, path=Path("photo.png"), format="PNG"))
 
 
-def test_clean_this_photo_on_a_clean_photo_does_not_run_the_denoiser(tmp_path: Path) -> None:
-    path = save(photo(), tmp_path / "clean.png")
-    before = sha(path)
-    reply = ask("Please clean this photo", images=[path], output_dir=tmp_path)
-    calls = reply.response["tool_calls"]
-    assert [c["name"] for c in calls] == ["search_records", "analyze_image", "denoise_image"]
-    assert reply.evidence.restorations[0].run is None
-    workflow = reply.response["sections"]["workflow"]
-    sigma = reply.evidence.restorations[0].analysis.noise.sigma
-    assert "the denoiser was not run" in workflow and "no visible" in workflow and f"sigma {sigma:.1f}" in workflow
-    assert not (tmp_path / "clean.denoised.png").exists() and sha(path) == before
+def grain(pixels: np.ndarray, blur: float = 1.5, std: float = 8.0, seed: int = 0) -> np.ndarray:
+    """``pixels`` with film-like grain: Gaussian noise blurred by ``blur`` px in each channel, scaled to ``std``."""
+    from scipy.ndimage import gaussian_filter
+
+    field = gaussian_filter(np.random.default_rng(seed).normal(0, 1, pixels.shape), (blur, blur, 0))
+    return np.clip(np.rint(pixels + field / field.std() * std), 0, 255).astype(np.uint8)
 
 
-def test_clean_it_anyway_runs_it_with_a_note(weights_env: dict, tmp_path: Path, monkeypatch) -> None:
+def paragraphs(text: str) -> list[str]:
+    return [part for part in text.split("\n\n") if part.strip() and not part.startswith("#")]
+
+
+QUESTION = "What is wrong with input.png and can you clean it?"
+
+
+@pytest.fixture(scope="module")
+def three_photos(weights_env: dict, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
+    """The user's question on a clean photo, a grainy one and a noisy one, each as ``input.png`` in its own folder:
+    the answer and the result of the pipeline on the photo."""
+    from skimage import data
+
+    noisy = realistic_noise(photo("astronaut", 256), "white", 25, np.random.default_rng(8))
+    answers = {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RESTORE_AGENT_HOME", weights_env["RESTORE_AGENT_HOME"])
+        for name, pixels in (("clean", data.coffee()), ("grain", grain(data.coffee())), ("noisy", noisy)):
+            folder = tmp_path_factory.mktemp(name)
+            path = save(pixels, folder / "input.png")
+            before = sha(path)
+            patch.chdir(folder)
+            reply = ask(QUESTION, output_dir=folder)
+            assert sha(path) == before, "the input photo was modified"
+            answers[name] = (reply, folder)
+    return answers
+
+
+@pytest.mark.parametrize("name", ["clean", "grain", "noisy"])
+def test_the_answer_opens_with_what_was_measured_done_written_and_checked(three_photos: dict, name: str) -> None:
+    reply, folder = three_photos[name]
+    result = reply.evidence.restorations[0]
+    noise = result.analysis.noise
+    assert noise.kind == {"clean": "none", "grain": "correlated", "noisy": "white"}[name], noise.evidence
+    first, second = paragraphs(reply.response["answer"])[:2]
+    assert first == paragraphs(reply.response["sections"]["task"])[0]
+    assert f"sigma {noise.sigma:.1f}" in first or f"std about {noise.sigma:.1f}" in first
+    assert "The analysis of `input.png`" in first and "0-255 scale" in first
+    if name == "noisy":
+        assert result.status == "restored" and "It was denoised" in first
+        assert f"written to `{folder / 'input.denoised.png'}`" in first and (folder / "input.denoised.png").is_file()
+        assert "Checked without a reference, the result is restored" in first
+        assert f"the measured sigma {noise.sigma:.1f} / sqrt(3)" in first  # the check explains its prediction
+    else:
+        assert result.run is None and not list(folder.glob("input.denoised*"))
+        assert "Not denoised, and no file written" in first and "say 'denoise it anyway'" in first
+        assert ("would only remove detail" if name == "clean" else "trained on white noise") in first
+    assert second.startswith("The task is")  # the records' overview follows the photo
+    assert "ran because it was asked" not in reply.response["answer"] and "running anyway" not in first
+
+
+def test_the_overview_keeps_its_three_sections_after_the_photo(three_photos: dict) -> None:
+    reply, _ = three_photos["noisy"]
+    answer = reply.response["answer"]
+    assert answer.index("## Task") < answer.index("## Workflow") < answer.index("## Papers and tools")
+    assert "Here: `input.png` → " in reply.response["sections"]["workflow"]
+    assert "[denoise-swinir-noise15]" in reply.response["sections"]["references"]
+    assert reply.response["photos"] == [{
+        "path": "input.png", "noise_sigma": round(reply.evidence.restorations[0].analysis.noise.sigma, 2),
+        "noise_kind": "white", "status": "restored", "caption": reply.evidence.restorations[0].caption,
+        "output": str(reply.evidence.restorations[0].run.output), "notice": None}]
+
+
+def test_a_level_alone_does_not_run_the_denoiser_and_force_counts_only_when_the_user_insists(tmp_path: Path) -> None:
+    from agent.core.toolbox import Toolbox
+    from agent.core.turn import Evidence, make_turn
+    from tools.cards import load_card
+
+    path = save(photo(size=96), tmp_path / "clean.png")
+    records = load_card(None).records
+    plain = Toolbox(make_turn("please clean this photo", records, attached=[path]), Evidence())
+    assert plain.denoise_image(str(path), noise_level=15)["status"] == "not-run"
+    ignored = plain.denoise_image(str(path), force=True)  # a model that forces what the user did not ask for
+    assert ignored["status"] == "not-run" and "force_ignored" in ignored and not ignored["decision"]["forced"]
+    assert not list(tmp_path.glob("clean.denoised*"))
+
+
+def test_denoise_it_anyway_says_the_notice_before_the_result(weights_env: dict, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("RESTORE_AGENT_HOME", weights_env["RESTORE_AGENT_HOME"])
     path = save(photo(size=96), tmp_path / "clean.png")
     reply = ask("Please denoise this photo anyway", images=[path], output_dir=tmp_path)
     result = reply.evidence.restorations[0]
     assert result.run is not None and result.decision.forced
-    assert "It ran because it was asked for" in reply.response["sections"]["workflow"]
+    first = paragraphs(reply.response["sections"]["task"])[0]
+    notice = result.decision.notice
+    assert first.startswith(f"**{notice[0].upper()}{notice[1:]}.**") and "running anyway because you asked" in notice
+    assert first.index("running anyway") < first.index("It was denoised") < first.index("Checked without a reference")
+    assert f"`{result.run.output}`" in first
+    if result.status == "check-failed":  # never called restored or cleaned
+        assert "**denoised (check failed: " in first and "not restored" in first and "result is restored" not in first
+        assert result.check.prediction in first
+
+
+def test_a_follow_up_that_insists_runs_what_the_first_turn_left_alone(weights_env: dict, tmp_path: Path,
+                                                                         monkeypatch) -> None:
+    monkeypatch.setenv("RESTORE_AGENT_HOME", weights_env["RESTORE_AGENT_HOME"])
+    from agent.core.backends import LLMSettings
+    from agent.core.session import ChatSession
+
+    path = save(photo(size=96), tmp_path / "clean.png")
+    session = ChatSession(LLMSettings(), output_dir=tmp_path)
+    first = session.ask(f"can you clean {path}?")
+    assert first.evidence.restorations[0].run is None
+    again = session.ask("do it anyway")
+    assert again.evidence.restorations[0].decision.forced and again.evidence.restorations[0].run is not None
+    assert "running anyway because you asked" in paragraphs(again.response["sections"]["task"])[0]
 
 
 def test_noisy_photo_is_denoised_and_the_check_passes(weights_env: dict, tmp_path: Path, monkeypatch) -> None:
@@ -106,16 +201,14 @@ def test_noisy_photo_is_denoised_and_the_check_passes(weights_env: dict, tmp_pat
     result = restore(path, RestoreRequest(tmp_path / "out.png"))
     assert result.decision.denoise and result.run is not None
     assert result.check is not None and result.check.ok, result.check.problems
-    reply = ask("Please clean this photo", images=[path], output_dir=tmp_path)
-    assert "Checked without a reference: the removed residual looks like noise" in \
-        reply.response["sections"]["workflow"]
 
 
 def test_the_check_flags_noise_weights_forced_onto_a_clean_textured_photo(
         weights_env: dict, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("RESTORE_AGENT_HOME", weights_env["RESTORE_AGENT_HOME"])
     path = save(photo("chelsea", 256), tmp_path / "fur.png")
-    result = restore(path, RestoreRequest(tmp_path / "out.png", noise_level=15))
+    assert restore(path, RestoreRequest(tmp_path / "asked.png", noise_level=15)).run is None  # a level says how
+    result = restore(path, RestoreRequest(tmp_path / "out.png", noise_level=15, force=True))
     assert result.decision.forced and result.check is not None and not result.check.ok
     assert any("removed" in problem and "as well as noise" in problem or "along with the noise" in problem
                for problem in result.check.problems), result.check.problems
@@ -137,8 +230,7 @@ def test_check_residual_passes_noise_and_fails_structure() -> None:
 def test_denoise_json_reports_the_check(weights_env: dict, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("RESTORE_AGENT_HOME", weights_env["RESTORE_AGENT_HOME"])
     path = save(photo("chelsea", 256), tmp_path / "fur.png")
-    run = run_cli("denoise", path, "-o", tmp_path / "out.png", "--json")
-    assert run.code == 0, run.err
-    data = json.loads(run.out)
-    assert data["check"]["ok"] is False and "noise" in data["check"]["verdict"]
-    assert f"warning: {data['check']['problems'][0]}" in run.err
+    run = run_cli("denoise", path, "-o", tmp_path / "out.png", "--json", "--force-run")
+    data = json.loads(run.out)  # the command's exit status on a failed check is the denoise command's own test
+    assert data["status"] == "check-failed" and data["check"]["ok"] is False and "noise" in data["check"]["verdict"]
+    assert data["check"]["problems"][0] in run.err and "running anyway because you asked" in run.err

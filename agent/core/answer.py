@@ -8,9 +8,11 @@ from collections.abc import Mapping, Sequence
 from agent.core.backends import FALLBACK, OFFLINE
 from agent.core.compose import SECTIONS, ComposedAnswer, compose_turn
 from agent.core.grounding import cited_ids, ground_text
+from agent.core.photo_lead import photo_outcomes
 from agent.core.question import earlier_turns
 from agent.core.turn import Evidence, Turn
 from tools.errors import UserError
+from tools.json_numbers import meaningful
 from tools.records import Record
 
 
@@ -34,11 +36,14 @@ def build_response(
     tool_calls: Sequence[Mapping] = (),
     backend: str = OFFLINE,
     repaired: Sequence[str] = (),
+    photos: Sequence[Mapping] = (),
 ) -> dict:
     """Ground every section of an answer and return the ``ask --json`` object.
 
     ``citations`` are the record ids left in the grounded text, in the answer's order of relevance;
-    ``repaired`` names the sections that were missing and filled in by the offline composer.
+    ``repaired`` names the sections that were missing and filled in by the offline composer; ``photos`` says what
+    became of each photo of the turn (:func:`agent.core.photo_lead.photo_outcomes`). Numbers are rounded to what
+    they mean (:func:`tools.json_numbers.meaningful`).
     """
     removed: list[str] = []
     sections = {}
@@ -63,7 +68,8 @@ def build_response(
         ],
         "refused": composed.refused,
         "grounding": {"ok": not removed, "removed": removed, "repaired": list(repaired)},
-        "tool_calls": [dict(call) for call in tool_calls],
+        "photos": meaningful([dict(photo) for photo in photos]),
+        "tool_calls": meaningful([dict(call) for call in tool_calls]),
         "backend": backend,
     }
 
@@ -93,8 +99,9 @@ def finalize(text: str, turn: Turn, evidence: Evidence, backend: str,
     """
     offline = composed or compose_turn(turn.question, turn.records, evidence, earlier_turns(turn.history, turn.records),
                                        turn.card_question)
+    photos = photo_outcomes(evidence.analyses, evidence.denoise_runs)
     if backend in (OFFLINE, FALLBACK):
-        return build_response(turn.question, turn.records, offline, _trace(evidence), backend)
+        return build_response(turn.question, turn.records, offline, _trace(evidence), backend, photos=photos)
     sections = sections_from_markdown(text, offline.headings)
     if not any(sections.values()) and text.strip():
         sections["task"] = text.strip()  # a reply without the headings is kept as the task section
@@ -103,7 +110,7 @@ def finalize(text: str, turn: Turn, evidence: Evidence, backend: str,
     refused = offline.refused and not cited_ids(text, turn.records)
     ranking = list(dict.fromkeys(offline.citations + [hit.record_id for s in evidence.searches for hit in s.hits]))
     answer = ComposedAnswer(turn.question, sections, ranking, refused, offline.headings)
-    return build_response(turn.question, turn.records, answer, _trace(evidence), backend, repaired)
+    return build_response(turn.question, turn.records, answer, _trace(evidence), backend, repaired, photos)
 
 
 def _trace(evidence: Evidence) -> list[dict]:

@@ -5,7 +5,9 @@ The question is read first (:mod:`agent.core.question`). A narrow question (a fa
 record runs here) is answered in the first paragraph from the records' facts (:mod:`agent.core.direct`,
 :mod:`agent.core.compare`), and its task, workflow and references are short and about the records it concerns.
 An overview or a recommendation keeps the situation-by-situation workflow over the matching records; so does a
-turn with photos, whose analyses and denoise runs (plain dicts) the workflow reports with their numbers.
+turn with photos, whose answer opens with the photos (:mod:`agent.core.photo_lead`: what was measured, what was
+done or why not, the file written and the check, from the analyses and denoise runs, plain dicts) before the
+task, the workflow (which names each run in a few words) and the references.
 """
 from __future__ import annotations
 
@@ -15,13 +17,14 @@ from typing import TYPE_CHECKING
 
 from agent.core.compare import comparison_answer, recommend_answer
 from agent.core.direct import Direct, fact_answer, feasibility_answer, runs_here
+from agent.core.photo_lead import photo_facts
 from agent.core.prose import (cite, count, display_name, main_situation,
                               sentences, situation_text, without_repeats)
 from agent.core.prose import join as _join
 from agent.core.question import Earlier, Question, understand
 from agent.core.templates import fill
-from agent.core.tool_prose import (analysis_degradations, analysis_path, analysis_sentence, denoise_sentence,
-                                   failure_sentence)
+from agent.core.run_prose import here_clause
+from agent.core.tool_prose import analysis_degradations, failure_sentence
 from tools.degradation_terms import PRIORITY, degradations_in
 from tools.records import RECOMMENDED_MODEL, Record
 from tools.retrieval import SearchResult, plain_question, store_for
@@ -72,7 +75,8 @@ def compose_answer(
     ``analyses``: dicts describing analysed photos (``path``, ``noise_sigma``, ``degradations``/``findings``).
     ``denoise_results``: dicts of denoise runs (``input``, ``output``, ``model``, ``noise_level``,
     ``seconds``, ``megapixels``, ``psnr``, ``ssim``). Both are reported with their numbers.
-    ``failures``: tool calls that failed (``name``, ``args``, ``error``); the workflow says what was not done.
+    ``failures``: tool calls that failed (``name``, ``args``, ``error``): a photo's in its paragraph, others in
+    the workflow, say what was not done. With photos, the task section opens with one paragraph per photo.
     ``earlier``: the chat's earlier turns, which a follow-up ("how big is it?") refers to.
     ``card_question``: the card's own question, always answered with the overview.
     """
@@ -83,10 +87,11 @@ def compose_answer(
     if own:  # the card's reason to exist: the overview, over all its records
         asked = replace(asked, kind="overview", subjects=(), asks=())
     follow_up = asked.follow_up and bool(asked.subjects) and not _foreign(search)
+    photos, failures = photo_facts(analyses, denoise_results, failures)
     notes = [failure_sentence(failure) for failure in failures]
-    if not (search.covered or analyses or denoise_results or follow_up):
+    if not (search.covered or photos or follow_up):
         return compose_refusal(question, records, search, notes)
-    if not analyses and not denoise_results and asked.kind in NARROW:
+    if not photos and asked.kind in NARROW:
         direct = NARROW[asked.kind](asked, {r.id: r for r in records}, store)
         if direct.cited:
             return _narrow(question, records, direct, notes, running=_about_running(asked))
@@ -96,13 +101,14 @@ def compose_answer(
         return compose_refusal(question, records, search, notes)
     groups = group_by_situation(selected)
     selected = [record for _, members in groups for record in members]  # cited in the order the answer uses
-    task = _task_section(asked, groups, analyses)
+    task = _task_section(asked, groups)
     if own and len(selected) < len(records):
         task += "\n\n" + fill("task.more", shown=count(len(selected)), total=count(len(records)))
-    running = _about_running(asked) or bool(analyses or denoise_results)
+    task = "\n\n".join([*(photo.paragraph() for photo in photos), task])
+    running = _about_running(asked) or bool(photos)
     sections = {
         "task": task,
-        "workflow": without_repeats("\n\n".join([_workflow_section(groups, analyses, denoise_results, running),
+        "workflow": without_repeats("\n\n".join([_workflow_section(groups, denoise_results, running),
                                                   *notes]), task),
         "references": "\n".join(_reference_line(record) for record in selected),
     }
@@ -236,7 +242,7 @@ def _record_workflow(records: Sequence[Record], running: bool) -> str:
 # ---------------------------------------------------------------- overview and recommendations
 
 
-def _task_section(asked: Question, groups: list[tuple[str, list[Record]]], analyses: list[Mapping]) -> str:
+def _task_section(asked: Question, groups: list[tuple[str, list[Record]]]) -> str:
     if len(groups) == 1:
         key, members = groups[0]
         text = fill("task.single", task=_for("task", key), cites=cite(members),
@@ -256,16 +262,12 @@ def _task_section(asked: Question, groups: list[tuple[str, list[Record]]], analy
     if asked.kind == "overview" and len(members) > 1:
         text += "\n\n" + fill("task.architectures", count=count(len(members)),
                               names=_join([f"{display_name(r)} {cite([r])}" for r in members]))
-    if analyses:
-        text += " " + fill("task.photos", photos=_join([f"`{analysis_path(a)}`" for a in analyses]))
     return text
 
 
-def _workflow_section(groups: list[tuple[str, list[Record]]], analyses: list[Mapping], denoise_results: list[Mapping],
-                      running: bool) -> str:
+def _workflow_section(groups: list[tuple[str, list[Record]]], denoise_results: list[Mapping], running: bool) -> str:
     paragraphs = [fill("workflow.intro")]
-    paragraphs += [analysis_sentence(analysis) for analysis in analyses]
-    runs = [denoise_sentence(run) for run in denoise_results]
+    runs = [here_clause(run) for run in denoise_results]
     for number, (key, members) in enumerate(groups, start=1):
         output = _for("output", key)
         if runs and any(record.runnable for record in members):

@@ -1,4 +1,5 @@
-"""What a turn reports while it runs, for whoever draws it: model calls and tool calls starting and ending.
+"""What a turn reports while it runs, for whoever draws it: model calls and tool calls starting and ending, and
+the notice of a run the analysis would not have made, said before that run starts.
 
 A view sets :data:`LISTENER` for the turn (it is copied into tool threads with the context). The offline loop
 reports to it directly; an LLM's LangChain run reports through :func:`langchain_handler`, built only when an
@@ -22,6 +23,8 @@ class TurnEvents(Protocol):
     def tool_started(self, run: object, name: str, args: dict | None) -> None: ...
 
     def tool_finished(self, run: object, error: BaseException | None = None) -> None: ...
+
+    def notice(self, text: str) -> None: ...
 
 
 LISTENER: ContextVar[TurnEvents | None] = ContextVar("restore_agent_turn_events", default=None)

@@ -1,8 +1,9 @@
 """The offline backend: a deterministic planner that plays the model's part, and the loop that runs its plan.
 
 Like a model, it decides the turn's tool calls from the question and the attached photos: it always searches
-the records, analyses every photo of the turn, denoises them when asked to clean or restore them (with the
-checkpoint level their analysis suggests), re-searches with the previous question when a follow-up alone
+the records, analyses every photo of the turn, asks to denoise them when the question asks to clean or restore
+them (the analysis then decides whether the denoiser runs; ``force`` only when the question insists, as in
+"denoise it anyway", which also carries on from a previous request to clean them), re-searches with the previous question when a follow-up alone
 matches nothing, and then writes the answer with the offline composer from the turn's evidence. The tools are
 the same ones an LLM calls (:mod:`agent.core.toolbox`), traced the same way; the loop runs them directly, with
 no LangChain graph, so that an offline answer never pays for importing LangChain.
@@ -17,26 +18,15 @@ from dataclasses import dataclass, field
 
 from agent.core.compose import ComposedAnswer, compose_turn
 from agent.core.events import listener
+from agent.core.intent import insists, wants_denoise
 from agent.core.question import earlier_turns, strip_attachments
 from agent.core.toolbox import TOOL_SPECS, Toolbox, expect_calls, traced
 from agent.core.turn import Evidence, Turn
 from tools.cancel import current
 
-_DENOISE = re.compile(r"\b(de-?nois\w*|clean\w*|restor\w*|remove\s+(?:the\s+|its\s+)?noise|fix\w*)\b", re.I)
-_INSIST = re.compile(r"\b(anyway|regardless|even if|even though|nevertheless|force\w*)\b", re.I)
 _FOLLOW_UP = re.compile(r"^\s*(and|also|then|what about|how about|same|now)\b|\b(it|its|that one|them|these|those)\b", re.I)
 MAX_ROUNDS = 8  # planning rounds of one turn (it needs three at most)
 _RUNS = itertools.count(1)
-
-
-def insists(question: str) -> bool:
-    """Does the question ask to denoise even where the analysis would not ("denoise it anyway")?"""
-    return bool(_INSIST.search(question))
-
-
-def wants_denoise(question: str) -> bool:
-    """Does the question ask to clean, denoise, restore or fix the photos?"""
-    return bool(_DENOISE.search(question))
 
 
 def is_follow_up(question: str) -> bool:
@@ -61,7 +51,8 @@ def plan(question: str, photos: Sequence[str], previous: str, made: Sequence[Cal
     planned: list[tuple[str, dict]] = []
     if len(searches) == 1 and previous and is_follow_up(question) and not searches[0].result.get("covered"):
         planned.append(("search_records", {"query": f"{previous} {question}"}))
-    if photos and wants_denoise(question) and not any(call.name == "denoise_image" for call in made):
+    asked = wants_denoise(question) or (insists(question) and wants_denoise(previous))  # "do it anyway"
+    if photos and asked and not any(call.name == "denoise_image" for call in made):
         levels = {call.args["path"]: call.result.get("suggested_noise_level")
                   for call in made if call.name == "analyze_image"}
         force = {"force": True} if insists(question) else {}

@@ -1,16 +1,23 @@
-"""A turn's tool results in words: a photo's analysis, a denoise run (or why it did not run), a failed tool call.
+"""A turn's tool results in words: what a photo's analysis measured, and a failed tool call.
 
-The composer quotes them with their numbers; nothing here decides anything.
+The composer quotes them with their numbers; nothing here decides anything. A denoise run's words are in
+:mod:`agent.core.run_prose`.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from agent.core.prose import degradation_words, finding_words
+from agent.core.prose import finding_words
 from agent.core.prose import join as _join
 from agent.core.templates import fill
 from tools.degradation_terms import degradations_in
 from tools.records import DEGRADATIONS
+
+NOISE_KINDS = {"white": "white noise", "correlated": "grain (spatially correlated noise)",
+               "luminance": "luminance-only noise (the same in every channel)",
+               "signal-dependent": "signal-dependent noise (stronger in bright areas)", "none": "no visible noise"}
+NOISE_FINDINGS = ("gaussian-noise", "noise")  # findings that the noise measurement itself says
+
 
 def analysis_degradations(analysis: Mapping) -> list[str]:
     """Vocabulary keys among an analysis's findings (strings or dicts with a name)."""
@@ -26,64 +33,59 @@ def analysis_path(analysis: Mapping) -> str:
     return str(first_of(analysis, "path", "input", "image") or "the photo")
 
 
-def analysis_sentence(analysis: Mapping) -> str:
-    parts = []
+def noise_evidence(analysis: Mapping) -> str:
+    """The analyzer's own words for the photo's noise (kind, sigma, the estimators' range), where given."""
+    return str(first_of(analysis, "noise_evidence", "evidence") or "")
+
+
+def analysis_sentence(analysis: Mapping, noise_said: bool = False) -> str:
+    """What the analysis measured on a photo: how strong its noise is and of which kind, with sigma, its range
+    and the confidence (left out where ``noise_said``: a forced run's notice said it); then the other findings."""
+    findings = [item if isinstance(item, Mapping) else {"degradation": item}
+                for item in analysis.get("degradations") or analysis.get("findings") or ()]
+    noise = [item for item in findings if _finding_key(item) in NOISE_FINDINGS]
+    parts = [] if noise_said else [f"measures {words}" for words in [_noise_words(analysis, noise)] if words]
+    told = noise_said or bool(parts)  # the noise is said: its findings are not said again
+    others = [finding_words({"degradation": _finding_key(item), "severity": first_of(item, "severity", "score")})
+              for item in findings if not (told and item in noise)]
+    if "degradations" in analysis or "findings" in analysis:  # a run's noise alone names no findings
+        parts.append(f"finds {_join(others)}" if others else
+                     "finds no other damage" if told else "finds no marked degradation")
+    if not parts:
+        return ""
+    scale = " " + fill("analysis.scale") if told and not noise_said else ""
+    return fill("analysis", path=analysis_path(analysis), scale=scale, findings=", and ".join(parts))
+
+
+def _noise_words(analysis: Mapping, noise: list[Mapping]) -> str:
+    """``moderate white Gaussian-like noise, sigma 22.7 (estimators 21.8-22.9), confidence 0.9``: the analyzer's
+    words where given, else the kind's; '' where no sigma was measured."""
     sigma = first_of(analysis, "noise_sigma", "sigma", "noise_level")
-    if isinstance(sigma, (int, float)):
-        parts.append(f"estimates the noise level at sigma {float(sigma):.1f} (0-255 scale{_noise_detail(analysis)})")
-    findings = []
-    for item in analysis.get("degradations") or analysis.get("findings") or ():
-        if isinstance(item, str):
-            findings.append(degradation_words(item))
-        elif isinstance(item, Mapping):
-            findings.append(finding_words({"degradation": first_of(item, "degradation", "name", "key", "kind"),
-                                           "severity": first_of(item, "severity", "score")}))
-    parts.append(f"finds {_join(findings)}" if findings else "finds no marked degradation")
-    return fill("analysis", path=analysis_path(analysis), findings=" and ".join(parts))
+    if not isinstance(sigma, (int, float)):
+        return ""
+    kind, evidence = analysis.get("noise_kind"), noise_evidence(analysis)
+    severity = next((item.get("severity") for item in noise if isinstance(item.get("severity"), str)), "")
+    strength = f"{severity} " if kind and kind != "none" and severity not in ("", "none") else ""
+    if evidence:
+        return f"{strength}{evidence}{_confidence(analysis)}"
+    if kind:
+        words = NOISE_KINDS.get(kind, f"{kind} noise")
+    else:  # a bare analysis: the noise finding's words, with its severity
+        words = finding_words({"degradation": _finding_key(noise[0]), "severity": first_of(noise[0], "severity",
+                                                                                             "score")}) if noise else "noise"
+    low, high = analysis.get("noise_low"), analysis.get("noise_high")
+    spread = f" (range {low:.1f}-{high:.1f})" if isinstance(low, (int, float)) and isinstance(high, (int, float)) \
+        and high - low >= 0.1 else ""
+    return f"{strength}{words}, sigma {float(sigma):.1f}{spread}{_confidence(analysis)}"
 
 
-def _noise_detail(analysis: Mapping) -> str:
-    """The range, kind and confidence of a noise estimate, where the analysis gives them."""
-    low, high, kind = analysis.get("noise_low"), analysis.get("noise_high"), analysis.get("noise_kind")
-    parts = [f"range {low:.1f}-{high:.1f}"] if isinstance(low, (int, float)) and isinstance(high, (int, float)) \
-        and high - low >= 0.1 else []
-    parts += [f"{kind} noise"] if kind and kind != "none" else ["no visible noise"] if kind == "none" else []
-    confidence = analysis.get("noise_confidence")
-    parts += [f"confidence {confidence:.1f}"] if isinstance(confidence, (int, float)) else []
-    return "".join(f"; {part}" for part in parts)
+def _confidence(analysis: Mapping) -> str:
+    confidence = first_of(analysis, "noise_confidence", "confidence")
+    return f", confidence {confidence:.1f}" if isinstance(confidence, (int, float)) else ""
 
 
-def denoise_sentence(run: Mapping) -> str:
-    decision = run.get("decision") or {}
-    if decision and not decision.get("denoise", True):
-        return fill("denoise.skipped", input=run.get("input", "the photo"), reason=decision.get("reason", ""))
-    check = run.get("check") or {}
-    verdict = ""
-    if check:
-        verdict = " " + fill("denoise.check" if check.get("ok") else "denoise.check-failed",
-                             verdict=check.get("verdict", ""))
-    forced = " " + fill("denoise.forced", reason=decision.get("reason", "")) if decision.get("forced") else ""
-    return _run_sentence(run) + forced + verdict
-
-
-def _run_sentence(run: Mapping) -> str:
-    level = run.get("noise_level")
-    psnr, ssim = run.get("psnr"), run.get("ssim")
-    quality = ""
-    if isinstance(psnr, (int, float)):
-        quality = f"; PSNR {psnr:.2f} dB" + (f", SSIM {ssim:.3f}" if isinstance(ssim, (int, float)) else "")
-        quality += " against the clean reference"
-    return fill(
-        "denoise",
-        model=run.get("model") or "SwinIR",
-        input=run.get("input", "the photo"),
-        output=run.get("output", "the output"),
-        level=f" at noise level {level}" if level is not None else "",
-        matching=_matching(run.get("contrast")),
-        seconds=f"{float(run.get('seconds') or 0):.2f}",
-        megapixels=f"{float(run.get('megapixels') or 0):.2f}",
-        quality=quality,
-    )
+def _finding_key(item: Mapping) -> str:
+    return str(first_of(item, "degradation", "name", "key", "kind") or "")
 
 
 def failure_sentence(failure: Mapping) -> str:
@@ -91,13 +93,6 @@ def failure_sentence(failure: Mapping) -> str:
     target = args.get("path") or args.get("query") or ""
     return fill("tool-failure", tool=failure.get("name", "a tool"), target=f" on `{target}`" if target else "",
                 error=str(failure.get("error") or "unknown error").rstrip("."))
-
-
-def _matching(contrast: object) -> str:
-    """Words for a noise-matched run (the photo ran at another contrast so its noise fit the weights)."""
-    if not isinstance(contrast, (int, float)) or abs(contrast - 1.0) < 1e-3:
-        return ""
-    return f", with the photo's noise matched to the weights' training noise (input contrast x{contrast:.2f})"
 
 
 def first_of(mapping: Mapping, *keys: str) -> object:

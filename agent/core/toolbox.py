@@ -1,8 +1,11 @@
 """The agent's four tools for one turn, as LangChain tools with typed argument schemas.
 
 Each tool reads the :class:`~agent.core.turn.Turn`, appends what it found to the turn's
-:class:`~agent.core.turn.Evidence` and returns compact JSON text. Photos go through the one restoration
-pipeline (:mod:`tools.restore`); results the turn already carries are reused, not recomputed. Tools read and
+:class:`~agent.core.turn.Evidence` and returns compact JSON text, its numbers rounded to what they mean
+(:func:`tools.json_numbers.meaningful`). Photos go through the one restoration pipeline (:mod:`tools.restore`):
+the analysis decides whether the denoiser runs, and ``force`` overrides it only when the user's message insists
+(:func:`agent.core.intent.insists`); a forced run's notice reaches the view before the work. Results the turn
+already carries are reused, not recomputed. Tools read and
 write only where :mod:`agent.core.tool_paths` allows, and arguments must match their schema exactly (types,
 required fields, nothing extra). A tool that fails returns ``error: <one line>`` to the model
 (:func:`tool_error_message`) instead of ending the run, so the model may try again.
@@ -17,16 +20,19 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.core.events import listener
+from agent.core.intent import FORCE_HINT, insists
 from agent.core.tool_paths import MAX_PATH_CHARS, ToolPaths
 from agent.core.turn import Evidence, ToolCall, Turn
 from tools.errors import OutputExists, UserError
+from tools.json_numbers import meaningful
 from tools.records import Record
 
 if TYPE_CHECKING:
     from langchain_core.tools import BaseTool
 
     from tools.analyzer import Analysis
-    from tools.restore import RestoreResult
+    from tools.restore import Decision, RestoreResult
 
 MAX_HITS = 4
 MAX_PASSAGES = 2
@@ -56,9 +62,10 @@ class DenoiseArgs(BaseModel):
                                description="Where to write the result, inside the output folder (default: "
                                "<name>.denoised.png there).")
     noise_level: Literal[15, 25, 50] | None = Field(
-        None, description="Noise level of the checkpoint to run (default: the level the photo's analysis suggests).")
-    force: bool = Field(False, description="Run even where the analysis finds no noise the weights fit (no visible "
-                        "noise, or grain). Only when the user explicitly asks to denoise anyway.")
+        None, description="Noise level of the checkpoint to run, if the denoiser runs (default: the level the "
+        "photo's analysis suggests). It says how to run, never whether: the analysis decides that.")
+    force: bool = Field(False, description="Run even where the analysis would not (no visible noise, or grain). "
+                        "Only when the user's message insists ('denoise it anyway'); otherwise it is ignored.")
 
 
 class WorkflowArgs(BaseModel):
@@ -73,10 +80,16 @@ TOOL_SPECS: tuple[tuple[str, type[BaseModel], str], ...] = (
      "Search the loaded card's records, the only allowed sources: $records. Returns the facts that best match, "
      "each with its record id, and the matching records with ids, titles, exact links and passages."),
     ("analyze_image", AnalyzeArgs,
-     "Measure what is wrong with a photo: noise level (sigma, 0-255), blur, JPEG, exposure, haze; "
-     "findings and the loaded records that fit, with the noise level suggested for the denoiser here."),
+     "Measure what is wrong with a photo: noise level (sigma, 0-255, with its range, kind and confidence; "
+     "`noise_evidence` in words), blur, JPEG, exposure, haze; findings and the loaded records that fit, with the "
+     "noise level suggested for the denoiser here and `decision`: whether it would run, and why."),
     ("denoise_image", DenoiseArgs,
-     "Denoise a photo with $denoiser; returns the output path, model, time and size. "
+     "Denoise a photo with $denoiser, through analyze -> decide -> denoise -> check: the photo's analysis decides "
+     "whether the denoiser runs. Returns `status` (restored: the check passed; check-failed; denoised: not "
+     "checked; not-run, with the reason in `decision.reason`), `caption`, the output path, model, time and size, "
+     "and the check's verdict. Say a check-failed output is 'denoised (check failed: ...)', never restored or "
+     "cleaned; say a forced run's `decision.notice` before its result; for a not-run photo quote the reason and "
+     "tell the user to " + FORCE_HINT + " to run it. "
      "Reads only photos the user attached or named; writes only inside the output folder, never over an "
      "existing file (leave output out for a fresh default name)."),
     ("describe_workflow", WorkflowArgs,
@@ -122,26 +135,34 @@ class Toolbox:
         from tools.restore import analysis_summary
 
         source = self.paths.photo(path)
-        result = analysis_summary(self._analysis(source), source)
+        analysis = self._analysis(source)
+        result = {**analysis_summary(analysis, source), "noise_evidence": analysis.noise.evidence}
         self.evidence.analyses.append(result)
         return result
 
     def denoise_image(self, path: str, output: str | None = None, noise_level: int | None = None,
                       force: bool = False) -> dict:
         """Restore a photo through the pipeline (which may decide not to run the denoiser, and says why);
-        a restoration the turn already carries is reused."""
+        ``force`` counts only where the user's message insists. A restoration the turn already carries is
+        reused."""
         from tools.restore import RestoreRequest, photo_key, restore
 
         source = self.paths.photo(path)
+        forced = force and insists(self.turn.question)
         known = self.turn.restorations.get(photo_key(source))
-        if known is not None and output is None and noise_level in reusable_levels(known):
+        if (known is not None and output is None and noise_level in reusable_levels(known)
+                and (known.run is not None or not forced)):
             result = known
         else:
             target = self.paths.output(source, output)
-            request = RestoreRequest(target, noise_level=noise_level, force=force, overwrite=self.turn.overwrite)
-            result = restore(source, request, self.turn.records, analysis=self._analysis(source))
+            request = RestoreRequest(target, noise_level=noise_level, force=forced, overwrite=self.turn.overwrite)
+            result = restore(source, request, self.turn.records, analysis=self._analysis(source),
+                             announce=announce)
         self.evidence.restorations.append(result)
-        summary = result.to_json()
+        summary = {**result.to_json(), "caption": result.caption, "warnings": result.warnings}
+        if force and not forced:
+            summary["force_ignored"] = ("force counts only when the user's message asks to denoise anyway, and "
+                                        "this one does not: the analysis decided")
         self.evidence.denoise_runs.append(summary)
         return summary
 
@@ -173,6 +194,13 @@ class Toolbox:
             analysis = analyze_photo(path, self.turn.records)
         self.evidence.measured[key] = analysis
         return analysis
+
+
+def announce(decision: Decision) -> None:
+    """Tell the view about a forced run before the work starts (the line it shows above the progress)."""
+    events = listener()
+    if decision.notice and events is not None:
+        events.notice(decision.notice)
 
 
 def reusable_levels(known: RestoreResult) -> tuple[int | None, ...]:
@@ -212,7 +240,7 @@ def traced(evidence: Evidence, name: str, run: Callable[..., dict]) -> Callable[
         finally:
             entry.seconds = time.perf_counter() - started
         entry.ok = True
-        return json.dumps(result, ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(meaningful(result), ensure_ascii=False, separators=(",", ":"))
 
     return call
 

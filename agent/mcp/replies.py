@@ -1,7 +1,8 @@
 """What a tool call sends back: JSON text (also as structured content), images, or a one-line error.
 
 Every reply passes :func:`record_links_only` first, so no link outside the loaded records leaves the server,
-whatever a question, a path or an error message carried in.
+whatever a question, a path or an error message carried in; its numbers are rounded to what they mean
+(:func:`tools.json_numbers.meaningful`: dB, sigma and seconds to 0.01).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 
 from agent.core.grounding import ground_text
 from tools.errors import OutputExists, UserError, WeightsUnavailable
+from tools.json_numbers import meaningful
 from tools.records import Record
 
 REMOVED_LINK = "(removed: a link that is no record's)"
@@ -60,8 +62,8 @@ def record_links_only(value: object, records: Sequence[Record]) -> object:
 
 
 def reply(payload: dict, records: Sequence[Record], images: Sequence[ImageContent] = ()) -> CallToolResult:
-    """A successful call: the payload as JSON text and as structured content, then any images."""
-    clean = record_links_only(payload, records)
+    """A successful call: the payload (numbers rounded) as JSON text and as structured content, then any images."""
+    clean = record_links_only(meaningful(payload), records)
     text = TextContent(type="text", text=json.dumps(clean, ensure_ascii=False))
     return CallToolResult(content=[text, *images], structured_content=clean)
 

@@ -38,8 +38,11 @@ INSTRUCTIONS = (
     "Image-restoration evidence grounded in a fixed set of model and paper records. Answer restoration questions "
     "from search_records or ask, and cite only the records' ids and exact links. For a user's photo, call "
     "analyze_image first (every claim about the photo should come from its measurements, with their uncertainty); "
-    "denoise_image decides from that analysis whether the photo needs the denoiser and says why. Paths must lie "
-    "inside the server's roots."
+    "denoise_image decides from that analysis whether the photo needs the denoiser and says why (a noise_level "
+    "only says how to run it); pass force only when the user insists on denoising anyway. An answer about a photo "
+    "opens with the photo: what was measured, what was done or why not, the file written, and the check. Say a "
+    "forced run's decision.notice before its result; call an output restored only when its status is "
+    "'restored' (a 'check-failed' one is 'denoised (check failed: ...)'). Paths must lie inside the server's roots."
 )
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False)
@@ -136,7 +139,8 @@ class Tools:
                                                         "follows the extension (default: <name>.denoised.png "
                                                         "beside the photo).")] = None,
         noise_level: Annotated[Literal[15, 25, 50] | None, Field(
-            description="SwinIR checkpoint noise level (default: the level the photo's analysis suggests).")] = None,
+            description="SwinIR checkpoint noise level, if the denoiser runs (default: the level the photo's "
+                        "analysis suggests). It says how to run, never whether.")] = None,
         reference: Annotated[str | None, Field(description="A clean version of the photo inside the roots: adds "
                                                            "PSNR and SSIM of the result against it.")] = None,
         overwrite: Annotated[bool, Field(description="Replace the output file when it exists. The photo itself "
@@ -147,11 +151,13 @@ class Tools:
         listed: ClientRoots = None,
     ) -> CallToolResult:
         """Denoise a photo with the SwinIR model that runs here, through the pipeline analyze -> decide ->
-        denoise -> check. The pipeline may decide not to run the denoiser (no visible noise, or grain) and says
-        why in `decision`; then nothing is written. Otherwise returns the output path, the model and checkpoint
-        level that ran, the decision and why, the time, PSNR/SSIM against a reference, the noise and PIQE before
-        and after, the check of what the run removed, and a small PNG preview of the result. Progress
-        notifications report the tiles as they finish."""
+        denoise -> check. The analysis decides: on no visible noise, or grain, the denoiser does not run unless
+        `force` is passed, nothing is written, and `summary` and `decision.reason` say why. Otherwise returns
+        `status` (restored: the check passed; check-failed; denoised: not checked), `caption`, `summary` (a
+        forced run's `decision.notice` first), `warnings`, the output path, the model and checkpoint level that
+        ran, the time, PSNR/SSIM against a reference, the noise and PIQE before and after, the check of what the
+        run removed, and a small PNG preview of the result. Progress notifications report the tiles as they
+        finish."""
         report = progress_reporter(ctx)
 
         def work() -> CallToolResult:

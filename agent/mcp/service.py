@@ -19,7 +19,8 @@ from agent.mcp.roots import Roots
 from tools.cards import Card, load_card
 from tools.errors import UserError
 from tools.records import Record
-from tools.restore import Progress, RestoreRequest, analysis_summary, analyze_photo, default_output, restore
+from tools.restore import (NotDenoised, Progress, RestoreRequest, RestoreResult, analysis_summary, analyze_photo,
+                           default_output, restore)
 
 PREVIEW_SIDE = 256  # the longer side of a denoised photo's preview, in pixels
 ANSWER_FOLDER_PREFIX = "restore-agent-answer-"
@@ -76,8 +77,9 @@ class Service:
     def denoise(self, path: str, roots: Roots, output: str | None = None, noise_level: int | None = None,
                 reference: str | None = None, overwrite: bool = False, force: bool = False,
                 progress: Progress | None = None) -> Denoised:
-        """A photo through the restoration pipeline, written inside the roots, with a preview of the result
-        (no file and no preview when the pipeline decides not to run the denoiser)."""
+        """A photo through the restoration pipeline, written inside the roots, with a preview of the result.
+        The analysis decides whether the denoiser runs (a level only says how); ``force`` overrides it. No file
+        and no preview where it does not run; the payload's ``summary`` says why."""
         source = roots.input_file(path)
         clean = roots.input_file(reference) if reference else None
         inputs = [source, *([clean] if clean else [])]
@@ -85,7 +87,9 @@ class Service:
         request = RestoreRequest(target, noise_level=noise_level, reference=clean, force=force)
         result = restore(source, request, self.records, progress=progress)
         written = Path(result.run.output) if result.run else None
-        return Denoised(result.to_json(), preview_png(written) if written else None)
+        payload = {**result.to_json(), "caption": result.caption, "warnings": result.warnings,
+                   "summary": denoise_summary(result)}
+        return Denoised(payload, preview_png(written) if written else None)
 
     def answer(self, question: str | None, images: Sequence[str], roots: Roots) -> dict:
         """The grounded ``ask --json`` object from the offline backend; photos it restores go to a new
@@ -102,6 +106,15 @@ class Service:
         finally:
             if folder is not None and not any(folder.iterdir()):
                 shutil.rmtree(folder, ignore_errors=True)
+
+
+def denoise_summary(result: RestoreResult) -> str:
+    """A denoise call in one line: a forced run's notice first, then what the output is and where; or why the
+    photo was left alone, and how to run it anyway."""
+    if result.run is None:
+        return f"{NotDenoised(result.input, result.decision)}; pass force: true to run the denoiser anyway"
+    notice = f"{result.decision.notice}. " if result.decision.forced else ""
+    return f"{notice}{result.caption}: {result.run.output}"
 
 
 def answer_folder(roots: Roots) -> Path:

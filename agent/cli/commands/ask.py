@@ -40,7 +40,9 @@ def ask(
     if reply.failure:
         err.print(f"[yellow]{fallback_notice(reply.failure, settings.backend)}[/yellow]", highlight=False)
     if as_json:
-        typer.echo(json.dumps(reply.response, ensure_ascii=False))
+        from tools.json_numbers import meaningful
+
+        typer.echo(json.dumps(meaningful(reply.response), ensure_ascii=False))
         return
     from agent.cli.views.answer import render_answer
 

@@ -225,6 +225,10 @@ class _Handler:
         self.view.started(run, f"{name} {summary}".strip(),
                           Text.assemble((f"→ {name}", "cyan"), (f" {summary}" if summary else "", "dim")))
 
+    def notice(self, text: str) -> None:
+        """A forced run's notice, in the scrollback before the run's progress."""
+        self.view.print(Text.assemble(("warning: ", "yellow"), (text, "yellow")))
+
     def tool_finished(self, run: object, error: BaseException | None = None) -> None:
         name = self.names.pop(run, "tool")
         seconds = self.view.finished(run)
