@@ -164,10 +164,10 @@ def test_slash_denoise_says_what_the_denoise_command_says(weights_env: dict, tmp
     assert command.returncode == 0, command.stderr
     in_chat = chat(weights_env, tmp_path, [f"/denoise {photo} -o {tmp_path / 'chat.png'} --noise 25", "/analyze " + str(photo)])
     assert in_chat.returncode == 0, in_chat.stderr
-    warnings = [line for line in command.stderr.splitlines() if line.startswith("warning: ")]
-    assert any("noise matched" in line for line in warnings)
+    notes = [line for line in command.stderr.splitlines() if line.startswith("note: ")]
+    assert any("noise matched" in line for line in notes)
     said = " ".join(in_chat.stdout.split())
-    for line in warnings:  # the same warnings: both match the noise to the photo's measured sigma
+    for line in notes:  # the same notes: both match the noise to the photo's measured sigma
         assert _numbers_out(" ".join(line.split())) in _numbers_out(said), line
     assert "with swinir" in said and "tile(s)" in said and "check: " in said
     assert "measurement" in said and re.search(r"Findings: [^:]*moderate Gaussian-like noise", said)  # analyze's table

@@ -250,7 +250,7 @@ def restore(photo: str | Path, request: RestoreRequest, records: Sequence[Record
                                weights=request.weights, tile=request.tile, overlap=request.overlap,
                                reference=request.reference, progress=progress, noise_sigma=decision.noise_sigma,
                                ensemble=request.ensemble, overwrite=request.overwrite,
-                               max_memory=request.max_memory, precision=request.precision)
+                               max_memory=request.max_memory, precision=request.precision, match=request.match)
         seconds["denoise"] = round(time.perf_counter() - started, 3)
     after = check = None
     if run is not None and request.check:  # written: the step is done, so no cancel from here on

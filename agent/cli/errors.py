@@ -4,6 +4,7 @@ from __future__ import annotations
 import typer
 
 from tools.errors import DownloadFailed, OutputExists, SettingError, UserError, WeightsUnavailable
+from tools.restore import NotDenoised
 
 
 def flag(setting: str) -> str:
@@ -33,6 +34,8 @@ def cli_message(exc: UserError) -> str:
         return f"{exc} (use --force to replace it)"
     if isinstance(exc, WeightsUnavailable):
         return f"{exc}{_weights_hint(exc)}"
+    if isinstance(exc, NotDenoised):
+        return f"{exc} (use --force-run to denoise anyway)"
     return str(exc)
 
 

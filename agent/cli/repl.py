@@ -18,15 +18,17 @@ from typing import TypeVar
 
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.text import Text
 
 from agent.cli.errors import cli_message
-from agent.cli.slash import SlashResult, bare_word_hint, execute_slash, keep_slash
+from agent.cli.slash import SlashResult, bare_word_hint, execute_slash, keep_slash, notices
 from agent.cli.views.activity import TurnView
 from agent.cli.views.answer import render_answer
 from agent.cli.views.turn import fallback_notice, render_turn_notes
 from agent.core.session import ChatSession
 from tools.cancel import CancelToken, Cancelled, working
 from tools.errors import UserError
+from tools.json_numbers import meaningful
 
 PROMPT = "you> "
 CANCELLED = "cancelled; the session goes on"
@@ -119,16 +121,28 @@ def show_hint(hint: str, line: str, console: Console, as_json: bool) -> None:
 
 
 def run_command(session: ChatSession, line: str, console: Console, err: Console, as_json: bool) -> SlashResult:
-    with TurnView(err if as_json else console):
+    """A slash command in a worker; a forced run's notice is shown as it comes, before the work."""
+    target = err if as_json else console
+    with TurnView(target) as view, notices(lambda text: show_notice(text, view, target)):
         result = in_worker(lambda: execute_slash(session, line))
     keep_slash(session, line, result)
     show_slash(result, line, console, as_json)
     return result
 
 
+def show_notice(text: str, view: TurnView, target: Console) -> None:
+    """A warning that must come before the work (a forced run's notice): above the live view, or on ``target``."""
+    line = Text(f"warning: {text}", style="yellow")
+    if view.enabled:
+        view.print(line)
+    else:
+        target.print(line, highlight=False, soft_wrap=True)
+
+
 def show_slash(result: SlashResult, line: str, console: Console, as_json: bool) -> None:
     if as_json:
-        payload = {"command": line.split()[0], "result": result.data if result.data is not None else result.markdown}
+        data = meaningful(result.data) if result.data is not None else result.markdown
+        payload = {"command": line.split()[0], "result": data}
         console.print_json(json.dumps(payload, ensure_ascii=False), indent=None)
     else:
         console.print(result.renderable if result.renderable is not None else Markdown(result.markdown),

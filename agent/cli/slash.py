@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import argparse
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agent.core.session import ChatSession, Entry
 from tools.errors import UserError
+
+if TYPE_CHECKING:
+    from tools.restore import Decision
 
 
 @dataclass
@@ -117,15 +123,18 @@ def _analyze(session: ChatSession, args: list[str]) -> SlashResult:
                        photos=[path])
 
 
-@slash("denoise", "PATH [-o OUT] [--noise 15|25|50] [--force]",
-       "denoise a photo with SwinIR (level from its analysis); -o names the output, --force lets it replace a file")
+@slash("denoise", "PATH [-o OUT] [--noise 15|25|50] [--force-run] [--no-match] [--force]",
+       "denoise a photo with SwinIR where its analysis finds noise the weights fit (--force-run: anyway); "
+       "--no-match runs the network as its authors' test script does; -o names the output, --force lets it "
+       "replace a file")
 def _denoise(session: ChatSession, args: list[str]) -> SlashResult:
     from agent.cli.views.denoise import denoise_markdown, denoise_view
     from tools.fileio import check_output_path, unused_name
     from tools.restore import default_output
 
     parsed = _parse("denoise", args, (("path",), {}), (("-o", "--output"), {"default": None}),
-                    (("--noise",), {"type": int, "default": None}), (("--force",), {"action": "store_true"}))
+                    (("--noise",), {"type": int, "default": None}), (("--force",), {"action": "store_true"}),
+                    (("--force-run",), {"action": "store_true"}), (("--no-match",), {"action": "store_true"}))
     session.analyze(parsed.path)  # a one-line error for a missing photo before the output is checked
     if parsed.output:  # a name given is refused when taken (unless --force), a name picked is made fresh
         target = check_output_path(Path(parsed.output).expanduser(), Path(parsed.path).expanduser(),
@@ -133,12 +142,31 @@ def _denoise(session: ChatSession, args: list[str]) -> SlashResult:
     else:
         target = default_output(parsed.path, session.output_dir)
         target = target if parsed.force or session.overwrite else unused_name(target)
-    result = session.restore(parsed.path, str(target), parsed.noise)
-    if result.run is None:
-        return SlashResult(result.decision.reason, result.to_json(), photos=[parsed.path])
-    view = denoise_view(result.run, result.notes, result.check)
-    return SlashResult(denoise_markdown(result.run, result.notes, result.check), result.to_json(), view,
-                       photos=[parsed.path])
+    result = session.restore(parsed.path, str(target), parsed.noise, force=parsed.force_run,
+                             match=not parsed.no_match, announce=_announce)
+    again = "/denoise " + shlex.join([*args, "--force-run"])
+    return SlashResult(denoise_markdown(result, again=again), result.to_json(),
+                       denoise_view(result, again=again, announced=_NOTICES.get() is not None), photos=[parsed.path])
+
+
+_NOTICES: ContextVar[Callable[[str], None] | None] = ContextVar("slash_notices", default=None)
+
+
+@contextmanager
+def notices(say: Callable[[str], None]) -> Iterator[None]:
+    """Within this block (and the threads started with a copy of its context), a forced run's notice goes to
+    ``say`` before the work starts."""
+    reset = _NOTICES.set(say)
+    try:
+        yield
+    finally:
+        _NOTICES.reset(reset)
+
+
+def _announce(decision: Decision) -> None:
+    say = _NOTICES.get()
+    if decision.notice and say is not None:
+        say(decision.notice)
 
 
 @slash("records", "", "list the loaded records with their links")

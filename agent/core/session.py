@@ -7,6 +7,7 @@ through the same restoration pipeline as the agent's tools.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,7 +21,7 @@ from tools.fileio import write_text_atomic
 if TYPE_CHECKING:
     from tools.analyzer import Analysis
     from tools.records import Record
-    from tools.restore import PhotoKey, RestoreResult
+    from tools.restore import Decision, PhotoKey, RestoreResult
 
 
 @dataclass
@@ -96,14 +97,16 @@ class ChatSession:
             self.analyses[key] = analyze_photo(path, self.card.records)
         return self.analyses[key]
 
-    def restore(self, path: str, output: str | None = None, noise_level: int | None = None) -> RestoreResult:
-        """A photo through the restoration pipeline (its analysis reused), written to ``output`` or the default;
-        an explicit request, so it runs even where the analysis alone would not."""
+    def restore(self, path: str, output: str | None = None, noise_level: int | None = None, force: bool = False,
+                match: bool = True, announce: Callable[[Decision], None] | None = None) -> RestoreResult:
+        """A photo through the restoration pipeline (its analysis reused), written to ``output`` or the default.
+        The analysis decides whether it runs, ``force`` runs it anyway; ``noise_level`` and ``match`` say how;
+        ``announce`` hears the decision before any denoising (see :func:`tools.restore.restore`)."""
         from tools.restore import RestoreRequest, default_output, restore
 
         target = Path(output).expanduser() if output else default_output(path, self.output_dir)
-        return restore(path, RestoreRequest(target, noise_level=noise_level, force=True), self.card.records,
-                       analysis=self.analyze(path))
+        request = RestoreRequest(target, noise_level=noise_level, force=force, match=match)
+        return restore(path, request, self.card.records, analysis=self.analyze(path), announce=announce)
 
     def note_photos(self, paths: list[str]) -> None:
         """Remember photos in the order they were first mentioned."""

@@ -21,6 +21,9 @@ on ``0.5 + k (x - 0.5)`` and its output is scaled back by ``1 / k``. ``k`` is th
 network's training sigma to the photo's sigma; a gray photo replicated into a color network
 carries the same noise in every channel, which is sqrt(3) stronger along the gray axis than the
 independent noise the network knows, so ``k`` is divided by sqrt(3) there.
+
+Official mode (``official=True``, ``denoise --no-match``): the whole image at once, no noise matching and no
+self-ensemble, flip-padded as the authors' test script pads it (``tools.swinir.official``).
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ from contextlib import nullcontext
 
 import numpy as np
 
+from tools.swinir.official import padded_forward
 from tools.swinir.tiling import (DEFAULT_MAX_MEMORY, DEFAULT_OVERLAP, TilePlan, image_bytes, plan_by_memory,
                                  plan_tiles, ramp, round_up, tile_starts, tile_weights, working_bytes_per_pixel)
 
@@ -193,16 +197,20 @@ def _tensor(batch: np.ndarray):
 
 
 def run_tiled(model, image: np.ndarray, plan: TilePlan, batch: int, ticker: Ticker, contrast: float = 1.0,
-              ensemble: bool = False, precision: str = "fp32") -> np.ndarray:
+              ensemble: bool = False, precision: str = "fp32", official: bool = False) -> np.ndarray:
     """Run the network on every tile of one H x W x C image; blended float32 result in [0, 1].
 
     A whole-image plan runs the image as it is (the network pads it itself). Otherwise the image
     is first reflect-padded (bottom and right) to the plan's size, as the network pads a whole
     image, then cropped back. ``contrast`` is the noise-matching scale; ``ensemble`` see
-    :func:`matched_forward`.
+    :func:`matched_forward`; ``official`` flip-pads each tile as the authors' test script does (module docstring).
     """
+    def network(inputs):
+        return matched_forward(model, inputs, contrast, ensemble, ticker.stage, precision)
+
     def forward(tiles: np.ndarray) -> np.ndarray:
-        out = matched_forward(model, _tensor(tiles), contrast, ensemble, ticker.stage, precision)
+        inputs = _tensor(tiles)
+        out = padded_forward(network, inputs, model_window(model)) if official else network(inputs)
         return out.clamp_(0.0, 1.0).permute(0, 2, 3, 1).numpy()
 
     height, width, channels = image.shape
@@ -228,10 +236,14 @@ def run_tiled(model, image: np.ndarray, plan: TilePlan, batch: int, ticker: Tick
 
 def denoise_float(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
                   progress: Progress | None = None, max_memory: float = DEFAULT_MAX_MEMORY,
-                  noise_ratio: float = 1.0, ensemble: bool = False, precision: str = "fp32") -> np.ndarray:
+                  noise_ratio: float = 1.0, ensemble: bool = False, precision: str = "fp32",
+                  official: bool = False) -> np.ndarray:
     """Like :func:`denoise_array` but returns float32 in [0, 1] (for exact comparisons); ``pixels`` may also be
     float32 in [0, 1] (16-bit photos)."""
     import torch
+
+    if official and (ensemble or noise_ratio != 1.0 or tile):
+        raise ValueError("the official mode runs the whole image, unmatched, without self-ensemble")
 
     layout_ok = pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] in (1, 3))
     if pixels.dtype not in (np.uint8, np.float32) or not layout_ok:
@@ -239,13 +251,14 @@ def denoise_float(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, ov
     gray = pixels.ndim == 2 or pixels.shape[2] == 1
     channels = model_channels(model)
     planes = _planes(pixels, channels)
-    contrast = matching_contrast(noise_ratio, gray, channels)
-    plan, batch = plan_for(model, pixels.shape, tile, overlap, max_memory)
+    contrast = 1.0 if official else matching_contrast(noise_ratio, gray, channels)
+    plan, batch = plan_for(model, pixels.shape, 0 if official else tile, overlap, max_memory)
     ticker = Ticker(progress, plan.count * len(planes))
     ticker.report()
     model.eval()
     with torch.inference_mode():
-        outputs = [run_tiled(model, plane, plan, batch, ticker, contrast, ensemble, precision) for plane in planes]
+        outputs = [run_tiled(model, plane, plan, batch, ticker, contrast, ensemble, precision, official)
+                   for plane in planes]
     result = _merge(outputs, gray)
     return result if pixels.ndim == 2 or not gray else result[..., None]
 
@@ -260,7 +273,7 @@ def to_uint8(values: np.ndarray) -> np.ndarray:
 
 def denoise_array(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
                   progress: Progress | None = None, max_memory: float = DEFAULT_MAX_MEMORY, noise_ratio: float = 1.0,
-                  ensemble: bool = False, precision: str = "fp32") -> np.ndarray:
+                  ensemble: bool = False, precision: str = "fp32", official: bool = False) -> np.ndarray:
     """Denoise uint8 gray (H x W) or color (H x W x 3) pixels with a SwinIR-style network.
 
     The photo runs whole, or in tiles overlapping by ``overlap`` pixels, as large as ``max_memory``
@@ -268,9 +281,10 @@ def denoise_array(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, ov
     A gray network on a color photo runs once per channel, a color network on a gray photo sees the
     gray plane replicated, with its noise matched (module docstring). ``noise_ratio`` is the
     network's training sigma over the photo's sigma; ``ensemble`` averages eight flipped and turned
-    runs; ``precision`` is ``fp32`` or ``bf16`` (module docstring). Alpha channels are not handled
-    here: the caller keeps and re-attaches them.
+    runs; ``precision`` is ``fp32`` or ``bf16``; ``official`` runs it as the authors' test script does
+    (module docstring). Alpha channels are not handled here: the caller keeps and re-attaches them.
     """
     if pixels.dtype != np.uint8:
         raise ValueError(f"expected uint8 pixels, got {pixels.dtype} (float32 samples go to denoise_float)")
-    return to_uint8(denoise_float(model, pixels, tile, overlap, progress, max_memory, noise_ratio, ensemble, precision))
+    return to_uint8(denoise_float(model, pixels, tile, overlap, progress, max_memory, noise_ratio, ensemble, precision,
+                                  official))

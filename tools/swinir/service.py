@@ -23,6 +23,8 @@ from tools.swinir.inference import (DEFAULT_MAX_MEMORY, DEFAULT_OVERLAP, PRECISI
                                     denoise_float, matching_contrast, model_channels, plan_for, to_uint8)
 
 _KEEP_DEPTH: ContextVar[bool] = ContextVar("keep_depth", default=False)
+UNMATCHED_NOTE = ("noise not matched: the network ran as its authors' test script runs it (whole image, "
+                  "mirror-padded, contrast 1)")
 MIN_SIDE = 16  # smaller photos have too little context for the network's windows (and its reflect padding)
 
 
@@ -85,12 +87,23 @@ def _check_tiling(tile: int | None, overlap: int | None, max_memory: float | Non
     return tile, overlap, max_memory
 
 
-def _channel_note(channels: int, gray: bool) -> list[str]:
+def _check_official(tile: int | None, ensemble: bool, precision: str) -> None:
+    """The settings an unmatched run (the authors' test script) cannot take: tiles, self-ensemble, bfloat16."""
+    if tile:
+        raise SettingError("tile", tile, "0 or unset for an unmatched run, which runs the whole image at once as "
+                           "the authors' test script does")
+    if ensemble:
+        raise SettingError("ensemble", None, "off for an unmatched run (one pass, as the authors' test script runs it)")
+    if precision != "fp32":
+        raise SettingError("precision", precision, "fp32 for an unmatched run (as the authors' test script runs it)")
+
+
+def _channel_note(channels: int, gray: bool, match: bool = True) -> list[str]:
     if channels == 1 and not gray:
         return ["gray checkpoint on a color photo: each color channel denoised separately"]
     if channels == 3 and gray:
-        return ["color checkpoint on a gray photo: run on the gray plane replicated to three channels, "
-                "its noise matched to the independent color noise the checkpoint knows"]
+        matched = ", its noise matched to the independent color noise the checkpoint knows" if match else ""
+        return [f"color checkpoint on a gray photo: run on the gray plane replicated to three channels{matched}"]
     return []
 
 
@@ -160,7 +173,7 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
                  tile: int | None = None, overlap: int | None = None, reference: str | Path | None = None,
                  progress: Progress | None = None, noise_sigma: float | None = None,
                  ensemble: bool = False, overwrite: bool = True, max_memory: float | None = None,
-                 precision: str = "fp32") -> DenoiseResult:
+                 precision: str = "fp32", match: bool = True) -> DenoiseResult:
     """Denoise ``input`` into ``output`` (format from its extension); PSNR/SSIM against ``reference``.
 
     ``noise_level`` picks the weights (the nearest installed level when it has none, unless
@@ -168,7 +181,9 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
     (e.g. the analyzer's estimate) or else as ``noise_level``. ``ensemble`` averages eight flipped
     and turned runs (eight times the time). An existing ``output`` is replaced only when ``overwrite``.
     Tiles are as large as ``max_memory`` bytes allow (default 2 GB) unless ``tile`` sets them (0: whole
-    image); ``precision`` ``"bf16"`` runs in bfloat16 autocast (reported in the result).
+    image); ``precision`` ``"bf16"`` runs in bfloat16 autocast (reported in the result). ``match`` False runs
+    the network as its authors' test script does: unmatched (contrast 1), the whole image, flip-padded
+    (``tools.swinir.official``); it takes no tiles, self-ensemble or bfloat16.
 
     Every check (paths, image, reference, weights, checkpoint) happens before any output is
     written; the output appears in one rename, and the input is never modified.
@@ -178,6 +193,8 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
         raise UserError(f"unsupported output extension {target.suffix!r}: use one of {', '.join(sorted(SAVE_FORMATS))}")
     check_output_path(target, source, *([Path(reference)] if reference else []), force=overwrite)
     tile, overlap, max_memory = _check_tiling(tile, overlap, max_memory, precision)
+    if not match:
+        _check_official(tile, ensemble, precision)
     image = load_image(source)
     if min(image.height, image.width) < MIN_SIDE:
         raise UserError(f"image too small to denoise: {image.width}x{image.height} pixels "
@@ -186,10 +203,11 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
     chosen, fallback = registry.resolve_nearest(noise_level, gray=image.is_gray, weights=weights)
     model = load_model(chosen.path)
     channels = model_channels(model)
-    notes = [*image.notes, *_channel_note(channels, image.is_gray), *([fallback] if fallback else [])]
+    notes = [*image.notes, *_channel_note(channels, image.is_gray, match), *([fallback] if fallback else []),
+             *([] if match else [UNMATCHED_NOTE])]
     photo_sigma = noise_sigma if noise_sigma is not None else noise_level
-    ratio = noise_ratio(chosen.noise_level, photo_sigma)
-    contrast = matching_contrast(ratio, image.is_gray, channels)
+    ratio = noise_ratio(chosen.noise_level, photo_sigma) if match else 1.0
+    contrast = matching_contrast(ratio, image.is_gray, channels) if match else 1.0
     if ratio != 1.0:
         notes.append(f"noise matched: photo sigma {photo_sigma:.1f} to the checkpoint's {chosen.noise_level} "
                      f"(input contrast x{contrast:.2f})")
@@ -201,10 +219,11 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
 
     started = time.perf_counter()
     restored = _denoise_and_save(model, image, deep, target, tile=tile, overlap=overlap, progress=progress,
-                                 max_memory=max_memory, noise_ratio=ratio, ensemble=ensemble, precision=precision)
+                                 max_memory=max_memory, noise_ratio=ratio, ensemble=ensemble, precision=precision,
+                                 official=not match)
     seconds = time.perf_counter() - started
 
-    plan, _ = plan_for(model, image.pixels.shape, tile, overlap, max_memory)
+    plan, _ = plan_for(model, image.pixels.shape, tile if match else 0, overlap, max_memory)
     psnr, ssim = quality(clean, restored) if clean is not None else (None, None)
     return DenoiseResult(input=str(source), output=str(target), model=chosen.id, noise_level=chosen.noise_level,
                          seconds=round(seconds, 3), megapixels=round(image.height * image.width / 1e6, 4),

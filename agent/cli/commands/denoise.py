@@ -6,9 +6,9 @@ from enum import Enum
 from pathlib import Path
 
 import typer
-from agent.cli.views.console import terminal
 
 from agent.cli import options as opt
+from agent.cli.views.console import terminal
 from agent.cli.views.progress import progress_bar
 
 MAX_TILE = 16384  # pixels; larger than any photo within the pixel budget
@@ -36,27 +36,44 @@ def denoise(
     reference: Path = typer.Option(None, "--reference", help="Clean image: report PSNR and SSIM against it."),
     ensemble: bool = typer.Option(False, "--ensemble", help="Average eight flipped and turned runs: slightly "
                                   "cleaner, eight times slower."),
+    force_run: bool = typer.Option(False, "--force-run", help="Denoise even where the analysis finds no noise the "
+                                   "weights fit (said before the work starts)."),
+    no_match: bool = typer.Option(False, "--no-match", help="Run the network exactly as the official SwinIR test "
+                                  "script does: no noise matching, the whole image at once, mirror padding."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
     force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
 ) -> None:
     """Remove Gaussian-like noise from a photo with SwinIR; alpha is kept, the input is never modified.
 
-    The noise is measured first: the weights for the nearest level run, matched to the measured sigma
-    (unless --noise or --weights says otherwise)."""
-    from tools.restore import RestoreRequest, restore
+    The noise is measured first and decides: a photo with no visible noise, or with grain the weights do not
+    fit, is left alone (exit 2) unless --force-run asks. The weights for the nearest level run, matched to
+    the measured sigma; --noise and --weights choose other weights. The output is checked: exit 0 when it
+    passed, 1 when it did not (the output is still written)."""
+    from tools.json_numbers import meaningful
+    from tools.restore import NotDenoised, RestoreRequest, restore
 
     err = terminal(stderr=True)
-    request = RestoreRequest(output, noise_level=noise, weights=weights, tile=tile, overlap=overlap, ensemble=ensemble,
-                             reference=reference, force=True, overwrite=force, max_memory=max_memory * 1e9,
-                             precision=precision.value)  # force: an explicit request runs whatever the policy says
-    with progress_bar("denoising tiles", enabled=not as_json) as update:
-        restored = restore(input, request, progress=update)
-    result, check = restored.run, restored.check
-    for note in [*result.notes, *check.problems]:
-        err.print(f"warning: {note}", highlight=False, soft_wrap=True)
-    if as_json:
-        typer.echo(json.dumps({**result.to_json(), "check": check.to_dict()}))
-        return
-    from agent.cli.views.denoise import print_denoise
 
-    print_denoise(result, [], check, terminal(), err, reference)  # the warnings are out already
+    def announce(decision) -> None:  # before any denoising: refuse, or say that the run is forced
+        if not decision.denoise:
+            raise NotDenoised(input, decision)
+        if decision.notice:
+            err.print(f"warning: {decision.notice}", highlight=False, markup=False, soft_wrap=True, style="yellow")
+
+    request = RestoreRequest(output, noise_level=noise, weights=weights, tile=tile, overlap=overlap, ensemble=ensemble,
+                             reference=reference, force=force_run, overwrite=force, max_memory=max_memory * 1e9,
+                             precision=precision.value, match=not no_match)
+    with progress_bar("denoising tiles", enabled=not as_json) as update:
+        restored = restore(input, request, progress=update, announce=announce)
+    from agent.cli.views.denoise import print_notes, print_summary
+
+    print_notes(restored, err, announced=True)
+    if as_json:
+        typer.echo(json.dumps(meaningful(restored.to_json())))
+    else:
+        print_summary(restored, terminal(), reference)
+    if restored.status != "restored":
+        problems = "; ".join(restored.check.problems) if restored.check else "not checked"
+        err.print(f"error: the output did not pass its check: {problems} (written anyway: {restored.run.output})",
+                  highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(1)
