@@ -27,7 +27,9 @@ def make_archive(root: Path, good: int = 3) -> dict[str, str]:
     for number, (relative, kind) in enumerate(layout.items()):
         path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        pixels = noisy_crop(60 + 7 * number, 150 + 5 * number, seed=number)
+        # the JPEG's crop is the first PNG's: compressed noise on the next crop's edges fails the check
+        top, left = (60, 150) if kind == "jpeg" else (60 + 7 * number, 150 + 5 * number)
+        pixels = noisy_crop(top, left, seed=number)
         image = Image.fromarray(pixels).convert("L") if kind == "gray" else Image.fromarray(pixels)
         image.save(path, quality=92) if kind == "jpeg" else image.save(path)
     (root / "sub" / "bad.png").write_text("hello, not an image\n")
@@ -54,3 +56,30 @@ def without_timings(value):
     if isinstance(value, list):
         return [without_timings(item) for item in value]
     return value
+
+
+def coffee_crop(sigma: float = 0.0, size: int = 128, seed: int = 0) -> np.ndarray:
+    """A crop of scikit-image's coffee photo (fine texture: the cup, the saucer's rim, the table), with Gaussian
+    noise at ``sigma`` (uint8 RGB)."""
+    from skimage import data
+
+    clean = data.coffee()[110:110 + size, 160:160 + size].astype(float)
+    noise = np.random.default_rng(seed).normal(0, sigma, clean.shape) if sigma else 0.0
+    return np.clip(np.rint(clean + noise), 0, 255).astype(np.uint8)
+
+
+# A folder with a photo of each outcome under names an index must wrap: many separators, one long unbroken segment.
+NOISY = "archive-2019/family_reunion-grandma.and.grandpa_living-room_IMG-0042.png"  # sigma 20: restored
+LIGHT = "Aunt_Marthas-kitchen.window_light-texture_scan.png"  # sigma 5 on fine texture: the check fails
+CLEAN = "unbrokenlongsegmentwithoutanyseparatorsfromanoldflatbedscannerexport0000001.png"  # left alone
+CORRUPT = "corrupt.jpg"  # text posing as a JPEG: fails
+
+
+def make_outcomes(root: Path) -> dict[str, str]:
+    """Photos for each batch outcome under long names; returns ``{relative path: expected status}``."""
+    photos = {NOISY: noisy_crop(60, 150, 96, 128, sigma=20), LIGHT: coffee_crop(5), CLEAN: coffee_crop()}
+    for relative, pixels in photos.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(pixels).save(root / relative)
+    (root / CORRUPT).write_text("not a JPEG at all\n")
+    return {NOISY: "restored", LIGHT: "check-failed", CLEAN: "unchanged", CORRUPT: "failed"}

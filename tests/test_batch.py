@@ -18,7 +18,7 @@ from agent.products.report.html import external_links
 from tests.batch_helpers import file_hashes, make_archive, manifest, noisy_crop
 from tests.browser import Browser, chromium_path
 from tests.cli_run import run_cli
-from tests.swinir_helpers import save_checkpoint
+from tools.swinir import weights as registry
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = ["a.png", "sub/b.jpg", "sub/deeper/c.png"]
@@ -34,20 +34,14 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def weights(folder: Path) -> Path:
-    """A tiny random SwinIR checkpoint: the whole pipeline runs for real, fast."""
-    return save_checkpoint(folder / "tiny_noise15.pth", 3)
-
-
-@pytest.fixture(scope="module")
 def archive(folder: Path) -> Path:
     return folder / "in"
 
 
 @pytest.fixture(scope="module")
-def first_run(folder: Path, archive: Path, weights: Path):
+def first_run(folder: Path, archive: Path):
     before = file_hashes(archive)
-    run = run_cli("batch", archive, "-o", folder / "out", "--recursive", "--weights", weights, "--report")
+    run = run_cli("batch", archive, "-o", folder / "out", "--recursive", "--report")
     return run, before
 
 
@@ -57,7 +51,7 @@ def test_nested_folder_with_broken_files_runs_end_to_end(first_run, folder: Path
     assert run.code == 1, run.err  # some photos failed
     for relative in BROKEN:
         assert f"failed {relative}:" in run.out
-    assert "3 of 5 photo(s) done, 2 failed" in run.out
+    assert "5 photo(s): 3 restored, 2 failed;" in run.out
     for relative in GOOD:
         with Image.open(out / relative) as restored, Image.open(archive / relative) as original:
             assert (restored.format, restored.size, restored.mode) == (original.format, original.size, original.mode)
@@ -65,7 +59,7 @@ def test_nested_folder_with_broken_files_runs_end_to_end(first_run, folder: Path
     assert file_hashes(archive) == before  # the input folder is never written
 
 
-def test_manifest_has_one_line_per_photo_with_what_was_done(first_run, folder: Path, archive: Path, weights: Path):
+def test_manifest_has_one_line_per_photo_with_what_was_done(first_run, folder: Path, archive: Path):
     entries = {entry["input"]["path"]: entry for entry in manifest(folder / "out")}
     assert sorted(entries) == sorted(GOOD + BROKEN)
     for relative in GOOD:
@@ -73,24 +67,30 @@ def test_manifest_has_one_line_per_photo_with_what_was_done(first_run, folder: P
         data = (archive / relative).read_bytes()
         assert entry["input"] == {"path": relative, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
         assert entry["status"] == "restored" and entry["output"] == relative and entry["error"] is None
-        assert entry["model"] == {"id": weights.name, "sha256": hashlib.sha256(weights.read_bytes()).hexdigest()}
-        assert entry["settings"] == {"noise": "auto", "weights": str(weights), "skip_clean": False,
-                                     "analyze_only": False}
-        assert entry["decision"]["denoise"] is True and entry["decision"]["reason"]
+        checkpoint = registry.find(entry["model"]["id"]).path
+        assert entry["model"]["sha256"] == hashlib.sha256(checkpoint.read_bytes()).hexdigest()
+        assert entry["settings"] == {"noise": "auto", "weights": None, "skip_clean": False, "analyze_only": False,
+                                     "force_run": False}
+        assert entry["decision"]["denoise"] is True and entry["decision"]["forced"] is False
+        assert entry["decision"]["reason"] and entry["warnings"] == []
         assert entry["analysis"]["width"] == 64 and entry["analysis"]["noise_sigma"] > 5
+        assert entry["result"]["status"] == "restored" and entry["result"]["check"]["ok"] is True
         assert entry["result"]["after"]["noise_sigma"] is not None
-        assert {"analyze", "denoise", "total"} <= set(entry["timings"])
+        assert {"analyze", "denoise", "check", "total"} <= set(entry["timings"])
+        for figure in (entry["analysis"]["noise_sigma"], entry["result"]["check"]["removed_std"],
+                       entry["timings"]["total"]):  # rounded to what they mean
+            assert figure == round(figure, 2)
     for relative in BROKEN:
         assert entries[relative]["status"] == "failed" and entries[relative]["output"] is None
     assert "not an image" in entries["sub/bad.png"]["error"]
     assert "truncated" in entries["sub/deeper/truncated.jpg"]["error"]
 
 
-def test_second_run_resumes_and_retries_only_the_failures(first_run, folder: Path, archive: Path, weights: Path):
+def test_second_run_resumes_and_retries_only_the_failures(first_run, folder: Path, archive: Path):
     out = folder / "out"
     stamps = {relative: (out / relative).stat().st_mtime_ns for relative in GOOD}
     lines = len(manifest(out))
-    run = run_cli("batch", archive, "-o", out, "--recursive", "--weights", weights, "--json")
+    run = run_cli("batch", archive, "-o", out, "--recursive", "--json")
     assert run.code == 1
     new = manifest(out)[lines:]
     assert sorted(entry["input"]["path"] for entry in new) == sorted(BROKEN)
@@ -98,27 +98,26 @@ def test_second_run_resumes_and_retries_only_the_failures(first_run, folder: Pat
     assert '"resumed": 3' in run.out
 
 
-def test_changed_settings_or_input_redo_the_photo(folder: Path, weights: Path, tmp_path: Path):
+def test_changed_settings_or_input_redo_the_photo(tmp_path: Path):
     source = tmp_path / "in"
     source.mkdir()
     Image.fromarray(noisy_crop(60, 150)).save(source / "one.png")
     Image.fromarray(noisy_crop(90, 200, seed=3)).save(source / "two.png")
     out = tmp_path / "out"
-    assert run_cli("batch", source, "-o", out, "--weights", weights).code == 0
+    assert run_cli("batch", source, "-o", out).code == 0
     Image.fromarray(noisy_crop(70, 160, seed=9)).save(source / "two.png")  # new content, same name
-    assert run_cli("batch", source, "-o", out, "--weights", weights).code == 0
+    assert run_cli("batch", source, "-o", out).code == 0
     assert [entry["input"]["path"] for entry in manifest(out)] == ["one.png", "two.png", "two.png"]
-    assert run_cli("batch", source, "-o", out, "--weights", weights, "--noise", "25").code == 0
+    assert run_cli("batch", source, "-o", out, "--noise", "25").code == 0
     assert [entry["settings"]["noise"] for entry in manifest(out)[3:]] == [25, 25]
 
 
-def test_pattern_and_top_level_only(folder: Path, archive: Path, weights: Path, tmp_path: Path):
-    run = run_cli("batch", archive, "-o", tmp_path / "jpegs", "--recursive", "--pattern", "*.jpg",
-                  "--weights", weights)
+def test_pattern_and_top_level_only(archive: Path, tmp_path: Path):
+    run = run_cli("batch", archive, "-o", tmp_path / "jpegs", "--recursive", "--pattern", "*.jpg")
     assert sorted(entry["input"]["path"] for entry in manifest(tmp_path / "jpegs")) == [
         "sub/b.jpg", "sub/deeper/truncated.jpg"]
     assert run.code == 1
-    run = run_cli("batch", archive, "-o", tmp_path / "top", "--weights", weights)
+    run = run_cli("batch", archive, "-o", tmp_path / "top")
     assert run.code == 0 and [entry["input"]["path"] for entry in manifest(tmp_path / "top")] == ["a.png"]
 
 
@@ -138,9 +137,10 @@ def test_analyze_only_writes_no_photo(archive: Path, tmp_path: Path):
     (["OUT", "--weights", "nope.pth"], "--weights must be a known weights id"),
     (["OUT", "--pattern", "*.gif"], "no photos matching '*.gif'"),
     (["OUT", "--address", "10.0.0.1:6379"], "a cluster address needs the ray engine"),
+    (["OUT", "--force-run", "--skip-clean"], "--force-run denoises every photo, so --skip-clean would skip none"),
     (["OUT", "--engine", "ray", "--actor-cpus", "0"], "'--actor-cpus': Input should be greater than or equal to 1"),
 ])
-def test_bad_input_is_one_line_and_exit_2(archive: Path, weights: Path, tmp_path: Path, args, message):
+def test_bad_input_is_one_line_and_exit_2(archive: Path, tmp_path: Path, args, message):
     args = [arg.replace("IN", str(archive)).replace("OUT", str(tmp_path / "out")) for arg in args]
     run = run_cli("batch", archive, "-o", *args, "-r")
     assert run.code == 2 and message in run.err and "Traceback" not in run.err
@@ -155,34 +155,17 @@ def test_ray_engine_without_ray_installed_says_how_to_get_it(archive: Path, tmp_
     assert not (tmp_path / "out").exists()  # refused before any work
 
 
-def test_missing_input_folder_and_foreign_output_folder(archive: Path, weights: Path, tmp_path: Path):
+def test_missing_input_folder_and_foreign_output_folder(archive: Path, tmp_path: Path):
     run = run_cli("batch", tmp_path / "nowhere", "-o", tmp_path / "out")
     assert run.code == 2 and "input folder does not exist" in run.err
     (tmp_path / "theirs").mkdir()
     (tmp_path / "theirs" / "a.png").write_bytes(b"someone else's file")
-    run = run_cli("batch", archive, "-o", tmp_path / "theirs", "--weights", weights)
+    run = run_cli("batch", archive, "-o", tmp_path / "theirs")
     assert run.code == 2 and "output exists" in run.err and "--force" in run.err
     assert (tmp_path / "theirs" / "a.png").read_bytes() == b"someone else's file"
-    assert run_cli("batch", archive, "-o", tmp_path / "theirs", "--weights", weights, "--force").code == 0
+    assert run_cli("batch", archive, "-o", tmp_path / "theirs", "--force").code == 0
     with Image.open(tmp_path / "theirs" / "a.png") as replaced:
         assert replaced.size == (64, 48)
-
-
-def test_skip_clean_copies_clean_photos_unchanged_and_says_why(weights: Path, tmp_path: Path):
-    from tools.restore import analyze_photo, decide
-
-    source = tmp_path / "in"
-    source.mkdir()
-    Image.fromarray(noisy_crop(60, 150, sigma=0)).save(source / "clean.png")
-    Image.fromarray(noisy_crop(60, 150, sigma=25)).save(source / "noisy.png")
-    if decide(analyze_photo(source / "clean.png")).denoise:
-        pytest.skip("tools.restore.decide has no rule yet that leaves a photo without visible noise alone")
-    run = run_cli("batch", source, "-o", tmp_path / "out", "--skip-clean", "--noise", "15", "--weights", weights)
-    entries = {entry["input"]["path"]: entry for entry in manifest(tmp_path / "out")}
-    assert run.code == 0, run.err
-    assert entries["clean.png"]["status"] == "unchanged" and entries["clean.png"]["decision"]["reason"]
-    assert (tmp_path / "out" / "clean.png").read_bytes() == (source / "clean.png").read_bytes()
-    assert entries["noisy.png"]["status"] == "restored"
 
 
 @pytest.mark.skipif(chromium_path() is None, reason="chromium is not installed (apt-get install chromium): the "
@@ -196,21 +179,24 @@ def test_index_report_in_chromium(first_run, folder: Path):
         rows = browser.evaluate("document.querySelectorAll('tbody tr').length")
         images = browser.evaluate("[...document.images].map(i => [i.complete, i.naturalWidth > 0, i.alt])")
         totals = browser.evaluate("document.querySelector('tfoot').innerText")
-        failed = browser.evaluate("[...document.querySelectorAll('td.failed')].map(td => td.innerText)")
-        checks = browser.evaluate("[...document.querySelectorAll('td.check')].map(td => td.innerText.trim())")
+        badges = browser.evaluate("[...document.querySelectorAll('.badge')].map(b => b.innerText)")
+        errors = browser.evaluate("[...document.querySelectorAll('.line.bad')].map(p => p.innerText)")
+        browser.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+        checks = browser.evaluate("[...document.querySelectorAll('dt')].filter(dt => dt.innerText == 'check')"
+                                  ".map(dt => dt.nextElementSibling.innerText)")
         requested = browser.requested_urls()
     assert rows == 5
     assert len(images) == 6 and all(complete and decoded for complete, decoded, _ in images)  # 3 before + 3 after
     assert "3 restored" in totals and "2 failed" in totals
-    assert len(failed) == 2 and any("not an image" in text for text in failed)
-    assert sum(text not in ("", "–") for text in checks) == 3  # each restored photo's method-noise verdict
+    assert sorted(badges) == ["failed", "failed", "restored", "restored", "restored"]
+    assert len(errors) == 2 and any("not an image" in text for text in errors)
+    assert len(checks) == 3 and all("looks like noise" in text for text in checks)  # each run's check, on demand
     assert all(url.startswith(("file:", "data:")) for url in requested)
 
 
-def _start(source: Path, out: Path, weights: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "agent", "batch", str(source), "-o", str(out),
-                             "--weights", str(weights)], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+def _start(source: Path, out: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "agent", "batch", str(source), "-o", str(out)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _wait_for_lines(out: Path, count: int, process: subprocess.Popen, limit_s: float = 120.0) -> None:
@@ -240,25 +226,25 @@ def _every_output_complete(out: Path) -> None:
             image.load()  # a partial file would fail to decode
 
 
-def test_killed_run_resumes_without_redoing_finished_photos(many_photos: Path, weights: Path, tmp_path: Path):
+def test_killed_run_resumes_without_redoing_finished_photos(many_photos: Path, tmp_path: Path):
     out = tmp_path / "out"
-    process = _start(many_photos, out, weights)
+    process = _start(many_photos, out)
     _wait_for_lines(out, 2, process)
     process.kill()
     process.wait()
     finished = [entry["input"]["path"] for entry in manifest(out)]
     assert 2 <= len(finished) < 16
     _every_output_complete(out)
-    run = run_cli("batch", many_photos, "-o", out, "--weights", weights, "--json")
+    run = run_cli("batch", many_photos, "-o", out, "--json")
     assert run.code == 0, run.err
     redone = [entry["input"]["path"] for entry in manifest(out)[len(finished):]]
     assert not set(redone) & set(finished) and sorted(finished + redone) == [f"p{n:02d}.png" for n in range(16)]
     assert not [path.name for path in out.iterdir() if path.name.startswith(".")]  # stale temporaries cleared
 
 
-def test_ctrl_c_stops_cleanly_with_the_manifest_flushed(many_photos: Path, weights: Path, tmp_path: Path):
+def test_ctrl_c_stops_cleanly_with_the_manifest_flushed(many_photos: Path, tmp_path: Path):
     out = tmp_path / "out"
-    process = _start(many_photos, out, weights)
+    process = _start(many_photos, out)
     _wait_for_lines(out, 1, process)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
@@ -270,12 +256,12 @@ def test_ctrl_c_stops_cleanly_with_the_manifest_flushed(many_photos: Path, weigh
     assert not [path.name for path in out.iterdir() if path.name.startswith(".")]
 
 
-def test_ctrl_c_on_the_terminal_stops_worker_processes_too(many_photos: Path, weights: Path, tmp_path: Path):
+def test_ctrl_c_on_the_terminal_stops_worker_processes_too(many_photos: Path, tmp_path: Path):
     """Ctrl-C reaches the whole process group, workers included: the run still ends cleanly."""
     out = tmp_path / "out"
     process = subprocess.Popen([sys.executable, "-m", "agent", "batch", str(many_photos), "-o", str(out),
-                                "--weights", str(weights), "--jobs", "2"], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+                                "--jobs", "2"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
     _wait_for_lines(out, 1, process)
     os.killpg(process.pid, signal.SIGINT)
     _, err = process.communicate(timeout=120)
@@ -284,18 +270,18 @@ def test_ctrl_c_on_the_terminal_stops_worker_processes_too(many_photos: Path, we
     assert 1 <= len(entries) < 16 and all(entry["status"] == "restored" for entry in entries)
     _every_output_complete(out)
     assert not [path.name for path in out.iterdir() if path.name.startswith(".")]
-    run = run_cli("batch", many_photos, "-o", out, "--weights", weights, "--json")
+    run = run_cli("batch", many_photos, "-o", out, "--json")
     assert run.code == 0 and f'"resumed": {len(entries)}' in run.out
 
 
-def test_a_format_that_cannot_be_written_becomes_png_without_clashing(weights: Path, tmp_path: Path):
+def test_a_format_that_cannot_be_written_becomes_png_without_clashing(tmp_path: Path):
     source = tmp_path / "in"
     source.mkdir()
     Image.fromarray(noisy_crop(60, 150)).save(source / "scan.gif")
     Image.fromarray(noisy_crop(90, 180)).save(source / "scan.png")
     Image.fromarray(noisy_crop(70, 120)).save(source / "other.gif")
-    run = run_cli("batch", source, "-o", tmp_path / "out", "--weights", weights)
-    assert run.code == 0, run.err
+    run = run_cli("batch", source, "-o", tmp_path / "out")
+    assert run.code == 0, run.out + run.err
     outputs = {entry["input"]["path"]: entry["output"] for entry in manifest(tmp_path / "out")}
     assert outputs == {"other.gif": "other.png", "scan.gif": "scan.gif.png", "scan.png": "scan.png"}
     for name in outputs.values():

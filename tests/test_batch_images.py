@@ -53,9 +53,12 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]:
     Image.fromarray(noisy_crop(100, 200)).convert("L").save(source / "gray.png")
     Image.fromarray(noisy_crop(110, 210)).convert("CMYK").save(source / "print.jpg", quality=92)
     weights = save_checkpoint(root / "tiny_noise15.pth", 3)
-    run = run_cli("batch", source, "-o", root / "out", "--weights", weights)
-    assert run.code == 0, run.out + run.err
-    return source, root / "out", {entry["input"]["path"]: entry for entry in manifest(root / "out")}
+    run = run_cli("batch", source, "-o", root / "out", "--weights", weights, "--force-run")  # every photo denoised
+    entries = {entry["input"]["path"]: entry for entry in manifest(root / "out")}
+    statuses = {entry["status"] for entry in entries.values()}
+    assert statuses <= {"restored", "check-failed"}, run.out + run.err  # a tiny random network fails checks
+    assert run.code == (1 if "check-failed" in statuses else 0)
+    return source, root / "out", entries
 
 
 def test_exif_is_kept_with_the_orientation_applied_once(batch):

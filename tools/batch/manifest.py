@@ -6,8 +6,11 @@ import os
 from pathlib import Path
 from typing import IO
 
+from tools.json_numbers import meaningful
+
 MANIFEST = "manifest.jsonl"
-DONE = ("restored", "unchanged", "analyzed")  # statuses a resumed run need not redo
+DONE = ("restored", "check-failed", "unchanged", "skipped", "analyzed")  # statuses a resumed run need not redo
+CHECK_FAILED = "check-failed"  # denoised, but the check of the output found a problem
 
 
 def read_entries(path: Path) -> list[dict]:
@@ -45,8 +48,9 @@ class ManifestWriter:
         return self
 
     def append(self, entry: dict) -> None:
+        """One entry, its numbers rounded to what they mean (``tools.json_numbers``)."""
         assert self._file is not None, "use ManifestWriter as a context manager"
-        self._file.write(json.dumps(entry, sort_keys=True) + "\n")
+        self._file.write(json.dumps(meaningful(entry), sort_keys=True) + "\n")
         self._file.flush()
         os.fsync(self._file.fileno())
 

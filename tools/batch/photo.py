@@ -49,7 +49,7 @@ def new_entry(task: PhotoTask, settings: BatchSettings) -> dict:
     """A manifest entry with nothing done yet."""
     return {"input": {"path": task.relative, "size": task.size, "sha256": task.sha256}, "output": None,
             "status": None, "analysis": None, "decision": None, "model": None, "settings": settings.to_json(),
-            "result": None, "notes": [], "timings": {}, "error": None}
+            "result": None, "warnings": [], "notes": [], "timings": {}, "error": None}
 
 
 def _relative(path: Path | None, task: PhotoTask) -> str | None:
@@ -70,40 +70,40 @@ def _prepare(path: Path) -> None:
     remove_stale_temporaries(path)
 
 
-def _copy_unchanged(task: PhotoTask, entry: dict, decision) -> None:
-    """A photo the decision leaves alone: copied byte for byte, so the output folder mirrors the input's."""
+def _leave_alone(task: PhotoTask, settings: BatchSettings, entry: dict) -> None:
+    """A photo the analysis leaves alone: skipped (``skip_clean``: nothing written), else copied byte for byte,
+    so the output folder mirrors the input's."""
+    if settings.skip_clean:
+        entry["status"] = "skipped"
+        return
     _prepare(task.copy)
     write_atomic(task.copy, lambda tmp: shutil.copyfile(task.source, tmp))
-    entry.update(status="unchanged", output=_relative(task.copy, task), decision=decision.to_dict())
+    entry.update(status="unchanged", output=_relative(task.copy, task))
 
 
 def _restore(task: PhotoTask, settings: BatchSettings, entry: dict) -> None:
+    """The one rule: the analysis decides per photo, ``force_run`` alone overrides it; the noise level and the
+    weights only say how to run. A run's status is the pipeline's: ``restored`` only when its check passed."""
     from tools.restore import RestoreRequest, analyze_photo, decide, restore
-    from tools.swinir.service import keep_source_depth
 
-    analysis = None
-    if settings.analyze_only or settings.skip_clean:
-        analysis = analyze_photo(task.source, _records())
-        entry["analysis"] = _summary(analysis, task, entry)
-        policy = decide(analysis) if settings.skip_clean else decide(analysis, settings.noise, settings.weights)
-        if settings.analyze_only:
-            entry.update(status="analyzed", decision=policy.to_dict())
-            return
-        if not policy.denoise:
-            return _copy_unchanged(task, entry, policy)
+    analysis = analyze_photo(task.source, _records())
+    entry["analysis"] = _summary(analysis, task, entry)
+    decision = decide(analysis, settings.noise, settings.weights, force=settings.force_run)
+    entry["decision"] = decision.to_dict()
+    if settings.analyze_only:
+        entry["status"] = "analyzed"
+        return
+    if not decision.denoise:
+        return _leave_alone(task, settings, entry)
     _prepare(task.output)
-    with keep_source_depth():
-        result = restore(task.source, RestoreRequest(task.output, noise_level=settings.noise, weights=settings.weights),
-                         _records(), analysis=analysis)
-    if entry["analysis"] is None:
-        entry["analysis"] = _summary(result.analysis, task, entry)
-    entry["timings"].update({step: seconds for step, seconds in result.seconds.items() if step != "analyze"})
-    if result.run is None:
-        return _copy_unchanged(task, entry, result.decision)
+    request = RestoreRequest(task.output, noise_level=settings.noise, weights=settings.weights,
+                             force=settings.force_run)
+    result = restore(task.source, request, _records(), analysis=analysis)
+    entry["timings"].update(result.seconds)
     data = result.to_json()
     data.update(input=task.relative, output=_relative(task.output, task))
-    entry.update(status="restored", output=data["output"], decision=result.decision.to_dict(), result=data,
-                 model=model_record(result.run.model, settings.weights), notes=list(result.run.notes))
+    entry.update(status=result.status, output=data["output"], result=data, warnings=result.warnings,
+                 notes=list(result.run.notes), model=model_record(result.run.model, settings.weights))
 
 
 def process_photo(task: PhotoTask, settings: BatchSettings) -> PhotoOutcome:

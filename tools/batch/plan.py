@@ -92,9 +92,10 @@ def make_task(source: Path, in_dir: Path, out_dir: Path, settings: BatchSettings
     """The task for one photo; ``inputs`` (every photo's relative path) keeps output names apart."""
     relative = source.relative_to(in_dir)
     writes = not settings.analyze_only
+    copies = writes and not settings.skip_clean
     return PhotoTask(source=source, relative=relative.as_posix(), size=source.stat().st_size,
                      sha256=sha256_file(source), output=out_dir / output_relative(relative, inputs) if writes else None,
-                     copy=out_dir / relative if writes else None, out_dir=out_dir)
+                     copy=out_dir / relative if copies else None, out_dir=out_dir)
 
 
 def is_current(entry: dict | None, task: PhotoTask, settings: BatchSettings) -> bool:

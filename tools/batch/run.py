@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from tools.batch.manifest import ManifestWriter, latest_by_input, read_entries
+from tools.batch.manifest import CHECK_FAILED, ManifestWriter, latest_by_input, read_entries
 from tools.batch.photo import PhotoOutcome
 from tools.batch.plan import BatchPlan, PhotoTask
 from tools.batch.settings import BatchSettings
@@ -18,10 +18,13 @@ OnPhoto = Callable[[PhotoOutcome], None]
 
 @dataclass
 class BatchSummary:
-    """What a run did: counts by status (``resumed``: done by an earlier run), the failures, megapixels, time."""
+    """What a run did: counts by status (``resumed``: done by an earlier run), the failures, the photos whose
+    output failed its check (this run's and the resumed ones), megapixels, time."""
 
     counts: Counter = field(default_factory=Counter)
     failures: list[tuple[str, str]] = field(default_factory=list)
+    check_failures: list[tuple[str, str]] = field(default_factory=list)  # (photo, the check's first problem)
+    forced: int = 0  # photos denoised only because --force-run asked
     megapixels: float = 0.0
     seconds: float = 0.0
     workers: dict[int, float] = field(default_factory=dict)  # worker pid -> its peak RSS in MB
@@ -32,6 +35,11 @@ class BatchSummary:
         return len(self.failures)
 
     @property
+    def ok(self) -> bool:
+        """No photo failed, and every output passed its check (the exit code is 1 otherwise)."""
+        return not self.failures and not self.check_failures
+
+    @property
     def megapixels_per_second(self) -> float:
         return self.megapixels / self.seconds if self.seconds else 0.0
 
@@ -40,9 +48,17 @@ class BatchSummary:
         self.counts[entry["status"]] += 1
         if not outcome.ok:
             self.failures.append((entry["input"]["path"], entry["error"]))
+        self.note(entry)
         self.megapixels += outcome.megapixels
         self.workers[outcome.worker] = max(outcome.peak_rss_mb, self.workers.get(outcome.worker, 0.0))
         self.worker_cpu[outcome.worker] = max(outcome.cpu_seconds, self.worker_cpu.get(outcome.worker, 0.0))
+
+    def note(self, entry: dict) -> None:
+        """Count a forced run, and keep a photo whose output failed its check with the check's first problem."""
+        self.forced += entry.get("result") is not None and bool((entry.get("decision") or {}).get("forced"))
+        if entry.get("status") == CHECK_FAILED:
+            problems = ((entry.get("result") or {}).get("check") or {}).get("problems") or ["the check failed"]
+            self.check_failures.append((entry["input"]["path"], problems[0]))
 
 
 def run_batch(plan: BatchPlan, engine: Engine, on_photo: OnPhoto | None = None) -> BatchSummary:
@@ -51,6 +67,8 @@ def run_batch(plan: BatchPlan, engine: Engine, on_photo: OnPhoto | None = None) 
     An interruption (Ctrl-C) stops the engine; the manifest then holds every photo finished before it."""
     summary = BatchSummary()
     summary.counts["resumed"] = len(plan.done)
+    for entry in plan.done:
+        summary.note(entry)
     started = time.perf_counter()
     outcomes = engine(plan.todo)
     try:

@@ -9,18 +9,22 @@ from tools.swinir.weights import NOISE_LEVELS
 
 @dataclass(frozen=True)
 class BatchSettings:
-    """``noise`` None: each photo's level from its analysis (the pipeline's decision rule). ``skip_clean``: photos
-    the decision rule finds clean are copied unchanged instead of denoised. ``analyze_only``: nothing is written
-    but the manifest."""
+    """How to run each photo; whether to run it is the analysis's call (``tools.restore.decide``).
+
+    ``noise`` None: each photo's checkpoint level from its analysis; a level or ``weights`` only say how to run.
+    ``force_run``: denoise every photo, also those the analysis would leave alone (each such run is labelled).
+    ``skip_clean``: photos the analysis leaves alone are skipped (nothing written for them) instead of copied
+    unchanged. ``analyze_only``: nothing is written but the manifest."""
 
     noise: int | None = None
     weights: str | None = None
     skip_clean: bool = False
     analyze_only: bool = False
+    force_run: bool = False
 
     def to_json(self) -> dict:
         return {"noise": "auto" if self.noise is None else self.noise, "weights": self.weights,
-                "skip_clean": self.skip_clean, "analyze_only": self.analyze_only}
+                "skip_clean": self.skip_clean, "analyze_only": self.analyze_only, "force_run": self.force_run}
 
 
 def parse_noise(text: str | int | None) -> int | None:

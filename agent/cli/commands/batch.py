@@ -20,10 +20,14 @@ def batch(
     pattern: str = typer.Option(None, "--pattern", show_default="every photo extension", help="Only files "
                                 "matching this glob, e.g. '*.jpg' or 'scans/*.tif'."),
     analyze_only: bool = typer.Option(False, "--analyze-only", help="Analyze and decide only; write no photos."),
-    noise: str = typer.Option("auto", "--noise", help="auto (each photo's level from its analysis), 15, 25 or 50."),
-    weights: str = typer.Option(None, "--weights", help="A weights id (see `weights list`) or a checkpoint path."),
-    skip_clean: bool = typer.Option(False, "--skip-clean", help="Copy photos with no visible noise unchanged "
-                                    "instead of denoising them (the manifest says why)."),
+    noise: str = typer.Option("auto", "--noise", help="The checkpoint level for the photos the analysis denoises: "
+                              "auto (each photo's own), 15, 25 or 50."),
+    weights: str = typer.Option(None, "--weights", help="A weights id (see `weights list`) or a checkpoint path, "
+                                "for the photos the analysis denoises."),
+    force_run: bool = typer.Option(False, "--force-run", help="Denoise every photo, also those the analysis would "
+                                   "leave alone (each such run is labelled in the manifest and the index)."),
+    skip_clean: bool = typer.Option(False, "--skip-clean", help="Skip the photos the analysis leaves alone: nothing "
+                                    "written for them (without it they are copied unchanged)."),
     jobs: int = opt.bounded_int(1, "--jobs", "-j", low=1, high=MAX_JOBS, help="Photos at once: worker processes, "
                                 "or Ray actors."),
     engine: str = typer.Option("local", "--engine", help="local or ray (needs the cluster extra)."),
@@ -37,13 +41,18 @@ def batch(
     report: bool = typer.Option(False, "--report", help="Also write OUT_DIR/index.html, one row per photo."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
 ) -> None:
-    """Restore every photo in a folder through the one pipeline; keeps going past bad files (exit code 1)."""
+    """Restore every photo in a folder through the one pipeline: each photo's analysis decides whether it is
+    denoised. Keeps going past bad files; exit code 1 when a photo failed or its output failed the check."""
     from agent.cli.views.batch import batch_progress, print_summary
     from tools.batch.plan import plan_batch
     from tools.batch.run import batch_entries, engine_for, run_batch
     from tools.batch.settings import BatchSettings, parse_noise
+    from tools.errors import UserError
+    from tools.json_numbers import meaningful
 
-    settings = BatchSettings(parse_noise(noise), weights, skip_clean, analyze_only)
+    if force_run and skip_clean:
+        raise UserError("--force-run denoises every photo, so --skip-clean would skip none: use one of them")
+    settings = BatchSettings(parse_noise(noise), weights, skip_clean, analyze_only, force_run)
     run_on = engine_for(engine, settings, jobs, address, actor_cpus)
     plan = plan_batch(in_dir, out_dir, settings, recursive, pattern, resume=resume, force=force)
     with batch_progress(plan.total, len(plan.done), enabled=not as_json) as on_photo:
@@ -54,9 +63,11 @@ def batch(
 
         written = str(write_batch_report(plan, batch_entries(plan), summary))
     if as_json:
-        typer.echo(json.dumps({"counts": dict(summary.counts), "failures": [list(f) for f in summary.failures],
-                               "megapixels": round(summary.megapixels, 4), "seconds": summary.seconds,
-                               "manifest": str(plan.manifest), "report": written}))
+        typer.echo(json.dumps(meaningful({
+            "counts": dict(summary.counts), "failures": [list(f) for f in summary.failures],
+            "check_failures": [list(f) for f in summary.check_failures], "forced": summary.forced,
+            "megapixels": summary.megapixels, "seconds": summary.seconds, "manifest": str(plan.manifest),
+            "report": written})))
     else:
         print_summary(summary, terminal(), written)
-    raise typer.Exit(1 if summary.failed else 0)
+    raise typer.Exit(0 if summary.ok else 1)

@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import TextColumn
 from rich.table import Table
 
@@ -12,7 +13,8 @@ from agent.cli.views.progress import new_progress
 from tools.batch.photo import PhotoOutcome
 from tools.batch.run import BatchSummary
 
-STATUS_STYLE = {"restored": "green", "unchanged": "cyan", "analyzed": "cyan", "resumed": "dim", "failed": "bold red"}
+STATUS_STYLE = {"restored": "green", "check-failed": "bold yellow", "unchanged": "cyan", "skipped": "dim",
+                "analyzed": "cyan", "resumed": "dim", "failed": "bold red"}
 
 
 @contextmanager
@@ -34,24 +36,39 @@ def batch_progress(total: int, done: int, enabled: bool = True) -> Iterator[Call
         yield on_photo
 
 
+def _ordered(summary: BatchSummary) -> list[tuple[str, int]]:
+    """The statuses with a count, in the order of :data:`STATUS_STYLE`, any other after them."""
+    order = {status: index for index, status in enumerate(STATUS_STYLE)}
+    return sorted(((status, count) for status, count in summary.counts.items() if count),
+                  key=lambda item: order.get(item[0], len(order)))
+
+
 def summary_table(summary: BatchSummary) -> Table:
     table = Table(title="Batch", title_justify="left")
     table.add_column("status")
     table.add_column("photos", justify="right")
-    for status, count in summary.counts.items():
-        if count:
-            table.add_row(f"[{STATUS_STYLE.get(status, '')}]{status}[/]", str(count))
+    for status, count in _ordered(summary):
+        table.add_row(f"[{STATUS_STYLE.get(status, '')}]{status}[/]", str(count))
     return table
 
 
 def summary_line(summary: BatchSummary) -> str:
-    done = sum(count for status, count in summary.counts.items() if status != "failed")
-    return (f"{done} of {done + summary.failed} photo(s) done, {summary.failed} failed; "
-            f"{summary.megapixels:.2f} MP in {summary.seconds:.1f} s ({summary.megapixels_per_second:.3f} MP/s)")
+    """One line with every count: ``7 photo(s): 4 restored, 2 check-failed, 1 failed; 0.05 MP in ...``."""
+    counts = ", ".join(f"{count} {status}" for status, count in _ordered(summary)) or "none"
+    total = sum(summary.counts.values())
+    return (f"{total} photo(s): {counts}; {summary.megapixels:.2f} MP in {summary.seconds:.1f} s "
+            f"({summary.megapixels_per_second:.3f} MP/s)")
 
 
 def print_summary(summary: BatchSummary, console: Console, report: str | None = None) -> None:
+    """The table, each failure and failed check on a line of its own, forced runs, then the one line of counts."""
     console.print(summary_table(summary))
     for path, error in summary.failures:
-        console.print(f"[bold red]failed[/] {path}: {error}", highlight=False, soft_wrap=True)
+        console.print(f"[bold red]failed[/] {escape(path)}: {escape(error)}", highlight=False, soft_wrap=True)
+    for path, problem in summary.check_failures:
+        console.print(f"[bold yellow]check failed[/] {escape(path)}: {escape(problem)}", highlight=False,
+                      soft_wrap=True)
+    if summary.forced:
+        console.print(f"[yellow]forced[/] {summary.forced} photo(s) denoised only because --force-run asked (the "
+                      "analysis would leave them alone)", highlight=False)
     console.print(summary_line(summary) + (f"; report: {report}" if report else ""), highlight=False)
