@@ -226,6 +226,9 @@ def test_unusable_checkpoints_exit_2(monkeypatch, capsys, photo, tmp_path, kind,
     (("-o", "{tmp}/out.png", "--weights", "swinir-m-color-noise99"), "--weights must be a known weights id"),
     (("-o", "{tmp}/out.png", "--weights", "swinir-m-color-noise25"), "weights download swinir-m-color-noise25"),
     (("-o", "{tmp}/out.png", "--reference", "{tmp}/small.png", "--weights", "{ckpt}"), "must match"),
+    (("-o", "{tmp}/out.png", "--no-match", "--tile", "64"), "--tile must be 0 or unset for an unmatched run"),
+    (("-o", "{tmp}/out.png", "--no-match", "--ensemble"), "--ensemble must be off for an unmatched run"),
+    (("-o", "{tmp}/out.png", "--no-match", "--precision", "bf16"), "--precision must be fp32 for an unmatched run"),
 ])
 def test_bad_arguments_exit_2(monkeypatch, capsys, photo, small_ckpt, tmp_path, args, message):
     Image.new("RGB", (8, 8)).save(tmp_path / "small.png")
