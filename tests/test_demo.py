@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from agent.products.demo import add_gaussian_noise
 from tests.cli_run import run_cli
 from tests.swinir_helpers import save_checkpoint
 from tools.errors import UserError
+from tools.json_numbers import digits_for
 from tools.swinir import weights as registry
 
 STEPS = {"prepare", "analyze", "denoise", "measure", "compare"}
@@ -125,3 +127,84 @@ def test_demo_restores_better_than_noisy_with_real_weights(crop: Path, tmp_path:
     assert report["metrics"]["restored"]["psnr"] > report["metrics"]["noisy"]["psnr"] + 1.0
     assert report["metrics"]["restored"]["ssim"] > report["metrics"]["noisy"]["ssim"]
     assert report["noise_estimate"]["after"] < report["noise_estimate"]["before"]
+
+
+@pytest.fixture(scope="module")
+def decision_photos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    from tests.report_photos import clean_photo, grain_photo, noisy_photo
+
+    folder = tmp_path_factory.mktemp("decisions")
+    return {"clean": clean_photo(folder / "coffee.png"), "grain": grain_photo(folder / "grain.png"),
+            "noisy": noisy_photo(folder / "astronaut-25.png")}
+
+
+@pytest.mark.parametrize("kind, noise_kind, reason", [("clean", "none", "denoising would only remove detail"),
+                                                      ("grain", "correlated", "trained on white noise")])
+def test_demo_as_is_leaves_a_photo_the_analysis_would_not_denoise(decision_photos, tmp_path: Path, kind: str,
+                                                                  noise_kind: str, reason: str):
+    out = tmp_path / "out"
+    run = run_cli("demo", "--as-is", "--image", decision_photos[kind], "-o", out)
+    assert run.code == 0, run.err
+    assert sorted(p.name for p in out.iterdir()) == ["demo.json", "input.png"]  # no restored image, no comparison
+    report = json.loads((out / "demo.json").read_text())
+    assert report["status"] == "not-run" and report["caption"] == "not denoised"
+    assert report["analysis"]["noise"]["kind"] == noise_kind
+    assert report["decision"]["denoise"] is False and reason in report["decision"]["reason"]
+    assert report["checkpoint"] is None and report["after"] is None and "denoise" not in report["seconds"]
+    assert "Output: not denoised" in run.out and "--force-run runs it anyway" in run.out
+    assert "restored" not in run.out.split("steps:")[0] and run.err == ""
+
+
+def test_demo_force_run_announces_the_notice_first_and_captions_the_failed_check(decision_photos, tmp_path: Path):
+    out = tmp_path / "forced"
+    run = run_cli("demo", "--as-is", "--image", decision_photos["clean"], "-o", out, "--force-run", "--json")
+    assert run.code == 0, run.err
+    report = json.loads(run.out)
+    assert report["decision"]["forced"] and report["decision"]["notice"].endswith("running anyway because you asked")
+    assert report["status"] == "check-failed" and report["caption"].startswith("denoised (check failed: ")
+    assert report["warnings"][0] == report["decision"]["notice"] and report["check"]["problems"]
+    lines = run.err.splitlines()
+    assert lines[0] == f"warning: {report['decision']['notice']}"  # before the work, then what the check found
+    assert all(line.startswith("warning: check failed: ") for line in lines[1:]) and len(lines) > 1
+    assert {"restored.png", "comparison.png"} <= {p.name for p in out.iterdir()}
+    summary = run_cli("demo", "--as-is", "--image", decision_photos["clean"], "-o", out, "--force-run", "--force")
+    assert "Output: check failed" in summary.out and "forced: run anyway, as asked" in summary.out
+    shown = summary.out.split("steps:")[0]  # the workflow and figures, before the files written
+    assert "┃ denoised ┃" in shown and "restored" not in shown
+
+
+def test_demo_on_a_noisy_photo_restores_it_and_rounds_its_json(decision_photos, tmp_path: Path):
+    out = tmp_path / "noisy"
+    run = run_cli("demo", "--as-is", "--image", decision_photos["noisy"], "-o", out, "--json")
+    assert run.code == 0, run.err
+    report = json.loads(run.out)
+    assert report["status"] == "restored" and report["caption"] == f"restored ({report['checkpoint']['id']})"
+    assert report["decision"] == {**report["decision"], "denoise": True, "forced": False, "notice": None}
+    assert report == json.loads((out / "demo.json").read_text()) | {"seconds": report["seconds"],
+                                                                     "total_seconds": report["total_seconds"]}
+    floats = re.findall(r'"(\w+)": (-?\d+\.\d+)', (out / "demo.json").read_text())
+    assert floats and all(len(value.split(".")[1]) <= digits_for(key) or not digits_for(key)  # 0: left as is
+                          for key, value in floats), floats
+    assert run.err == ""
+
+
+def test_demo_synthetic_noise_runs_because_the_analysis_finds_it(demo_run):
+    _, report, _ = demo_run
+    assert report["decision"]["denoise"] and not report["decision"]["forced"]
+    assert report["status"] in ("restored", "check-failed") and report["checkpoint"]["id"] == "tiny_noise15.pth"
+
+
+def test_demo_without_added_noise_leaves_the_clean_photo_and_clears_an_earlier_output(demo_run, decision_photos):
+    out, _, _ = demo_run
+    run = run_cli("demo", "--image", decision_photos["clean"], "--add-noise", "0", "-o", out, "--force", "--json")
+    assert run.code == 0, run.err
+    report = json.loads(run.out)
+    assert report["status"] == "not-run" and set(report["metrics"]) == {"noisy"}
+    assert sorted(p.name for p in out.iterdir()) == ["clean.png", "demo.json", "input.png"]
+
+
+def test_demo_checks_the_weights_before_writing_anything(crop: Path, tmp_path: Path):
+    for weights in ("no-such-weights", str(tmp_path / "missing.pth")):
+        run = run_cli("demo", "--image", crop, "-o", tmp_path / "out", "--weights", weights)
+        assert run.code == 2 and "weights" in run.err and run.err.count("\n") == 1, run.err
+        assert not (tmp_path / "out").exists()

@@ -62,6 +62,8 @@ def test_script_refuses_an_unwritable_output_folder(tmp_path: Path):
     ("jobs:\n  - name: ../escape\n", "job 1: name"),
     ("jobs:\n  - noise: loud\n", "job 1: 'noise' must be a whole number"),
     ("jobs:\n  - format: pdf\n", "job 1: format must be html or md"),
+    ("jobs:\n  - force_run: please\n", "job 1: 'force_run' must be true or false"),
+    ("jobs:\n  - noise: true\n", "job 1: 'noise' must be a whole number"),
     ("defaults: {name: x}\njobs:\n  - question: a\n", "'defaults' takes"),
 ])
 def test_job_file_errors_name_the_job_or_line(tmp_path: Path, text: str, message: str):
@@ -94,3 +96,12 @@ def test_job_files_within_the_limits_fail_fast_on_one_line(tmp_path: Path, text:
     run = run_cli("report", "--script", str(jobs), "-o", str(tmp_path / "out"))
     assert run.code == 2 and run.err.startswith("error: job file") and run.err.count("\n") == 1, run.err
     assert message in run.err
+
+
+def test_force_run_in_a_job_or_the_defaults_reaches_the_job(tmp_path: Path):
+    jobs = load_jobs(write_jobs(tmp_path, "defaults: {force_run: true}\njobs:\n  - name: a\n  - name: b\n"
+                                          "    force_run: false\n  - name: c\n    question: q\n"))
+    assert [job.job.force_run for job in jobs] == [True, False, True]
+    assert load_jobs(write_jobs(tmp_path, "jobs:\n  - question: q\n"))[0].job.force_run is False
+    run = run_cli("report", "--script", tmp_path / "jobs.yaml", "--force-run", "-o", tmp_path / "out")
+    assert run.code == 2 and "force_run from the job file" in run.err and not (tmp_path / "out").exists()

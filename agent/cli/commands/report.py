@@ -61,7 +61,7 @@ def report(
         f"{len(made.answer['citations'])} record(s) cited"
     photos = "".join(f"; {Path(run.source).name}: {run.caption}" for run in made.runs)
     terminal().print(f"wrote {output}: {len(made.runs)} photo(s){photos}; {state}, {made.answer['backend']} "
-                     f"backend, {made.seconds:.1f} s", highlight=False, markup=False)
+                     f"backend, {made.seconds:.1f} s", highlight=False, markup=False, soft_wrap=True)
 
 
 def _run_script(script: Path, settings, output: Path, force: bool) -> int:

@@ -68,7 +68,7 @@ def render_demo(result: DemoResult, console: Console | None = None) -> None:
         console.print(f"[dim]note: {escape(note)}[/]", highlight=False)
     if not result.ran:
         console.print(f"not denoised: {escape(result.decision.get('reason', ''))}; --force-run runs it anyway",
-                      highlight=False)
+                      highlight=False, soft_wrap=True)
     times = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result.seconds.items())
     console.print(Group(f"[dim]steps: {times}; total {result.total_seconds:.2f} s[/]",
                         *(f"[dim]wrote {escape(path)}[/]" for path in result.files.values())), highlight=False)
