@@ -64,6 +64,7 @@ def test_json_shape_is_exact(card_answer: dict) -> None:
     assert set(card_answer) == {"question", "answer", "sections", "citations", "references", "refused",
                                 "grounding", "photos", "tool_calls", "backend"}
     assert card_answer["photos"] == []
+    assert all(round(call["seconds"], 2) == call["seconds"] for call in card_answer["tool_calls"])  # rounded
     assert set(card_answer["sections"]) == {"task", "workflow", "references"}
     assert all(set(ref) == {"id", "title", "paper", "code"} for ref in card_answer["references"])
 

@@ -55,6 +55,16 @@ def call(tree: dict[str, Path], name: str, arguments: dict, **client: object):
     return session(tree, lambda c: c.call_tool(name, arguments), **client)
 
 
+def two_decimal_floats(value: object, key: str = "") -> list[str]:
+    """Where a dB, sigma or seconds figure in a reply has more than two decimals (none, when rounded)."""
+    if isinstance(value, dict):
+        return [where for name, item in value.items() for where in two_decimal_floats(item, str(name))]
+    if isinstance(value, list):
+        return [where for item in value for where in two_decimal_floats(item, key)]
+    rounded = not isinstance(value, float) or abs(value * 100 - round(value * 100)) < 1e-6
+    return [] if rounded or not any(part in key for part in ("psnr", "sigma", "seconds")) else [f"{key}={value}"]
+
+
 def test_lists_six_typed_tools_the_card_and_every_record(tree: dict[str, Path]) -> None:
     async def listing(client: Client) -> tuple:
         tools = (await client.list_tools()).tools
@@ -124,7 +134,8 @@ def test_ask_about_a_photo_restores_it_into_a_new_folder_under_the_root(tree: di
     ran = [c["name"] for c in answer["tool_calls"] if c["ok"]]
     assert ran == ["search_records", "analyze_image", "denoise_image"], answer["tool_calls"]
     written = list(tree["root"].glob("restore-agent-answer-*/noisy.denoised.png"))
-    assert len(written) == 1 and f"`{written[0]}`" in answer["sections"]["workflow"]
+    assert len(written) == 1 and f"written to `{written[0]}`" in answer["sections"]["task"].split("\n\n")[0]
+    assert answer["photos"][0]["output"] == str(written[0]) and not two_decimal_floats(answer)
     assert sha(tree["root"] / "noisy.png") == before
 
 
@@ -152,7 +163,10 @@ def test_denoise_image_writes_the_output_reports_progress_and_returns_a_preview(
     first, again, replaced = session(tree, denoise_twice)
     run, output = payload(first), tree["root"] / "sub" / "restored.png"
     assert run["output"] == str(output) and run["model"] == "swinir-s-noise15" and run["noise_level"] == 15
-    assert run["decision"]["denoise"] and run["decision"]["reason"]
+    assert run["decision"]["denoise"] and run["decision"]["reason"] and run["decision"]["notice"] is None
+    assert run["status"] == ("restored" if run["check"]["ok"] else "check-failed")
+    assert run["summary"] == f"{run['caption']}: {output}" and run["caption"].startswith(("restored", "denoised"))
+    assert not two_decimal_floats(run) and isinstance(run["psnr"], float) and isinstance(run["seconds"], float)
     assert run["psnr"] == pytest.approx(psnr(output, tree["root"] / "clean.png"), abs=0.01)
     assert run["psnr"] > psnr(tree["root"] / "noisy.png", tree["root"] / "clean.png") + 3
     assert run["after"]["noise_sigma"] < 5
@@ -172,17 +186,24 @@ def test_the_preview_is_a_small_png_of_the_whole_photo(tmp_path: Path, sample_ph
 
 
 def test_a_photo_the_pipeline_leaves_alone_gets_no_file_unless_forced(tree: dict[str, Path]) -> None:
-    async def plain_then_forced(client: Client) -> tuple:
-        return (await client.call_tool("denoise_image", {"path": "clean.png"}),
+    async def plain_then_forced(client: Client) -> tuple:  # a level alone says how to run, never whether
+        return (await client.call_tool("denoise_image", {"path": "clean.png", "noise_level": 15}),
                 await client.call_tool("denoise_image", {"path": "clean.png", "output": "sub/forced.png",
                                                          "force": True}))
 
     skipped, forced = session(tree, plain_then_forced)
-    decision = payload(skipped)["decision"]
-    assert decision["denoise"] is False and "noise" in decision["reason"]
+    left = payload(skipped)
+    decision = left["decision"]
+    assert decision["denoise"] is False and "noise" in decision["reason"] and left["status"] == "not-run"
+    assert left["summary"] == f"not denoised: clean.png has {decision['reason']}; pass force: true to run the " \
+        "denoiser anyway"
     assert [block.type for block in skipped.content] == ["text"] and not (tree["root"] / "clean.denoised.png").exists()
     ran = payload(forced)
     assert ran["decision"]["denoise"] and ran["output"] == str(tree["root"] / "sub" / "forced.png")
+    notice = ran["decision"]["notice"]
+    assert ran["decision"]["forced"] and notice.endswith("running anyway because you asked")
+    assert ran["summary"].startswith(notice) and ran["warnings"][0] == notice and not two_decimal_floats(ran)
+    assert ran["status"] in ("restored", "check-failed")
     assert preview_of(forced).size == (96, 96)
 
 
