@@ -92,7 +92,7 @@ def test_a_turn_reuses_the_restoration_it_is_given(tmp_path: Path, weights: Path
                                                                          "denoise_image"]
     assert counted == Counter(), "the turn measured or denoised again"
     assert result.evidence.restorations == [known]
-    assert f"in {known.seconds['denoise']:.2f} s" in result.response["sections"]["workflow"]
+    assert f"in {known.seconds['denoise']:.2f} s" in result.response["sections"]["task"]  # the photo comes first
 
 
 def test_one_report_with_one_photo_runs_the_analyzer_and_the_denoiser_once(
@@ -111,5 +111,5 @@ def test_one_report_with_one_photo_runs_the_analyzer_and_the_denoiser_once(
     denoise_calls = [c for c in report.answer["tool_calls"] if c["name"] == "denoise_image"]
     assert len(denoise_calls) == 1 and denoise_calls[0]["ok"]
     text = output.read_text()
-    assert f"{run.seconds['denoise']:.2f} s" in report.answer["sections"]["workflow"]
+    assert f"{run.seconds['denoise']:.2f} s" in report.answer["sections"]["task"]
     assert text.count(f"{run.seconds['denoise']:.2f} s") >= 2  # the answer and the photo section agree
