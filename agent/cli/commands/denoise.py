@@ -63,7 +63,7 @@ def denoise(
     request = RestoreRequest(output, noise_level=noise, weights=weights, tile=tile, overlap=overlap, ensemble=ensemble,
                              reference=reference, force=force_run, overwrite=force, max_memory=max_memory * 1e9,
                              precision=precision.value, match=not no_match)
-    with progress_bar("denoising tiles", enabled=not as_json) as update:
+    with progress_bar("denoising tiles", enabled=not as_json, console=err) as update:  # the notice goes above it
         restored = restore(input, request, progress=update, announce=announce)
     from agent.cli.views.denoise import print_notes, print_summary
 

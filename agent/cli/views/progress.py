@@ -46,11 +46,12 @@ def new_progress(console: Console | None = None, enabled: bool = True, transfer:
 
 
 @contextmanager
-def progress_bar(label: str, enabled: bool = True, transfer: bool = False,
-                 unit: str = "tiles") -> Iterator[Callable[[int, int], None]]:
+def progress_bar(label: str, enabled: bool = True, transfer: bool = False, unit: str = "tiles",
+                 console: Console | None = None) -> Iterator[Callable[[int, int], None]]:
     """Yield a ``progress(done, total)`` callback that moves one bar; the steps of a restoration run inside the
-    block (analyzing, denoising, checking a photo) become the bar's description as they start."""
-    bar = new_progress(enabled=enabled, transfer=transfer)
+    block (analyzing, denoising, checking a photo) become the bar's description as they start. A line printed
+    on ``console`` (stderr by default) while the bar runs goes above it."""
+    bar = new_progress(console, enabled=enabled, transfer=transfer)
     with bar:
         task = bar.add_task(label, total=None, unit="" if transfer else unit)
 
