@@ -1,14 +1,13 @@
 """The index report of a batch run: ``OUT_DIR/index.html``, one self-contained file (thumbnails as data URIs).
 
 One row per photo: its name, before and after thumbnails, the noise before -> after, the decision in one short
-line (the reason, the method-noise verdict, the model and the notes on demand), a forced run's notice and a
-failed check's problem in plain sight, the status as a badge and the time; then the totals.
+line (the whole reason, the method-noise verdict and the notes on demand), a forced run's notice and the
+headline of a failed check's problem in plain sight, the status as a badge and the time; then the totals.
 """
 from __future__ import annotations
 
 import base64
 import io
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from tools.fileio import write_text_atomic
 
 INDEX = "index.html"
 THUMB = 192  # px, the longer side: twice the 96 px the page shows, for sharp thumbnails on dense screens
-_ASIDE = re.compile(r"\s*\([^)]*\)")  # a parenthesis: the figures behind a finding, for the details
 
 
 def thumbnail(path: Path, size: int = THUMB) -> dict | None:
@@ -50,22 +48,27 @@ def noise_cell(analysis: dict, result: dict) -> str:
     return before if not result else f"{before} → {_sigma(after)}"
 
 
+def _headline(text: str) -> str:
+    """A finding without the figures in its parenthesis (the details keep them whole)."""
+    return text.split(" (")[0]
+
+
 def decision_line(decision: dict, model: str | None) -> str:
     """The decision in a few words: ``denoise: swinir-s-noise25, matched to σ 19.8`` or ``leave alone: no
     visible white noise``; the whole reason goes in the details."""
     if not decision:
         return ""
     if not decision.get("denoise"):
-        return "leave alone: " + _ASIDE.sub("", decision.get("reason", "").split(":")[0]).strip()
+        return "leave alone: " + _headline(decision.get("reason", "").split(":")[0])
     how = model or (f"level {decision['noise_level']}" if decision.get("noise_level") else "the weights asked for")
     sigma = decision.get("noise_sigma")
     return f"denoise: {how}" + (f", matched to σ {sigma:.1f}" if sigma is not None else "")
 
 
-def details(entry: dict, check: dict, model: str | None) -> list[tuple[str, str]]:
-    """What the short line leaves out, label and text: the reason, the check's verdict, the model, the notes."""
+def details(entry: dict, check: dict) -> list[tuple[str, str]]:
+    """What the short line leaves out, label and text: the whole reason, the check's verdict, the notes."""
     rows = [("why", (entry.get("decision") or {}).get("reason")), ("check", check.get("verdict")),
-            ("model", model), ("notes", "; ".join(entry.get("notes") or []))]
+            ("notes", "; ".join(entry.get("notes") or []))]
     return [(label, text) for label, text in rows if text]
 
 
@@ -83,8 +86,8 @@ def photo_row(entry: dict, plan: BatchPlan) -> dict:
         "noise": noise_cell(analysis, result),
         "decision": decision_line(decision, model),
         "notice": decision.get("notice") if result else None,
-        "problem": (check.get("problems") or [None])[0] if check.get("ok") is False else None,
-        "details": details(entry, check, model),
+        "problem": _headline((check.get("problems") or [""])[0]) if check.get("ok") is False else None,
+        "details": details(entry, check),
         "error": entry.get("error"),
         "seconds": (entry.get("timings") or {}).get("total", 0.0),
     }
