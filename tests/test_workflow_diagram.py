@@ -50,3 +50,15 @@ def test_refused_answer_has_no_model_stage():
     cited = answer_stages({"question": "noise?", "refused": False, "citations": [records[0].id]}, [], records)
     assert [stage.kind for stage in cited] == ["input", "model", "output"]
     assert records[0].id in cited[1].lines[0]
+
+
+def test_a_failed_output_and_a_skipped_step_are_drawn_apart():
+    from agent.products.report.diagram import FILL, STROKE
+
+    stages = [Stage("model", "SwinIR checkpoint", ["not run"]), Stage("skipped", "Models", ["not run"]),
+              Stage("failed", "Output: check failed", ["photo.png: denoised (check failed: ...)"])]
+    drawing = svg(stages)
+    failed = re.search(r'<g class="stage stage-failed"><rect [^>]*stroke="([^"]+)" stroke-width="([\d.]+)"/>'
+                       r'<text [^>]*fill="([^"]+)">Output: check failed</text>', drawing)
+    assert failed and failed.group(1) == failed.group(3) == STROKE["failed"] and float(failed.group(2)) > 1.5
+    assert f'fill="{FILL["skipped"]}"' in drawing and FILL["skipped"] != FILL["output"] != FILL["failed"]
