@@ -3,8 +3,8 @@
 The photos are crops of 24 photos from ../shared/data/test (McMaster, Set12, classic5, RealSRSet, taken in
 turn; gray stays gray), cut to four sizes from 128 x 128 to 256 x 256 so a run fits in minutes with the
 shipped swinir-s-noise15 weights; the clean sets get Gaussian noise (sigma 15), RealSRSet's real degraded
-photos are taken as they are. The runs use ``--noise 15`` (``--noise auto`` lets each photo's decision stand),
-so every photo goes through the denoiser and the engines do the same work. They go jobs-1, then jobs-2, Ray,
+photos are taken as they are. The runs use ``--noise 15 --force-run`` (``--noise auto`` lets each photo's
+analysis decide), so every photo goes through the denoiser and the engines do the same work. They go jobs-1, then jobs-2, Ray,
 Ray, jobs-2, so a load that drifts on a shared machine weighs on both engines alike; Ray starts once, timed
 apart. Each run writes into its own output folder, and all must give byte-identical photos.
 
@@ -186,7 +186,8 @@ def outputs_digest(out: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", default=None, help="weights id or checkpoint (default: the pipeline's choice)")
-    parser.add_argument("--noise", default=str(SIGMA), help="auto, 15, 25 or 50 (default 15: every photo denoised)")
+    parser.add_argument("--noise", default=str(SIGMA), help="auto (each photo's analysis decides), or 15, 25 or 50 "
+                        "(every photo denoised at that level, forced where its analysis would leave it alone)")
     args = parser.parse_args()
     if not SHARED.is_dir():
         sys.exit(f"../shared/data/test is absent ({SHARED}): no photos to run")
@@ -194,7 +195,8 @@ def main() -> None:
     from tools.swinir.runtime import configure_process
 
     configure_process()
-    settings = BatchSettings(noise=parse_noise(args.noise), weights=args.weights)
+    level = parse_noise(args.noise)
+    settings = BatchSettings(noise=level, weights=args.weights, force_run=level is not None)
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="batch-bench-") as scratch:
         source = Path(scratch) / "in"
