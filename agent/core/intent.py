@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 _DENOISE = re.compile(r"\b(de-?nois\w*|clean\w*|restor\w*|remove\s+(?:the\s+|its\s+)?noise|fix\w*)\b", re.I)
-_INSIST = re.compile(r"\b(anyway|regardless|even if|even though|nevertheless|all the same|force\w*)\b", re.I)
+_INSIST = re.compile(r"\b(anyway|regardless|even if|even though|nevertheless|even so|all the same|force\w*)\b", re.I)
 FORCE_HINT = "say 'denoise it anyway'"  # how a person asks for a run the analysis would not make
 
 
