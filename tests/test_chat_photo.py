@@ -5,22 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from tests.agent_fixtures import weights_env  # noqa: F401 (fixture)
 from tests.test_chat_pty import PROMPT, Chat
+from tests.test_photo_claims import photo as centre
 
 ROWS = 50
 QUESTION = "What is wrong with input.png and can you clean it?"
-
-
-def centre(name: str, size: int = 256) -> np.ndarray:
-    from skimage import data
-
-    pixels = getattr(data, name)()
-    top, left = (pixels.shape[0] - size) // 2, (pixels.shape[1] - size) // 2
-    return np.ascontiguousarray(pixels[top:top + size, left:left + size])
 
 
 def answer_paragraph(seen: list[str]) -> str:
