@@ -23,7 +23,8 @@ def denoise(
     input: Path = typer.Argument(..., help="Photo to denoise (PNG, JPEG, TIFF, BMP, WebP)."),
     output: Path = typer.Option(..., "-o", "--output", help="Where to write the result (format from the extension)."),
     noise: int = opt.bounded_int(None, "--noise", low=1, high=255, show_default="measured on the photo",
-                                 help="Noise level sigma the weights were trained for: 15, 25 or 50."),
+                                 help="Noise level sigma the weights were trained for: 15, 25 or 50 (it "
+                                 "chooses the checkpoint, not whether to run)."),
     weights: str = typer.Option(None, "--weights", help="A weights id (see `weights list`) or a checkpoint path."),
     tile: int = opt.bounded_int(None, "--tile", high=MAX_TILE, show_default="sized by --max-memory",
                                 help="Tile size in pixels (0: the whole image at once; else at least 16)."),
@@ -49,12 +50,14 @@ def denoise(
     fit, is left alone (exit 2) unless --force-run asks. The weights for the nearest level run, matched to
     the measured sigma; --noise and --weights choose other weights. The output is checked: exit 0 when it
     passed, 1 when it did not (the output is still written)."""
+    from agent.cli.errors import one_line
+    from agent.cli.views.denoise import print_notes, print_summary
     from tools.json_numbers import meaningful
-    from tools.restore import NotDenoised, RestoreRequest, restore
+    from tools.restore import Decision, NotDenoised, RestoreRequest, restore
 
     err = terminal(stderr=True)
 
-    def announce(decision) -> None:  # before any denoising: refuse, or say that the run is forced
+    def announce(decision: Decision) -> None:  # before any denoising: refuse, or say that the run is forced
         if not decision.denoise:
             raise NotDenoised(input, decision)
         if decision.notice:
@@ -65,8 +68,6 @@ def denoise(
                              precision=precision.value, match=not no_match)
     with progress_bar("denoising tiles", enabled=not as_json, console=err) as update:  # the notice goes above it
         restored = restore(input, request, progress=update, announce=announce)
-    from agent.cli.views.denoise import print_notes, print_summary
-
     print_notes(restored, err, announced=True)
     if as_json:
         typer.echo(json.dumps(meaningful(restored.to_json())))
@@ -74,6 +75,6 @@ def denoise(
         print_summary(restored, terminal(), reference)
     if restored.status != "restored":
         problems = "; ".join(restored.check.problems) if restored.check else "not checked"
-        err.print(f"error: the output did not pass its check: {problems} (written anyway: {restored.run.output})",
-                  highlight=False, markup=False, soft_wrap=True)
+        line = f"error: the output did not pass its check: {problems} (written anyway: {restored.run.output})"
+        err.print(one_line(line), highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(1)
