@@ -14,6 +14,7 @@ from rich.console import Console
 from agent.cli.repl import run_repl
 from agent.core.backends import LLMSettings
 from agent.core.session import ChatSession
+from tests.test_chat_cli import _lines as typed
 from tools.swinir import weights as registry
 
 
@@ -35,16 +36,8 @@ def coffee(tmp_path: Path) -> Path:
 
 def chat(session: ChatSession, *lines: str, as_json: bool = False) -> tuple[str, str]:
     """Type ``lines`` into the chat; what it printed on stdout and stderr."""
-    feed = iter(lines)
-
-    def read_line() -> str:
-        try:
-            return next(feed)
-        except StopIteration:
-            raise EOFError from None
-
     console, err = Console(record=True, width=400), Console(record=True, width=400)
-    run_repl(session, read_line, console, err, as_json=as_json)
+    run_repl(session, typed(*lines), console, err, as_json=as_json)
     return console.export_text(), err.export_text()
 
 
