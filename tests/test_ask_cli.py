@@ -157,5 +157,9 @@ def test_a_photo_that_is_not_an_image_is_named_in_the_answer(tmp_path):
     fake.write_text("not pixels")
     result = run_cli("ask", "please clean this photo", "--image", str(fake), "--output-dir", str(tmp_path), "--json")
     assert result.returncode == 0, result.stderr
-    answer = json.loads(result.stdout)["answer"]
+    response = json.loads(result.stdout)
+    answer = response["answer"]
     assert "not an image" in answer and "notes.png" in answer
+    assert response["sections"]["task"].startswith(f"Not done: `analyze_image` on `{fake}` failed (not an image")
+    assert [call["name"] for call in response["tool_calls"]] == ["search_records", "analyze_image"]  # no denoise
+    assert [(photo["path"], photo["status"]) for photo in response["photos"]] == [(str(fake), "failed")]

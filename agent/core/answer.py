@@ -99,7 +99,8 @@ def finalize(text: str, turn: Turn, evidence: Evidence, backend: str,
     """
     offline = composed or compose_turn(turn.question, turn.records, evidence, earlier_turns(turn.history, turn.records),
                                        turn.card_question)
-    photos = photo_outcomes(evidence.analyses, evidence.denoise_runs)
+    failed = [call.to_dict() for call in evidence.calls if not call.ok]
+    photos = photo_outcomes(evidence.analyses, evidence.denoise_runs, failed)
     if backend in (OFFLINE, FALLBACK):
         return build_response(turn.question, turn.records, offline, _trace(evidence), backend, photos=photos)
     sections = sections_from_markdown(text, offline.headings)

@@ -54,10 +54,10 @@ def plan(question: str, photos: Sequence[str], previous: str, made: Sequence[Cal
     asked = wants_denoise(question) or (insists(question) and wants_denoise(previous))  # "do it anyway"
     if photos and asked and not any(call.name == "denoise_image" for call in made):
         levels = {call.args["path"]: call.result.get("suggested_noise_level")
-                  for call in made if call.name == "analyze_image"}
+                  for call in made if call.name == "analyze_image" and call.result}  # a photo it could not read: no
         force = {"force": True} if insists(question) else {}
-        planned += [("denoise_image", {"path": path, **({"noise_level": levels[path]} if levels.get(path) else {}),
-                                       **force}) for path in photos]
+        planned += [("denoise_image", {"path": path, **({"noise_level": levels[path]} if levels[path] else {}),
+                                       **force}) for path in photos if path in levels]
     return planned
 
 

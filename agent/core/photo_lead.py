@@ -59,9 +59,9 @@ class PhotoFacts:
                 "notice": (run.get("decision") or {}).get("notice")}
 
 
-def photo_outcomes(analyses: Sequence[Mapping], runs: Sequence[Mapping]) -> list[dict]:
+def photo_outcomes(analyses: Sequence[Mapping], runs: Sequence[Mapping], failures: Sequence[Mapping] = ()) -> list[dict]:
     """Each photo of the turn and what became of it (:meth:`PhotoFacts.outcome`)."""
-    return [facts.outcome() for facts in photo_facts(analyses, runs)[0]]
+    return [facts.outcome() for facts in photo_facts(analyses, runs, failures)[0]]
 
 
 def photo_facts(analyses: Sequence[Mapping], runs: Sequence[Mapping],
