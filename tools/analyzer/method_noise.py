@@ -97,8 +97,8 @@ def check_residual(before: np.ndarray, after: np.ndarray, sigma: float | None, k
         problems.append(f"removed image structure along with the noise (the residual follows the image's edges, "
                         f"correlation {correlation:+.2f})")
     if removed >= MIN_REMOVED and removed > EXCESS_LIMIT * max(expected, 0.5):
-        problems.append(f"removed texture as well as noise (residual std {removed:.1f} where "
-                        f"{prediction_words(sigma, kind, channels)} predicts {expected:.1f})")
+        problems.append(f"removed texture as well as noise (residual std {removed:.1f} against {expected:.1f} "
+                        f"predicted: {prediction_words(sigma, kind, channels)})")
     notes = []
     if piqe_before is not None and piqe_after is not None and piqe_after > piqe_before + PIQE_LIMIT:
         worse = (f"made the no-reference quality score worse (PIQE {piqe_before:.1f} -> {piqe_after:.1f}, "
