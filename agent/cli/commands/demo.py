@@ -5,7 +5,6 @@ import json
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
 from agent.cli import options as opt
 from agent.cli.views.console import terminal
@@ -32,6 +31,7 @@ def demo(
 
     The analysis decides whether SwinIR runs: a photo with no noise it fits (a clean one taken --as-is, grain) is
     shown with its analysis and the reason, and gets no restored image, unless --force-run."""
+    from agent.cli.views.demo import print_warning
     from agent.products.demo import DEFAULT_SIGMA, run_demo
     from agent.cli.views.progress import progress_bar
     from tools.errors import UserError
@@ -43,13 +43,13 @@ def demo(
 
     def announce(decision) -> None:
         if decision.notice:
-            err.print(f"[bold yellow]warning:[/] {escape(decision.notice)}", highlight=False, soft_wrap=True)
+            print_warning(err, decision.notice)
 
-    with progress_bar("denoising tiles", enabled=not as_json) as update:
+    with progress_bar("denoising tiles", enabled=not as_json, console=err) as update:  # the notice goes above it
         result = run_demo(output, image=image, sigma=sigma, weights=weights, seed=seed, force=force, progress=update,
                           force_run=force_run, announce=announce)
     for problem in (result.check or {}).get("problems", []):
-        err.print(f"[bold red]warning:[/] check failed: {escape(problem)}", highlight=False, soft_wrap=True)
+        print_warning(err, f"check failed: {problem}", "bold red")
     if as_json:
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
     else:

@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.markup import escape
 from agent.cli.views.console import terminal
 
 from agent.cli import options as opt
@@ -39,6 +38,8 @@ def report(
                 or force_run):
             raise UserError("--script takes questions, photos, cards, noise, weights and force_run from the job file")
         raise typer.Exit(_run_script(script, settings, output, force))
+    from agent.cli.errors import one_line
+    from agent.cli.views.demo import print_warning
     from agent.cli.views.progress import progress_bar
     from agent.products.report.build import ReportJob
     from agent.products.report.run import create_report
@@ -48,18 +49,16 @@ def report(
 
     def announce(photo: Path, decision) -> None:
         if decision.notice:
-            err.print(f"[bold yellow]warning:[/] {escape(photo.name)}: {escape(decision.notice)}", highlight=False,
-                      soft_wrap=True)
+            print_warning(err, f"{photo.name}: {decision.notice}")
 
-    with progress_bar("denoising tiles") as update:
+    with progress_bar("denoising tiles", console=err) as update:  # a forced run's notice goes above it
         made = create_report(job, settings, output, force, progress=update, announce=announce)
     for run in made.runs:
         for problem in (run.check or {}).get("problems", []):
-            err.print(f"[bold red]warning:[/] {escape(Path(run.source).name)}: check failed: {escape(problem)}",
-                      highlight=False, soft_wrap=True)
+            print_warning(err, f"{Path(run.source).name}: check failed: {problem}", "bold red")
     state = "refused: the records do not cover this question" if made.answer["refused"] else \
         f"{len(made.answer['citations'])} record(s) cited"
-    photos = "".join(f"; {Path(run.source).name}: {run.caption}" for run in made.runs)
+    photos = "".join(f"; {one_line(Path(run.source).name)}: {one_line(run.caption)}" for run in made.runs)
     terminal().print(f"wrote {output}: {len(made.runs)} photo(s){photos}; {state}, {made.answer['backend']} "
                      f"backend, {made.seconds:.1f} s", highlight=False, markup=False, soft_wrap=True)
 
