@@ -7,7 +7,6 @@ from __future__ import annotations
 
 DIGITS_BY_KEY = (  # the first key fragment found in a field's name sets its digits
     ("ssim", 4), ("correlation", 3), ("contrast", 4), ("confidence", 3), ("megapixels", 4), ("ratio", 3),
-    ("sha", 0),
 )
 DEFAULT_DIGITS = 2  # dB, sigma, seconds, PIQE, scores, percentages
 
@@ -24,8 +23,7 @@ def meaningful(value: object, key: str = "") -> object:
     if isinstance(value, bool) or not isinstance(value, float | dict | list | tuple):
         return value
     if isinstance(value, float):
-        digits = digits_for(key)
-        return round(value, digits) if digits else value
+        return round(value, digits_for(key))
     if isinstance(value, dict):
         return {name: meaningful(item, str(name)) for name, item in value.items()}
     return [meaningful(item, key) for item in value]
