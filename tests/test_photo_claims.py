@@ -135,6 +135,7 @@ def test_the_answer_opens_with_what_was_measured_done_written_and_checked(three_
         assert ("would only remove detail" if name == "clean" else "trained on white noise") in first
     assert second.startswith("The task is")  # the records' overview follows the photo
     assert "ran because it was asked" not in reply.response["answer"] and "running anyway" not in first
+    assert "asked" not in result.decision.reason and not result.decision.forced  # nobody asked for a level or a run
 
 
 def test_the_overview_keeps_its_three_sections_after_the_photo(three_photos: dict) -> None:

@@ -1,10 +1,11 @@
 """The offline backend: a deterministic planner that plays the model's part, and the loop that runs its plan.
 
 Like a model, it decides the turn's tool calls from the question and the attached photos: it always searches
-the records, analyses every photo of the turn, asks to denoise them when the question asks to clean or restore
-them (the analysis then decides whether the denoiser runs; ``force`` only when the question insists, as in
-"denoise it anyway", which also carries on from a previous request to clean them), re-searches with the previous question when a follow-up alone
-matches nothing, and then writes the answer with the offline composer from the turn's evidence. The tools are
+the records, analyses every photo of the turn, asks to denoise those it could read when the question asks to clean
+or restore them (the analysis then decides whether the denoiser runs and at which level; ``force`` only when the
+question insists, as in "denoise it anyway", which also carries on from a previous request to clean them),
+re-searches with the previous question when a follow-up alone matches nothing, and then writes the answer with
+the offline composer from the turn's evidence. The tools are
 the same ones an LLM calls (:mod:`agent.core.toolbox`), traced the same way; the loop runs them directly, with
 no LangChain graph, so that an offline answer never pays for importing LangChain.
 """
@@ -53,11 +54,9 @@ def plan(question: str, photos: Sequence[str], previous: str, made: Sequence[Cal
         planned.append(("search_records", {"query": f"{previous} {question}"}))
     asked = wants_denoise(question) or (insists(question) and wants_denoise(previous))  # "do it anyway"
     if photos and asked and not any(call.name == "denoise_image" for call in made):
-        levels = {call.args["path"]: call.result.get("suggested_noise_level")
-                  for call in made if call.name == "analyze_image" and call.result}  # a photo it could not read: no
-        force = {"force": True} if insists(question) else {}
-        planned += [("denoise_image", {"path": path, **({"noise_level": levels[path]} if levels[path] else {}),
-                                       **force}) for path in photos if path in levels]
+        read = {call.args["path"] for call in made if call.name == "analyze_image" and call.result}
+        force = {"force": True} if insists(question) else {}  # no level: the analysis picks it, and says why
+        planned += [("denoise_image", {"path": path, **force}) for path in photos if path in read]
     return planned
 
 
