@@ -138,7 +138,7 @@ def test_unreadable_cards_give_one_line_errors(tmp_path: Path) -> None:
     (tmp_path / "binary.txt").write_bytes(b"\xff\xfe\x00\x81")
     for path, message in [
         (tmp_path / "missing.txt", "card not found"),
-        (tmp_path, "card is not a file"),
+        (tmp_path, "card is a folder, not a regular file"),
         (tmp_path / "empty.txt", "card is empty"),
         (tmp_path / "binary.txt", "card is not UTF-8"),
     ]:

@@ -45,13 +45,13 @@ def test_named_pipe_is_refused_without_hanging(tmp_path: Path) -> None:
         done = subprocess.run([sys.executable, "-m", "agent", *command], cwd=ROOT, capture_output=True, text=True,
                               timeout=120)  # a hang fails here instead of blocking the suite
         assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
-        assert "not a regular file (a named pipe)" in done.stderr
+        assert "photo is a FIFO (named pipe), not a regular file" in done.stderr
     assert not (tmp_path / "o.png").exists()
 
 
 @pytest.mark.parametrize("kind,expected", [
-    ("dev-zero", "not a regular file (a device)"),
-    ("link-to-dev-zero", "not a regular file (a device)"),
+    ("dev-zero", "photo is a device, not a regular file"),
+    ("link-to-dev-zero", "photo is a device, not a regular file"),
     ("folder", "is a folder"),
     ("link-loop", "symbolic link loop"),
     ("dangling-link", "no such file"),

@@ -18,11 +18,12 @@ from dataclasses import replace
 import yaml
 
 from tools.errors import UserError
+from tools.read_guard import CARD
 from tools.records import Record
 from tools.safe_markdown import plain_text
 from tools.safe_text import NO_SCHEME, plain_link_problem, shown
 
-MAX_CARD_BYTES = 1_000_000   # a card file, in bytes
+MAX_CARD_BYTES = CARD.max_bytes  # a card file, in bytes (read through tools.read_guard)
 MAX_DEPTH = 8                # nested YAML/JSON lists and mappings ({question, records: [{key_facts: [...]}]} is 3)
 MAX_RECORDS = 500            # records in one card
 MAX_ID_CHARS = 64            # a record id (letters, digits, '.', '_', '-')

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from knowledge import knowledge_path
 from tools.card_reading import display_name, merge_checkpoints, record_from_text
-from tools.card_schema import (MAX_CARD_BYTES, MAX_RECORDS, check_link, check_question, check_types, finish_record,
-                               load_data)
+from tools.card_schema import MAX_RECORDS, check_link, check_question, check_types, finish_record, load_data
 from tools.degradation_terms import degradations_in
 from tools.errors import UserError
+from tools.read_guard import CARD, read_text
 from tools.records import DEGRADATIONS, RECOMMENDED_MODEL, RELATED_PAPER, Record
 
 DEFAULT_CARD = "default_card.txt"
@@ -224,21 +224,8 @@ def _record_from_mapping(item: object, index: int) -> Record:
 
 
 def _read_card(path: Path) -> str:
-    path = Path(path)
-    if not path.exists():
-        raise UserError(f"card not found: {path}")
-    if not path.is_file():
-        raise UserError(f"card is not a file: {path}")
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_CARD_BYTES + 1)
-        if len(raw) > MAX_CARD_BYTES:
-            raise UserError(f"card is larger than {MAX_CARD_BYTES // 1000} kB: {path}")
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UserError(f"card is not UTF-8 text: {path}") from None
-    except OSError as exc:
-        raise UserError(f"cannot read card {path}: {exc.strerror}") from None
+    """A card's text, read through the one guard (:mod:`tools.read_guard`: a regular file within 1 MB)."""
+    text = read_text(path, CARD)
     if not text.strip():
         raise UserError(f"card is empty: {path}")
     return text

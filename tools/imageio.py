@@ -6,9 +6,7 @@ EXIF orientation, palettes, alpha, CMYK, 16-bit and animated files.
 """
 from __future__ import annotations
 
-import errno
 import os
-import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +17,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from PIL.ExifTags import Base as ExifTag
 
 from tools.errors import UserError
-from tools.fileio import reason, write_atomic
+from tools.fileio import write_atomic
+from tools.read_guard import PHOTO, check_file, open_checked
 
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF",
                 ".bmp": "BMP", ".webp": "WEBP"}
@@ -110,51 +109,16 @@ def _source_bits(img: Image.Image, path: Path) -> int:
     return 16 if img.format == "PNG" and _deep_png_with_8_bit_mode(path) else 8
 
 
-def _refuse(path: Path, info: os.stat_result) -> None:
-    """One-line errors for a path that is no regular file (a folder, pipe, device or socket)."""
-    if stat.S_ISDIR(info.st_mode):
-        raise UserError(f"is a folder, not an image: {path}")
-    if not stat.S_ISREG(info.st_mode):
-        what = "a named pipe" if stat.S_ISFIFO(info.st_mode) else "a device" if (
-            stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)) else "a socket or special file"
-        raise UserError(f"not a regular file ({what}), not an image: {path}")
-
-
-def _stat_error(path: Path, exc: OSError) -> UserError:
-    if isinstance(exc, FileNotFoundError):
-        return UserError(f"no such file: {path}")
-    if isinstance(exc, PermissionError):
-        return UserError(f"cannot read (permission denied): {path}")
-    return UserError(f"cannot read {path}: {reason(exc)}")
-
-
 def photo_stat(path: str | Path) -> os.stat_result:
-    """The status of a photo file, which must be a regular file (links followed); one-line errors else."""
-    path = Path(path)
-    try:
-        info = os.stat(path)
-    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
-        raise _stat_error(path, exc if isinstance(exc, OSError) else OSError(errno.EINVAL, str(exc))) from None
-    _refuse(path, info)
-    return info
+    """The status of a photo file, which must be a regular file within the photo cap (links followed); one-line
+    errors else (:mod:`tools.read_guard`)."""
+    return check_file(path, PHOTO)
 
 
 def open_photo(path: str | Path) -> BinaryIO:
-    """A regular file opened for reading, checked on the open descriptor: a named pipe, a device, a folder or
-    a link loop is a one-line error, and opening never blocks (``O_NONBLOCK``)."""
-    path = Path(path)
-    try:
-        handle = open(path, "rb", opener=lambda name, flags: os.open(name, flags | os.O_NONBLOCK))
-    except IsADirectoryError:
-        raise UserError(f"is a folder, not an image: {path}") from None
-    except (OSError, ValueError) as exc:
-        raise _stat_error(path, exc if isinstance(exc, OSError) else OSError(errno.EINVAL, str(exc))) from None
-    try:
-        _refuse(path, os.fstat(handle.fileno()))
-    except BaseException:
-        handle.close()
-        raise
-    return handle
+    """A photo opened for reading through the one guard (:func:`tools.read_guard.open_checked`): a named pipe,
+    a device, a folder, a link loop or an oversized file is a one-line error, and opening never blocks."""
+    return open_checked(path, PHOTO)
 
 
 def pixel_budget() -> int:
