@@ -81,7 +81,7 @@ def photo_row(entry: dict, plan: BatchPlan) -> dict:
     return {
         "path": entry["input"]["path"],
         "status": entry["status"],
-        "before": thumbnail(plan.in_dir / entry["input"]["path"]),
+        "before": thumbnail(plan.in_dir / entry["input"]["path"]) if entry["input"].get("sha256") else None,
         "after": thumbnail(output) if output else None,
         "noise": noise_cell(analysis, result),
         "decision": decision_line(decision, model),

@@ -11,6 +11,7 @@ from tools.json_numbers import meaningful
 MANIFEST = "manifest.jsonl"
 DONE = ("restored", "check-failed", "unchanged", "skipped", "analyzed")  # statuses a resumed run need not redo
 CHECK_FAILED = "check-failed"  # denoised, but the check of the output found a problem
+NOT_READ = "not-read"  # an entry of the input folder left out unread (a link leaving it, a pipe, a loop, ...)
 
 
 def read_entries(path: Path) -> list[dict]:

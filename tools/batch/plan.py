@@ -1,4 +1,5 @@
-"""Which photos a batch run restores, where their outputs go, and which the manifest says are already done."""
+"""Which photos a batch run restores, where their outputs go, which the manifest says are already done, and which
+entries of the input folder are left out unread (:mod:`tools.batch.walk`)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -9,8 +10,10 @@ from tools.batch.manifest import DONE, MANIFEST, latest_by_input, read_entries
 from tools.batch.models import checkpoint_sha256
 from tools.batch.settings import BatchSettings
 from tools.errors import OutputExists, UserError
-from tools.fileio import prepare_output_folder, sha256_file
+from tools.batch.walk import Found, Skipped, inside, walk
+from tools.fileio import prepare_output_folder
 from tools.imageio import SAVE_FORMATS
+from tools.read_guard import PHOTO, check_file, sha256
 
 PHOTO_SUFFIXES = frozenset({*SAVE_FORMATS, ".gif", ".ppm", ".pgm", ".pnm", ".jp2", ".jfif"})
 FALLBACK_SUFFIX = ".png"  # for photos whose own format cannot be written
@@ -39,6 +42,7 @@ class BatchPlan:
     settings: BatchSettings
     todo: list[PhotoTask] = field(default_factory=list)
     done: list[dict] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)  # entries left out, never read (listed in the manifest)
 
     @property
     def manifest(self) -> Path:
@@ -49,33 +53,26 @@ class BatchPlan:
         return len(self.todo) + len(self.done)
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    return path == folder or folder in path.parents
-
-
 def check_folders(in_dir: Path, out_dir: Path) -> tuple[Path, Path]:
     """Both folders resolved; one-line errors for a missing input folder and an output folder inside it."""
     in_dir, out_dir = Path(in_dir).expanduser().resolve(), Path(out_dir).expanduser().resolve()
     if not in_dir.is_dir():
         raise UserError(f"input folder does not exist or is not a folder: {in_dir}")
-    if _inside(out_dir, in_dir):
+    if inside(out_dir, in_dir):
         raise UserError(f"output folder {out_dir} is inside the input folder {in_dir} (nothing is ever written "
                         "there): choose another")
     return in_dir, out_dir
 
 
-def discover(in_dir: Path, recursive: bool = False, pattern: str | None = None) -> list[Path]:
-    """Photo files in ``in_dir`` (and its subfolders when ``recursive``), sorted; hidden files and folders are
-    left out. ``pattern`` (a glob matched against the end of the relative path, e.g. ``*.jpg`` or
-    ``scans/*.tif``) replaces the default of every file with a photo extension."""
-    found = []
-    for path in (in_dir.rglob("*") if recursive else in_dir.glob("*")):
-        relative = path.relative_to(in_dir)
-        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
-            continue
-        if relative.match(pattern) if pattern else path.suffix.lower() in PHOTO_SUFFIXES:
-            found.append(path)
-    return sorted(found, key=lambda path: path.relative_to(in_dir).as_posix())
+def discover(in_dir: Path, recursive: bool = False, pattern: str | None = None) -> tuple[list[Found], list[Skipped]]:
+    """Photo files in ``in_dir`` (and its subfolders when ``recursive``), and the entries left out with their
+    reason (:func:`tools.batch.walk.walk`: links leaving the folder, loops, pipes, devices), both sorted; hidden
+    files and folders are left out silently. ``pattern`` (a glob matched against the end of the relative path,
+    e.g. ``*.jpg`` or ``scans/*.tif``) replaces the default of every file with a photo extension."""
+    def wanted(relative: Path) -> bool:
+        return relative.match(pattern) if pattern else relative.suffix.lower() in PHOTO_SUFFIXES
+
+    return walk(in_dir, recursive, wanted)
 
 
 def output_relative(relative: Path, inputs: frozenset[Path] = frozenset()) -> Path:
@@ -87,15 +84,30 @@ def output_relative(relative: Path, inputs: frozenset[Path] = frozenset()) -> Pa
     return png if png not in inputs else relative.with_name(relative.name + FALLBACK_SUFFIX)
 
 
-def make_task(source: Path, in_dir: Path, out_dir: Path, settings: BatchSettings,
-              inputs: frozenset[Path] = frozenset()) -> PhotoTask:
-    """The task for one photo; ``inputs`` (every photo's relative path) keeps output names apart."""
-    relative = source.relative_to(in_dir)
+def make_task(found: Found, out_dir: Path, settings: BatchSettings, inputs: frozenset[Path] = frozenset()) -> PhotoTask:
+    """The task for one photo, its bytes hashed through the read guard; ``inputs`` (every photo's relative path)
+    keeps output names apart."""
+    relative = found.relative
     writes = not settings.analyze_only
     copies = writes and not settings.skip_clean
-    return PhotoTask(source=source, relative=relative.as_posix(), size=source.stat().st_size,
-                     sha256=sha256_file(source), output=out_dir / output_relative(relative, inputs) if writes else None,
+    return PhotoTask(source=found.source, relative=relative.as_posix(), size=check_file(found.source, PHOTO).st_size,
+                     sha256=sha256(found.source, PHOTO),
+                     output=out_dir / output_relative(relative, inputs) if writes else None,
                      copy=out_dir / relative if copies else None, out_dir=out_dir)
+
+
+def _tasks(found: list[Found], plan: BatchPlan) -> list[PhotoTask]:
+    """A task for each photo; a photo the read guard refuses now (over the cap, unreadable, swapped for a pipe)
+    joins the skipped entries instead."""
+    inputs = frozenset(item.relative for item in found)
+    tasks = []
+    for item in found:
+        try:
+            tasks.append(make_task(item, plan.out_dir, plan.settings, inputs))
+        except UserError as exc:
+            plan.skipped.append(Skipped(item.relative.as_posix(), str(exc)))
+    plan.skipped.sort(key=lambda item: item.relative)
+    return tasks
 
 
 def is_current(entry: dict | None, task: PhotoTask, settings: BatchSettings) -> bool:
@@ -138,14 +150,15 @@ def plan_batch(in_dir: Path, out_dir: Path, settings: BatchSettings, recursive: 
         from tools.swinir.weights import resolve_nearest
 
         resolve_nearest(settings.noise, weights=settings.weights)
-    sources = discover(in_dir, recursive, pattern)
-    if not sources:
+    found, skipped = discover(in_dir, recursive, pattern)
+    if not found:
         what = f"matching {pattern!r}" if pattern else "with a photo extension"
-        raise UserError(f"no photos {what} in {in_dir}" + ("" if recursive else " (subfolders not searched)"))
+        left = f"; left out: {skipped[0].relative} ({skipped[0].reason})" + (
+            f" and {len(skipped) - 1} more" if len(skipped) > 1 else "") if skipped else ""
+        raise UserError(f"no photos {what} in {in_dir}" + ("" if recursive else " (subfolders not searched)") + left)
     prepare_output_folder(out_dir, [MANIFEST], force=True)  # the manifest is appended to, never replaced
-    plan = BatchPlan(in_dir, out_dir, settings)
-    inputs = frozenset(source.relative_to(in_dir) for source in sources)
-    tasks = [make_task(source, in_dir, out_dir, settings, inputs) for source in sources]
+    plan = BatchPlan(in_dir, out_dir, settings, skipped=skipped)
+    tasks = _tasks(found, plan)
     known = known_entries(plan.manifest)
     if known is None and not force and (clash := _foreign_outputs(tasks)):
         raise OutputExists(clash[0])  # not this tool's output folder: replace its files only when asked

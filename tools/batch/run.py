@@ -6,10 +6,11 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from tools.batch.manifest import CHECK_FAILED, ManifestWriter, latest_by_input, read_entries
+from tools.batch.manifest import CHECK_FAILED, NOT_READ, ManifestWriter, latest_by_input, read_entries
 from tools.batch.photo import PhotoOutcome
 from tools.batch.plan import BatchPlan, PhotoTask
 from tools.batch.settings import BatchSettings
+from tools.batch.walk import Skipped
 from tools.errors import SettingError, UserError
 
 Engine = Callable[[list[PhotoTask]], Iterator[PhotoOutcome]]
@@ -24,6 +25,7 @@ class BatchSummary:
     counts: Counter = field(default_factory=Counter)
     failures: list[tuple[str, str]] = field(default_factory=list)
     check_failures: list[tuple[str, str]] = field(default_factory=list)  # (photo, the check's first problem)
+    not_read: list[tuple[str, str]] = field(default_factory=list)  # (entry, why it was left out unread)
     forced: int = 0  # photos denoised only because --force-run asked
     megapixels: float = 0.0
     seconds: float = 0.0
@@ -61,18 +63,30 @@ class BatchSummary:
             self.check_failures.append((entry["input"]["path"], problems[0]))
 
 
+def not_read_entry(item: Skipped, settings: BatchSettings) -> dict:
+    """The manifest entry of an input-folder entry left out unread: its name and why, no size or hash."""
+    return {"input": {"path": item.relative, "size": None, "sha256": None}, "output": None, "status": NOT_READ,
+            "settings": settings.to_json(), "error": item.reason}
+
+
 def run_batch(plan: BatchPlan, engine: Engine, on_photo: OnPhoto | None = None) -> BatchSummary:
-    """Run the plan's photos on ``engine``, each outcome in the manifest (flushed) before the next is taken.
+    """Run the plan's photos on ``engine``, each outcome in the manifest (flushed) before the next is taken; the
+    entries left out unread go in first.
 
     An interruption (Ctrl-C) stops the engine; the manifest then holds every photo finished before it."""
     summary = BatchSummary()
     summary.counts["resumed"] = len(plan.done)
     for entry in plan.done:
         summary.note(entry)
+    if plan.skipped:
+        summary.counts[NOT_READ] = len(plan.skipped)
+        summary.not_read = [(item.relative, item.reason) for item in plan.skipped]
     started = time.perf_counter()
     outcomes = engine(plan.todo)
     try:
         with ManifestWriter(plan.manifest) as manifest:
+            for item in plan.skipped:
+                manifest.append(not_read_entry(item, plan.settings))
             for outcome in outcomes:
                 manifest.append(outcome.entry)
                 summary.add(outcome)
@@ -89,7 +103,8 @@ def run_batch(plan: BatchPlan, engine: Engine, on_photo: OnPhoto | None = None) 
 def batch_entries(plan: BatchPlan) -> list[dict]:
     """The manifest's latest entry for each photo of the plan, in input order."""
     latest = latest_by_input(read_entries(plan.manifest))
-    paths = sorted({entry["input"]["path"] for entry in plan.done} | {task.relative for task in plan.todo})
+    paths = sorted({entry["input"]["path"] for entry in plan.done} | {task.relative for task in plan.todo}
+                   | {item.relative for item in plan.skipped})
     return [latest[path] for path in paths if path in latest]
 
 

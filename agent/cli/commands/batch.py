@@ -65,7 +65,8 @@ def batch(
     if as_json:
         typer.echo(json.dumps(meaningful({
             "counts": dict(summary.counts), "failures": [list(f) for f in summary.failures],
-            "check_failures": [list(f) for f in summary.check_failures], "forced": summary.forced,
+            "check_failures": [list(f) for f in summary.check_failures],
+            "not_read": [list(entry) for entry in summary.not_read], "forced": summary.forced,
             "megapixels": summary.megapixels, "seconds": summary.seconds, "manifest": str(plan.manifest),
             "report": written})))
     else:

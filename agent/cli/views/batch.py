@@ -14,7 +14,7 @@ from tools.batch.photo import PhotoOutcome
 from tools.batch.run import BatchSummary
 
 STATUS_STYLE = {"restored": "green", "check-failed": "bold yellow", "unchanged": "cyan", "skipped": "dim",
-                "analyzed": "cyan", "resumed": "dim", "failed": "bold red"}
+                "analyzed": "cyan", "resumed": "dim", "not-read": "yellow", "failed": "bold red"}
 
 
 @contextmanager
@@ -61,10 +61,13 @@ def summary_line(summary: BatchSummary) -> str:
 
 
 def print_summary(summary: BatchSummary, console: Console, report: str | None = None) -> None:
-    """The table, each failure and failed check on a line of its own, forced runs, then the one line of counts."""
+    """The table, each failure, entry left out unread and failed check on a line of its own, forced runs, then
+    the one line of counts."""
     console.print(summary_table(summary))
     for path, error in summary.failures:
         console.print(f"[bold red]failed[/] {escape(path)}: {escape(error)}", highlight=False, soft_wrap=True)
+    for path, why in summary.not_read:
+        console.print(f"[yellow]not read[/] {escape(path)}: {escape(why)}", highlight=False, soft_wrap=True)
     for path, problem in summary.check_failures:
         console.print(f"[bold yellow]check failed[/] {escape(path)}: {escape(problem)}", highlight=False,
                       soft_wrap=True)
