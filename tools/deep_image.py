@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from tools.fileio import write_atomic
-from tools.imageio import LoadedImage, PhotoMetadata, metadata_options, open_image, open_photo, save_format
+from tools.image_save import publish, read_back, save_format, save_pil
+from tools.imageio import LoadedImage, PhotoMetadata, open_image, open_photo
 
 DEEP_GRAY_MODES = ("I;16", "I;16B", "I;16L", "I")
 DEEP_NOTE = "16-bit image processed in float and written at 16 bits"
@@ -39,7 +39,7 @@ def _samples(path: Path) -> tuple[np.ndarray, int] | None:
         import tifffile
 
         with open_photo(path) as handle:
-            samples = tifffile.imread(handle)
+            samples = tifffile.imread(handle, name=path.name)  # the guard's handle is named by its descriptor
         return (samples, orientation) if samples.dtype == np.uint16 and samples.ndim == 3 else None
     return None
 
@@ -95,17 +95,36 @@ def to_uint16(values: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(values * TOP), 0, TOP).astype(np.uint16)
 
 
-def save_deep(values: np.ndarray, path: str | Path, metadata: PhotoMetadata | None = None) -> Path:
-    """Write float [0, 1] samples atomically at 16 bits (see :func:`can_write_deep`), with ``metadata``."""
+def _read_back_deep(tmp: Path, samples: np.ndarray) -> str | None:
+    """Why a 16-bit color TIFF is not ``samples`` (None when it is): Pillow must open it as the photo's size,
+    and its 16-bit samples must be those written."""
+    import tifffile
+
+    meant = Image.new("RGB", (samples.shape[1], samples.shape[0]))
+    why = read_back(tmp, "TIFF", meant, pixels=False)
+    if why:
+        return why
+    try:
+        with open(tmp, "rb") as handle:
+            written = tifffile.imread(handle)
+    except Exception as exc:  # noqa: BLE001 (whatever the decoder raises, the file is unreadable)
+        return f"cannot be read back at 16 bits ({exc})"
+    if written.shape != samples.shape or written.dtype != samples.dtype or not np.array_equal(written, samples):
+        return "reads back with other 16-bit samples than those written"
+    return None
+
+
+def save_deep(values: np.ndarray, path: str | Path, metadata: PhotoMetadata | None = None,
+              source: str | Path | None = None) -> Path:
+    """Write float [0, 1] samples at 16 bits (see :func:`can_write_deep`), with ``metadata``: written, read back,
+    then published (:func:`tools.image_save.publish`); a failure names ``source``."""
     path = Path(path)
-    gray = values.ndim == 2
     samples = to_uint16(values)
-    if gray:
-        img = Image.fromarray(samples)  # mode I;16
-        options = metadata_options(save_format(path), metadata, gray=True)
-        return write_atomic(path, lambda tmp: img.save(tmp, format=save_format(path), **options))
+    if values.ndim == 2:
+        return save_pil(Image.fromarray(samples), path, metadata=metadata, source=source)  # mode I;16
     import tifffile
 
     icc = metadata.icc_for(gray=False) if metadata else None
     extratags = [(ICC_TIFF_TAG, "B", len(icc), icc, True)] if icc else []
-    return write_atomic(path, lambda tmp: tifffile.imwrite(tmp, samples, photometric="rgb", extratags=extratags))
+    return publish(path, lambda tmp: tifffile.imwrite(tmp, samples, photometric="rgb", extratags=extratags),
+                   lambda tmp: _read_back_deep(tmp, samples), source, "TIFF")

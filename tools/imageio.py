@@ -14,32 +14,15 @@ from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
-from PIL.ExifTags import Base as ExifTag
 
 from tools.errors import UserError
-from tools.fileio import write_atomic
+from tools.image_save import SAVE_FORMATS, save_format, save_pil  # noqa: F401 (SAVE_FORMATS, save_format: named here too)
+from tools.photo_metadata import PhotoMetadata, read_metadata
 from tools.read_guard import PHOTO, check_file, open_checked
 
-SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF",
-                ".bmp": "BMP", ".webp": "WEBP"}
 # The only decoders a photo may reach (JPEG also reads cameras' multi-picture MPO; PPM also reads PGM and
 # PBM). Never PostScript (Ghostscript), PDF, or the many rarely used formats Pillow also knows.
 READ_FORMATS = ("PNG", "JPEG", "TIFF", "BMP", "WEBP", "GIF", "PPM")
-
-
-@dataclass(frozen=True)
-class PhotoMetadata:
-    """What a photo file says about itself that its outputs keep: EXIF (orientation already applied, so its
-    tag reads 1) and the ICC color profile."""
-
-    exif: bytes | None = None
-    icc: bytes | None = None
-
-    def icc_for(self, gray: bool) -> bytes | None:
-        """The ICC profile when it describes ``gray`` or RGB pixels (a CMYK profile does not fit converted pixels)."""
-        if not self.icc or len(self.icc) < 20:
-            return None
-        return self.icc if self.icc[16:20] == (b"GRAY" if gray else b"RGB ") else None
 
 
 @dataclass
@@ -81,15 +64,6 @@ def _to_uint8(img: Image.Image, notes: list[str]) -> Image.Image:
         notes.append("floating-point image reduced to 8-bit")
         return Image.fromarray(np.clip(np.rint(arr / top * 255.0), 0, 255).astype(np.uint8), "L")
     return img
-
-
-def read_metadata(img: Image.Image) -> PhotoMetadata:
-    """EXIF (orientation tag reset to 1, as the pixels get it applied) and ICC profile of an opened image."""
-    exif = Image.Exif()
-    exif.load(img.getexif().tobytes())  # a copy: the image's own EXIF still orients its pixels
-    if ExifTag.Orientation in exif:
-        exif[ExifTag.Orientation] = 1
-    return PhotoMetadata(exif=exif.tobytes() if len(exif) else None, icc=img.info.get("icc_profile") or None)
 
 
 def _deep_png_with_8_bit_mode(path: Path) -> bool:
@@ -229,30 +203,9 @@ def to_pil(pixels: np.ndarray, alpha: np.ndarray | None = None) -> Image.Image:
     return img
 
 
-def save_format(path: str | Path) -> str:
-    """Pillow's format name for an output path's extension; a one-line error for any other extension."""
-    fmt = SAVE_FORMATS.get(Path(path).suffix.lower())
-    if fmt is None:
-        raise UserError(f"unsupported output extension {Path(path).suffix!r}: "
-                        f"use one of {', '.join(sorted(SAVE_FORMATS))}")
-    return fmt
-
-
-def metadata_options(fmt: str, metadata: PhotoMetadata | None, gray: bool) -> dict:
-    """Pillow save options that carry ``metadata`` into a file of format ``fmt`` (BMP holds neither)."""
-    if metadata is None or fmt == "BMP":
-        return {}
-    icc = metadata.icc_for(gray)
-    return {**({"exif": metadata.exif} if metadata.exif else {}), **({"icc_profile": icc} if icc else {})}
-
-
 def save_image(pixels: np.ndarray, path: str | Path, alpha: np.ndarray | None = None, quality: int = 95,
-               metadata: PhotoMetadata | None = None) -> Path:
-    """Write pixels atomically; the format follows the file extension. ``metadata`` (EXIF, a fitting ICC
-    profile) goes into formats that hold it."""
-    path = Path(path)
-    fmt = save_format(path)
-    img = to_pil(pixels, alpha if fmt != "JPEG" else None)
-    options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
-    options.update(metadata_options(fmt, metadata, pixels.ndim == 2))
-    return write_atomic(path, lambda tmp: img.save(tmp, format=fmt, **options))
+               metadata: PhotoMetadata | None = None, source: str | Path | None = None) -> Path:
+    """Write pixels (and alpha, where the format holds it) to ``path``, the format from its extension: written,
+    read back and only then published (:func:`tools.image_save.save_pil`); ``metadata`` is filtered to what the
+    format and mode hold, and a failure names ``source``, the photo the pixels came from."""
+    return save_pil(to_pil(pixels, alpha), path, quality=quality, metadata=metadata, source=source)

@@ -17,7 +17,8 @@ import numpy as np
 from tools.deep_image import DEEP_NOTE, depth_notes  # noqa: F401 (DEEP_NOTE: the note, named here too)
 from tools.errors import SettingError, UserError
 from tools.fileio import check_output_path
-from tools.imageio import SAVE_FORMATS, LoadedImage, load_image, save_image
+from tools.image_save import check_fits, holds_alpha, save_format
+from tools.imageio import LoadedImage, load_image, save_image
 from tools.swinir import weights as registry
 from tools.swinir.inference import (DEFAULT_MAX_MEMORY, DEFAULT_OVERLAP, PRECISIONS, Progress, denoise_array,
                                     denoise_float, matching_contrast, model_channels, plan_for, to_uint8)
@@ -160,12 +161,12 @@ def _denoise_and_save(model, image: LoadedImage, deep: np.ndarray | None, target
     metadata; returns the 8-bit result for the figures."""
     if deep is None:
         restored = denoise_array(model, image.pixels, **run)
-        save_image(restored, target, alpha=image.alpha, metadata=image.metadata)
+        save_image(restored, target, alpha=image.alpha, metadata=image.metadata, source=image.path)
         return restored
     from tools.deep_image import save_deep
 
     values = denoise_float(model, deep, **run)
-    save_deep(values, target, metadata=image.metadata)
+    save_deep(values, target, metadata=image.metadata, source=image.path)
     return to_uint8(values)
 
 
@@ -189,8 +190,7 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
     written; the output appears in one rename, and the input is never modified.
     """
     source, target = Path(input), Path(output)
-    if target.suffix.lower() not in SAVE_FORMATS:
-        raise UserError(f"unsupported output extension {target.suffix!r}: use one of {', '.join(sorted(SAVE_FORMATS))}")
+    fmt = save_format(target)
     check_output_path(target, source, *([Path(reference)] if reference else []), force=overwrite)
     tile, overlap, max_memory = _check_tiling(tile, overlap, max_memory, precision)
     if not match:
@@ -199,6 +199,7 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
     if min(image.height, image.width) < MIN_SIDE:
         raise UserError(f"image too small to denoise: {image.width}x{image.height} pixels "
                         f"(each side needs at least {MIN_SIDE}): {source}")
+    check_fits(target, image.width, image.height, source)
     clean = _load_reference(Path(reference), image) if reference else None
     chosen, fallback = registry.resolve_nearest(noise_level, gray=image.is_gray, weights=weights)
     model = load_model(chosen.path)
@@ -211,8 +212,8 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
     if ratio != 1.0:
         notes.append(f"noise matched: photo sigma {photo_sigma:.1f} to the checkpoint's {chosen.noise_level} "
                      f"(input contrast x{contrast:.2f})")
-    if image.alpha is not None and SAVE_FORMATS[target.suffix.lower()] == "JPEG":
-        notes.append("JPEG has no alpha channel: the output is written without it")
+    if image.alpha is not None and not holds_alpha(fmt):
+        notes.append(f"{fmt} has no alpha channel: the output is written without it")
     deep = _deep_pixels(source, target, image) if image.alpha is None else None
     if image.bits == 16 and _KEEP_DEPTH.get():  # depth asked for: kept, or why not
         notes = [note for note in notes if "16-bit" not in note] + depth_notes(image, target, deep is not None)
