@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import typer
 
+from agent.cli.echo import one_line  # noqa: F401 (error lines are one line; the name callers use)
 from tools.errors import DownloadFailed, OutputExists, SettingError, UserError, WeightsUnavailable
 from tools.restore import NotDenoised
 
@@ -37,13 +38,6 @@ def cli_message(exc: UserError) -> str:
     if isinstance(exc, NotDenoised):
         return f"{exc} (use --force-run to denoise anyway)"
     return str(exc)
-
-
-def one_line(text: str) -> str:
-    """``text`` as one printable line: whitespace runs become one space, control characters are escaped
-    (so a file name cannot move the cursor or ring the terminal)."""
-    line = " ".join(str(text).split())
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in line)
 
 
 def _number(value: float | None) -> str:

@@ -7,11 +7,15 @@ by then. A cancelled turn writes no file and leaves the session as it was: nothi
 the transcript or a later ``/report``, since only the main thread keeps a finished turn. Ctrl-D or ``/quit``
 ends the session; errors in a turn or command print one line and the session goes on. A command word typed
 without its slash (``quit``, ``exit``, ``help``) is no question: it gets a one-line hint and no turn runs.
+
+With ``--json`` every input line gets exactly one JSON object on stdout, so replies stay aligned with the lines a
+script sent: a turn's response, ``{"command", "result"}`` for a slash command, ``{"input", "hint"}`` for a bare
+command word, ``{"input", "error"}`` (and ``"command"`` for a slash line) for a line that failed or was cancelled,
+and ``{"input": "", "note"}`` for an empty line.
 """
 from __future__ import annotations
 
 import contextvars
-import json
 import threading
 from collections.abc import Callable
 from typing import TypeVar
@@ -20,6 +24,7 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.text import Text
 
+from agent.cli.echo import json_text, one_line
 from agent.cli.errors import cli_message
 from agent.cli.slash import SlashResult, bare_word_hint, execute_slash, keep_slash, notices
 from agent.cli.views.activity import TurnView
@@ -32,6 +37,7 @@ from tools.json_numbers import meaningful
 
 PROMPT = "you> "
 CANCELLED = "cancelled; the session goes on"
+EMPTY_LINE = "empty line: nothing asked"
 POLL_SECONDS = 0.05  # how often the main thread looks up from waiting (Ctrl-C is seen between two looks)
 GRACE_SECONDS = 1.0  # how long a cancelled worker gets to stop before the prompt comes back without it
 
@@ -50,6 +56,8 @@ def run_repl(session: ChatSession, read_line: Callable[[], str], console: Consol
             console.print()
             continue
         if not line:
+            if as_json:
+                print_json(console, {"input": "", "note": EMPTY_LINE})
             continue
         if echo and not as_json:
             console.print(f"[bold]{PROMPT}[/bold]{line}", highlight=False)
@@ -63,8 +71,23 @@ def run_repl(session: ChatSession, read_line: Callable[[], str], console: Consol
                 show_turn(session, line, console, err, as_json)
         except (KeyboardInterrupt, Cancelled):
             err.print(CANCELLED, highlight=False)
+            show_failure(line, "cancelled", console, as_json)
         except UserError as exc:
-            err.print(f"error: {cli_message(exc)}", highlight=False, markup=False, soft_wrap=True)
+            message = one_line(cli_message(exc))
+            err.print(f"error: {message}", highlight=False, markup=False, soft_wrap=True)
+            show_failure(line, message, console, as_json)
+
+
+def print_json(console: Console, data: object) -> None:
+    """One JSON object on one line, its unsafe characters escaped (:func:`agent.cli.echo.json_text`)."""
+    console.out(json_text(data), highlight=False)
+
+
+def show_failure(line: str, message: str, console: Console, as_json: bool) -> None:
+    """With ``--json``: the object for a line that failed or was cancelled (the error line is on stderr)."""
+    if as_json:
+        command = {"command": line.split()[0]} if line.startswith("/") else {}
+        print_json(console, {"input": line, **command, "error": message})
 
 
 def in_worker(work: Callable[[], T]) -> T:
@@ -106,7 +129,7 @@ def show_turn(session: ChatSession, line: str, console: Console, err: Console, a
     if reply.failure:
         err.print(f"[yellow]{fallback_notice(reply.failure, session.settings.backend)}[/yellow]", highlight=False)
     if as_json:
-        console.print_json(json.dumps(reply.response, ensure_ascii=False), indent=None)
+        print_json(console, reply.response)
         return
     render_answer(reply.response, console)
     render_turn_notes(reply.response, console)
@@ -115,7 +138,7 @@ def show_turn(session: ChatSession, line: str, console: Console, err: Console, a
 def show_hint(hint: str, line: str, console: Console, as_json: bool) -> None:
     """A command word typed without its slash: one line (one JSON object with ``--json``), and no turn."""
     if as_json:
-        console.print_json(json.dumps({"input": line, "hint": hint}, ensure_ascii=False), indent=None)
+        print_json(console, {"input": line, "hint": hint})
     else:
         console.print(hint, highlight=False, markup=False)
 
@@ -143,7 +166,7 @@ def show_slash(result: SlashResult, line: str, console: Console, as_json: bool) 
     if as_json:
         data = meaningful(result.data) if result.data is not None else result.markdown
         payload = {"command": line.split()[0], "result": data}
-        console.print_json(json.dumps(payload, ensure_ascii=False), indent=None)
+        print_json(console, payload)
     else:
         console.print(result.renderable if result.renderable is not None else Markdown(result.markdown),
                       highlight=False)

@@ -1,7 +1,6 @@
 """`restore-agent analyze`: what is wrong with each photo, how badly, and which record fits."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -13,6 +12,7 @@ def analyze(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per image (a list for several)."),
 ) -> None:
     """Measure noise, blur, JPEG compression, exposure, haze, color cast, resolution and quality."""
+    from agent.cli.echo import json_text
     from tools.analyzer import analyze as run_analysis
     from tools.cards import load_records
 
@@ -20,7 +20,7 @@ def analyze(
     results = [run_analysis(path, records) for path in images]
     if as_json:
         payload = [r.to_dict() for r in results]
-        typer.echo(json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False))
+        typer.echo(json_text(payload[0] if len(payload) == 1 else payload))
         return
     from agent.cli.views.analysis import render_analysis
 

@@ -1,7 +1,6 @@
 """`restore-agent ask`: a grounded answer from the loaded records, through the agent and its tools."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,10 +26,13 @@ def ask(
     *,
     settings: LLMSettings,
 ) -> None:
-    """Answer a question about image restoration from the card's records only, with citations and links."""
+    """Answer a question about image restoration from the card's records only, with citations and links.
+
+    Exit 0 when the answer stands and every photo's work succeeded; 1 (the answer still printed) when a photo
+    could not be read or denoised or its output failed the check; 2 for bad input."""
     from agent.cli.views.console import terminal
 
-    from agent.cli.views.turn import StreamView, fallback_notice, render_turn_notes, tool_table
+    from agent.cli.views.turn import StreamView, failure_line, fallback_notice, render_turn_notes, tool_table
     from agent.core.loop import ask as answer
 
     output_dir = opt.check_output_dir(output_dir)
@@ -40,13 +42,17 @@ def ask(
     if reply.failure:
         err.print(f"[yellow]{fallback_notice(reply.failure, settings.backend)}[/yellow]", highlight=False)
     if as_json:
+        from agent.cli.echo import json_text
         from tools.json_numbers import meaningful
 
-        typer.echo(json.dumps(meaningful(reply.response), ensure_ascii=False))
-        return
-    from agent.cli.views.answer import render_answer
+        typer.echo(json_text(meaningful(reply.response)))
+    else:
+        from agent.cli.views.answer import render_answer
 
-    render_answer(reply.response, console)
-    if show_tools:
-        console.print(tool_table(reply.response["tool_calls"]))
-    render_turn_notes(reply.response, console)
+        render_answer(reply.response, console)
+        if show_tools:
+            console.print(tool_table(reply.response["tool_calls"]))
+        render_turn_notes(reply.response, console)
+    if failed := failure_line(reply.response):  # the answer stands, printed; a script still sees the failure
+        err.print(f"error: {failed}", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(1)

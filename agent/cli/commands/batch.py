@@ -1,7 +1,6 @@
 """`restore-agent batch`: restore a whole folder of photos, resumable, with a manifest and an index report."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -43,6 +42,7 @@ def batch(
 ) -> None:
     """Restore every photo in a folder through the one pipeline: each photo's analysis decides whether it is
     denoised. Keeps going past bad files; exit code 1 when a photo failed or its output failed the check."""
+    from agent.cli.echo import json_text
     from agent.cli.views.batch import batch_progress, print_summary
     from tools.batch.plan import plan_batch
     from tools.batch.run import batch_entries, engine_for, run_batch
@@ -63,7 +63,7 @@ def batch(
 
         written = str(write_batch_report(plan, batch_entries(plan), summary))
     if as_json:
-        typer.echo(json.dumps(meaningful({
+        typer.echo(json_text(meaningful({
             "counts": dict(summary.counts), "failures": [list(f) for f in summary.failures],
             "check_failures": [list(f) for f in summary.check_failures],
             "not_read": [list(entry) for entry in summary.not_read], "forced": summary.forced,

@@ -1,7 +1,6 @@
 """`restore-agent demo`: degrade, analyze, denoise and measure a photo live."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -31,6 +30,7 @@ def demo(
 
     The analysis decides whether SwinIR runs: a photo with no noise it fits (a clean one taken --as-is, grain) is
     shown with its analysis and the reason, and gets no restored image, unless --force-run."""
+    from agent.cli.echo import json_text
     from agent.cli.views.demo import print_warning
     from agent.products.demo import DEFAULT_SIGMA, run_demo
     from agent.cli.views.progress import progress_bar
@@ -51,7 +51,7 @@ def demo(
     for problem in (result.check or {}).get("problems", []):
         print_warning(err, f"check failed: {problem}", "bold red")
     if as_json:
-        typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        typer.echo(json_text(result.to_json()))
     else:
         from agent.cli.views.demo import render_demo
 

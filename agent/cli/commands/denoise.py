@@ -1,7 +1,6 @@
 """`restore-agent denoise`: SwinIR denoising of one photo."""
 from __future__ import annotations
 
-import json
 from enum import Enum
 from pathlib import Path
 
@@ -50,7 +49,7 @@ def denoise(
     fit, is left alone (exit 2) unless --force-run asks. The weights for the nearest level run, matched to
     the measured sigma; --noise and --weights choose other weights. The output is checked: exit 0 when it
     passed, 1 when it did not (the output is still written)."""
-    from agent.cli.errors import one_line
+    from agent.cli.echo import json_text, one_line
     from agent.cli.views.denoise import print_notes, print_summary
     from tools.json_numbers import meaningful
     from tools.restore import Decision, NotDenoised, RestoreRequest, restore
@@ -70,7 +69,7 @@ def denoise(
         restored = restore(input, request, progress=update, announce=announce)
     print_notes(restored, err, announced=True)
     if as_json:
-        typer.echo(json.dumps(meaningful(restored.to_json())))
+        typer.echo(json_text(meaningful(restored.to_json())))
     else:
         print_summary(restored, terminal(), reference)
     if restored.status != "restored":

@@ -1,7 +1,6 @@
 """`restore-agent records`: the records answers may cite."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -12,12 +11,13 @@ def records(
     as_json: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
 ) -> None:
     """List the loaded records: ids, kinds, what they handle, whether runnable here, exact links."""
+    from agent.cli.echo import json_text
     from tools.cards import load_card
 
     loaded = load_card(card)
     if as_json:
         payload = {"card": loaded.source, "question": loaded.question, "records": [r.to_dict() for r in loaded.records]}
-        typer.echo(json.dumps(payload, ensure_ascii=False))
+        typer.echo(json_text(payload))
         return
     from agent.cli.views.console import terminal
 

@@ -27,6 +27,7 @@ from rich.live import Live
 from rich.progress import Progress, TaskID
 from rich.text import Text
 
+from agent.cli.echo import name as shown_name
 from agent.cli.views.progress import columns
 from agent.core.events import LISTENER
 from tools.cancel import CancelToken, current, working
@@ -57,7 +58,7 @@ def tool_summary(inputs: Mapping | None) -> str:
             continue
         shown = Path(value).name if key in ("path", "output") and isinstance(value, str) else value
         parts.append(f"{shown}" if key == "path" else f"{key}={shown}")
-    text = " ".join(str(part) for part in parts)
+    text = shown_name(" ".join(str(part) for part in parts))
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -220,14 +221,14 @@ class _Handler:
 
     def tool_started(self, run: object, name: str, args: dict | None) -> None:
         _check_cancel()
-        summary = tool_summary(args)
+        summary, name = tool_summary(args), shown_name(name)
         self.names[run] = name
         self.view.started(run, f"{name} {summary}".strip(),
                           Text.assemble((f"→ {name}", "cyan"), (f" {summary}" if summary else "", "dim")))
 
     def notice(self, text: str) -> None:
         """A forced run's notice, in the scrollback before the run's progress."""
-        self.view.print(Text.assemble(("warning: ", "yellow"), (text, "yellow")))
+        self.view.print(Text.assemble(("warning: ", "yellow"), (" ".join(text.split()), "yellow")))
 
     def tool_finished(self, run: object, error: BaseException | None = None) -> None:
         name = self.names.pop(run, "tool")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from rich.console import Console, Group
+from agent.cli.echo import name as shown_name
 from agent.cli.views.console import terminal
 from rich.markup import escape
 from rich.table import Table
@@ -31,7 +32,7 @@ def _value(analysis: Analysis, name: str) -> str:
 
 def analysis_view(analysis: Analysis) -> Group:
     """The table of measurements, the notes, the findings in words and the recommendations."""
-    table = Table(title=f"{analysis.image} ({analysis.width}x{analysis.height}, {analysis.mode})", title_justify="left")
+    table = Table(title=f"{escape(shown_name(analysis.image))} ({analysis.width}x{analysis.height}, {analysis.mode})", title_justify="left")
     for column in ("measurement", "value", "severity", "evidence"):
         table.add_column(column, overflow="fold")
     for name in analysis.MEASUREMENTS:

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 from rich.console import Console, Group
 from rich.markup import escape
+from agent.cli.echo import name as shown_name
 from agent.cli.views.console import terminal
 from rich.panel import Panel
 from rich.table import Table
@@ -21,7 +22,7 @@ MIN_STAGE_WIDTH = 30  # narrower terminals get the stages stacked top to bottom
 
 def stage_panel(stage: Stage, expand: bool = True) -> Panel:
     subtitle = None if stage.seconds is None else f"{stage.seconds:.2f} s"
-    return Panel(escape("\n".join(stage.lines)), title=f"[bold]{stage.title}[/]", subtitle=subtitle,
+    return Panel(escape("\n".join(map(shown_name, stage.lines))), title=f"[bold]{stage.title}[/]", subtitle=subtitle,
                  border_style=STAGE_STYLE.get(stage.kind, "white"), expand=expand)
 
 
@@ -78,4 +79,4 @@ def render_demo(result: DemoResult, console: Console | None = None) -> None:
                       highlight=False, soft_wrap=True)
     times = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result.seconds.items())
     console.print(Group(f"[dim]steps: {times}; total {result.total_seconds:.2f} s[/]",
-                        *(f"[dim]wrote {escape(path)}[/]" for path in result.files.values())), highlight=False)
+                        *(f"[dim]wrote {escape(shown_name(path))}[/]" for path in result.files.values())), highlight=False)

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from rich.console import Console, Group
 from rich.text import Text
 
+from agent.cli.echo import name as shown_name
+
 if TYPE_CHECKING:
     from tools.restore import RestoreResult
 
@@ -33,11 +35,11 @@ def summary_lines(result: RestoreResult, reference: str | Path | None = None) ->
     PSNR/SSIM with a reference."""
     run = result.run
     how = ", self-ensemble x8" if run.ensemble else ""
-    lines = [f"{outcome(result)}: wrote {run.output} with {run.model} (noise {run.noise_level}{how}): "
+    lines = [f"{outcome(result)}: wrote {shown_name(run.output)} with {run.model} (noise {run.noise_level}{how}): "
              f"{run.seconds:.1f} s for {run.megapixels:.2f} MP = {run.seconds_per_megapixel:.1f} s/MP, "
              f"{run.tiles} tile(s)"]
     if run.psnr is not None:
-        lines.append(f"PSNR {run.psnr:.2f} dB, SSIM {run.ssim:.4f} against {reference}")
+        lines.append(f"PSNR {run.psnr:.2f} dB, SSIM {run.ssim:.4f} against {shown_name(reference)}")
     return lines
 
 

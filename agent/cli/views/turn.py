@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from agent.cli.echo import name as shown_name, one_line
 from agent.cli.views.activity import TurnView as StreamView  # noqa: F401 (the name the commands use)
 from agent.core.intent import FORCE_HINT
 
@@ -20,9 +21,9 @@ def tool_table(calls: Sequence[Mapping]) -> Table:
     table.add_column("s", justify="right")
     table.add_column("result", overflow="fold", ratio=2)
     for call in calls:
-        args = ", ".join(f"{key}={value!r}" for key, value in call["args"].items())
-        outcome = "ok" if call["ok"] else f"[red]{call.get('error', 'failed')}[/red]"
-        table.add_row(call["name"], args, f"{call['seconds']:.2f}", outcome)
+        args = ", ".join(f"{key}={shown_name(repr(value))}" for key, value in call["args"].items())
+        outcome = Text("ok") if call["ok"] else Text(one_line(call.get("error", "failed")), style="red")
+        table.add_row(shown_name(call["name"]), Text(args), f"{call['seconds']:.2f}", outcome)
     return table
 
 
@@ -37,14 +38,32 @@ PHOTO_STYLES = {"restored": "green", "check-failed": "yellow", "denoised": "defa
 def photo_line(photo: Mapping) -> Text | None:
     """What became of a photo, in one line under the answer (whose first paragraph tells it in full): the output
     and its caption, or that nothing was written; None for a photo only analysed."""
-    name = Path(str(photo.get("path") or "photo")).name
+    name = shown_name(Path(str(photo.get("path") or "photo")).name)
     status = photo.get("status")
     if status == "not-run":
         return Text.assemble((f"{name}: not denoised", "dim"), (f" ({FORCE_HINT} to run it)", "dim"))
     if status not in PHOTO_STYLES:
         return None
-    return Text.assemble((f"{name}: ", "dim"), (str(photo.get("caption") or status), PHOTO_STYLES[status]),
-                         (f" → {photo.get('output')}", "dim"))
+    return Text.assemble((f"{name}: ", "dim"), (shown_name(photo.get("caption") or status), PHOTO_STYLES[status]),
+                         (f" → {shown_name(photo.get('output'))}", "dim"))
+
+
+FAILED_STATUSES = ("failed", "check-failed")
+
+
+def failure_line(response: Mapping) -> str | None:
+    """The line for a turn whose requested work failed for a photo (a tool call failed, or an output failed its
+    check), naming each such photo and why; None when nothing failed."""
+    said = []
+    for photo in response.get("photos") or ():
+        if photo.get("status") not in FAILED_STATUSES:
+            continue
+        path = str(photo.get("path") or "photo")
+        errors = [str(call.get("error") or "failed") for call in response.get("tool_calls") or ()
+                  if not call.get("ok") and (call.get("args") or {}).get("path") == path]
+        why = errors[-1] if errors else photo.get("caption") or photo["status"]
+        said.append(f"{shown_name(Path(path).name)}: {one_line(why)}")
+    return f"not done as asked: {'; '.join(said)}" if said else None
 
 
 def render_turn_notes(response: Mapping, console: Console) -> None:
