@@ -7,19 +7,24 @@ from pathlib import Path
 from typing import Any
 
 from tools.errors import UserError
+from tools.read_guard import WEIGHTS, open_checked
 
 SR_KEYS = ("conv_before_upsample", "upsample.", "conv_up1", "conv_hr")
 BLOCK_KEY = re.compile(r"^layers\.(\d+)\.residual_group\.blocks\.(\d+)\.")
 
 
 def _torch_load(path: Path):
-    """``torch.load`` on the CPU, memory-mapped where the file's format allows (pages are read as used)."""
+    """``torch.load`` on the CPU of the file the read guard opened (a regular file within the weights cap),
+    memory-mapped where the file's format allows (pages are read as used)."""
     import torch
 
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except RuntimeError:  # the legacy (non-zip) format cannot be memory-mapped
-        return torch.load(path, map_location="cpu", weights_only=True)
+    with open_checked(path, WEIGHTS) as handle:
+        opened = Path(f"/proc/self/fd/{handle.fileno()}")  # the checked file itself, whatever the path names now
+        try:
+            return torch.load(opened if opened.exists() else path, map_location="cpu", weights_only=True, mmap=True)
+        except RuntimeError:  # the legacy (non-zip) format cannot be memory-mapped
+            handle.seek(0)
+            return torch.load(handle, map_location="cpu", weights_only=True)
 
 
 def read_state_dict(source: str | Path | dict) -> dict[str, Any]:
@@ -30,10 +35,10 @@ def read_state_dict(source: str | Path | dict) -> dict[str, Any]:
         ckpt = source
     else:
         path = Path(source)
-        if not path.is_file():
-            raise UserError(f"no such checkpoint file: {path}")
         try:
             ckpt = _torch_load(path)
+        except UserError:
+            raise
         except Exception as exc:  # torch raises many types for corrupt or foreign files
             raise UserError(f"not a readable PyTorch checkpoint ({type(exc).__name__}): {path}") from None
     if not isinstance(ckpt, dict):

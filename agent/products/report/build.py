@@ -3,6 +3,7 @@ results, and the workflow."""
 from __future__ import annotations
 
 import datetime
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -57,11 +58,14 @@ class Report:
 
 
 def check_images(images: Sequence[Path]) -> None:
-    """A one-line error for the first photo that is missing or not a file, before any work."""
+    """A one-line error for the first photo that the read guard refuses (missing, a folder, a pipe, a device,
+    a link loop, too large), before any work."""
+    from tools.imageio import photo_stat
+
     for image in images:
-        if not Path(image).is_file():
-            what = "is a folder, not an image" if Path(image).is_dir() else "no such image file"
-            raise UserError(f"{what}: {image}")
+        if not os.path.lexists(image):
+            raise UserError(f"no such image file: {image}")
+        photo_stat(image)
 
 
 def build_report(job: ReportJob, settings: LLMSettings, work_dir: Path, progress: Progress | None = None,

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from tools.fileio import prepare_output_folder
 from agent.products.report.build import ReportJob
 from tools.errors import UserError
+from tools.read_guard import JOB_FILE, read_text
 
 if TYPE_CHECKING:
     from agent.core.backends import LLMSettings
@@ -107,12 +108,9 @@ def load_jobs(path: Path) -> list[ScriptJob]:
     from tools.card_schema import load_limited_yaml
 
     path = Path(path)
+    text = read_text(path, JOB_FILE)  # the one guard: a regular file within 1 MB, never a pipe or a device
     try:
-        data = load_limited_yaml(path.read_text(encoding="utf-8"), f"job file {path}")
-    except FileNotFoundError:
-        raise UserError(f"no such job file: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read job file {path}: {exc}") from None
+        data = load_limited_yaml(text, f"job file {path}")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark else ""
