@@ -123,13 +123,17 @@ def dct_quality(gray: np.ndarray, offsets: list[tuple[int, int]]) -> tuple[int, 
 
 
 def read_quantization(path: Path | None) -> dict | None:
-    """The file's JPEG quantization tables, or None when it is not a JPEG file."""
+    """The file's JPEG quantization tables, or None when it is not a JPEG file (read through the read guard, by
+    the JPEG decoder only)."""
+    from tools.errors import UserError
+    from tools.read_guard import PHOTO, open_checked
+
     if path is None:
         return None
     try:
-        with Image.open(path) as img:
-            return dict(img.quantization) if img.format == "JPEG" and getattr(img, "quantization", None) else None
-    except OSError:
+        with open_checked(path, PHOTO) as handle, Image.open(handle, formats=["JPEG"]) as img:
+            return dict(img.quantization) if getattr(img, "quantization", None) else None
+    except (OSError, UserError):
         return None
 
 

@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from tools.errors import UserError
-from tools.fileio import sha256_file
+from tools.read_guard import WEIGHTS, sha256
 from tools.swinir import weights as registry
 
 
@@ -21,7 +21,7 @@ def checkpoint_path(model_id: str, weights: str | None) -> Path | None:
 
 @lru_cache(maxsize=16)
 def _sha256(path: str, mtime_ns: int, size: int) -> str:
-    return sha256_file(Path(path))
+    return sha256(Path(path), WEIGHTS)
 
 
 def checkpoint_sha256(model_id: str, weights: str | None) -> str | None:

@@ -9,6 +9,7 @@ import torch
 from PIL import Image
 
 from tools.errors import UserError
+from tools.imageio import READ_FORMATS, open_photo
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 
@@ -22,7 +23,7 @@ def list_images(folder: Path) -> list[Path]:
 
 def load_image(path: Path, channels: int = 3) -> np.ndarray:
     """A photo as height x width x channels uint8: RGB, or luminance (ITU-R 601, as Pillow's "L") for 1."""
-    with Image.open(path) as img:
+    with open_photo(path) as handle, Image.open(handle, formats=READ_FORMATS) as img:
         pixels = np.asarray(img.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
     return pixels[..., None] if channels == 1 else pixels
 
