@@ -38,7 +38,7 @@ def report(
                 or force_run):
             raise UserError("--script takes questions, photos, cards, noise, weights and force_run from the job file")
         raise typer.Exit(_run_script(script, settings, output, force))
-    from agent.cli.errors import one_line
+    from agent.cli.echo import name, one_line
     from agent.cli.views.demo import print_warning
     from agent.cli.views.progress import progress_bar
     from agent.products.report.build import ReportJob
@@ -59,7 +59,7 @@ def report(
     state = "refused: the records do not cover this question" if made.answer["refused"] else \
         f"{len(made.answer['citations'])} record(s) cited"
     photos = "".join(f"; {one_line(Path(run.source).name)}: {one_line(run.caption)}" for run in made.runs)
-    terminal().print(f"wrote {output}: {len(made.runs)} photo(s){photos}; {state}, {made.answer['backend']} "
+    terminal().print(f"wrote {name(output)}: {len(made.runs)} photo(s){photos}; {state}, {made.answer['backend']} "
                      f"backend, {made.seconds:.1f} s", highlight=False, markup=False, soft_wrap=True)
 
 
@@ -80,5 +80,5 @@ def _run_script(script: Path, settings, output: Path, force: bool) -> int:
         bar.update(task, completed=len(jobs))
     out = terminal()
     out.print(outcomes_table(outcomes))
-    out.print(f"{summary_line(outcomes)}; index: {Path(output) / INDEX}", highlight=False)
+    out.print(f"{summary_line(outcomes)}; index: {name(Path(output) / INDEX)}", highlight=False, markup=False)
     return 0 if all(outcome.ok for outcome in outcomes) else 1

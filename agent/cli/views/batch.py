@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.progress import TextColumn
 from rich.table import Table
 
+from agent.cli.echo import name, one_line
 from agent.cli.views.progress import new_progress
 from tools.batch.photo import PhotoOutcome
 from tools.batch.run import BatchSummary
@@ -31,7 +32,7 @@ def batch_progress(total: int, done: int, enabled: bool = True) -> Iterator[Call
             megapixels += outcome.megapixels
             elapsed = bar.tasks[0].elapsed or 0.0
             rate = f"{megapixels / elapsed:.3f} MP/s" if elapsed else ""
-            bar.update(task, advance=1, rate=rate, description=outcome.entry["input"]["path"][-32:])
+            bar.update(task, advance=1, rate=rate, description=escape(name(outcome.entry["input"]["path"])[-32:]))
 
         yield on_photo
 
@@ -65,13 +66,16 @@ def print_summary(summary: BatchSummary, console: Console, report: str | None = 
     the one line of counts."""
     console.print(summary_table(summary))
     for path, error in summary.failures:
-        console.print(f"[bold red]failed[/] {escape(path)}: {escape(error)}", highlight=False, soft_wrap=True)
-    for path, why in summary.not_read:
-        console.print(f"[yellow]not read[/] {escape(path)}: {escape(why)}", highlight=False, soft_wrap=True)
-    for path, problem in summary.check_failures:
-        console.print(f"[bold yellow]check failed[/] {escape(path)}: {escape(problem)}", highlight=False,
+        console.print(f"[bold red]failed[/] {escape(name(path))}: {escape(one_line(error))}", highlight=False,
                       soft_wrap=True)
+    for path, why in summary.not_read:
+        console.print(f"[yellow]not read[/] {escape(name(path))}: {escape(one_line(why))}", highlight=False,
+                      soft_wrap=True)
+    for path, problem in summary.check_failures:
+        console.print(f"[bold yellow]check failed[/] {escape(name(path))}: {escape(one_line(problem))}",
+                      highlight=False, soft_wrap=True)
     if summary.forced:
         console.print(f"[yellow]forced[/] {summary.forced} photo(s) denoised only because --force-run asked (the "
                       "analysis would leave them alone)", highlight=False)
-    console.print(summary_line(summary) + (f"; report: {report}" if report else ""), highlight=False)
+    console.print(summary_line(summary) + (f"; report: {name(report)}" if report else ""), highlight=False,
+                  markup=False)

@@ -4,6 +4,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.table import Table
+from rich.text import Text
+
+from agent.cli.echo import name, one_line
 
 from agent.products.report.script import JobOutcome
 
@@ -14,6 +17,7 @@ def outcomes_table(outcomes: Sequence[JobOutcome]) -> Table:
         table.add_column(column, overflow="fold", justify="right" if column == "seconds" else "left")
     for outcome in outcomes:
         status = "[green]ok[/]" if outcome.ok else "[bold red]failed[/]"
-        table.add_row(outcome.name, status, str(outcome.output) if outcome.ok else outcome.error,
+        table.add_row(Text(name(outcome.name)), status,
+                      Text(name(outcome.output) if outcome.ok else one_line(outcome.error)),
                       f"{outcome.seconds:.1f}")
     return table
