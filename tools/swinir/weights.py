@@ -20,6 +20,7 @@ from pathlib import Path
 
 from tools.errors import DownloadFailed, SettingError, UserError, WeightsUnavailable
 from tools.fileio import sha256_file, write_atomic, write_text_atomic
+from tools.read_guard import WEIGHTS, check_file, open_checked
 
 HOME_ENV = "RESTORE_AGENT_HOME"
 RELEASE_URL = "https://github.com/JingyunLiang/SwinIR/releases/download/v0.0/"
@@ -125,8 +126,7 @@ def load_checked(path: Path):
     from tools.swinir import load_swinir
 
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"no such weights file: {path}")
+    check_file(path, WEIGHTS)  # the read guard: a regular file within the weights cap, said in one line else
     try:
         return load_swinir(path)
     except UserError:
@@ -183,9 +183,15 @@ def install(path: str | Path, entry_id: str | None = None) -> WeightsEntry:
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists() and target.resolve() == source.resolve():
         return entry
-    write_atomic(target, lambda tmp: shutil.copyfile(source, tmp))
+    write_atomic(target, lambda tmp: _copy_checked(source, tmp))
     _record(entry, str(source.resolve()))
     return entry
+
+
+def _copy_checked(source: Path, tmp: Path) -> None:
+    """Copy ``source`` through the read guard (the file checked, not one swapped in since)."""
+    with open_checked(source, WEIGHTS) as handle, open(tmp, "wb") as out:
+        shutil.copyfileobj(handle, out, 1 << 20)
 
 
 def _fetch(url: str, tmp: Path, progress: Progress | None, timeout: float) -> None:
@@ -286,7 +292,9 @@ def _resolve_named(weights: str, noise_level: int | None) -> ResolvedWeights:
             raise UserError(f"weights {entry.id} are for noise level {entry.noise_level}, not {noise_level}")
         return ResolvedWeights(entry.id, entry.path, entry.noise_level, entry.kind)
     path = Path(weights).expanduser()
-    if not path.is_file():
+    if os.path.lexists(path):
+        check_file(path, WEIGHTS)  # a pipe, a device, a folder, a loop or too large: said in one line
+    else:
         raise SettingError("weights", weights, f"a known weights id ({', '.join(e.id for e in entries())}) "
                                                "or an existing checkpoint file")
     return ResolvedWeights(path.name, path, noise_level or noise_from_name(path.name), "file")
