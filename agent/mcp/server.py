@@ -27,6 +27,7 @@ from agent.mcp.replies import (arguments_message, error_reply, mcp_message, reco
                                unexpected_message)
 from agent.mcp.roots import Roots, folders_of_uris
 from agent.mcp.service import Service
+from agent.mcp.wire import checked_stdio
 from tools.errors import UserError
 from tools.restore import Progress
 
@@ -183,7 +184,8 @@ class Tools:
 
 
 class RestoreServer(MCPServer):
-    """The SDK's server, with arguments that miss a tool's schema answered in one line, like any tool error."""
+    """The SDK's server, with arguments that miss a tool's schema answered in one line, like any tool error, and
+    every line on stdin checked first (:mod:`agent.mcp.wire`), so each request gets an answer."""
 
     def __init__(self, service: Service) -> None:
         super().__init__("restore-agent", title="restore-agent", instructions=INSTRUCTIONS,
@@ -199,6 +201,11 @@ class RestoreServer(MCPServer):
             cause = exc.__cause__
             message = arguments_message(name, cause) if isinstance(cause, ValidationError) else str(exc)
             return error_reply(message, self.service.records)
+
+    async def run_stdio_async(self) -> None:
+        async with checked_stdio() as (read_stream, write_stream):
+            await self._lowlevel_server.run(read_stream, write_stream,
+                                            self._lowlevel_server.create_initialization_options())
 
 
 def build_server(service: Service, roots: Roots) -> MCPServer:

@@ -1,0 +1,159 @@
+"""`restore-agent mcp` fed raw stdio bytes: every request with an id gets exactly one JSON-RPC answer, with the
+right code, and the server keeps answering the next valid request."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.mcp_raw import RawServer, line
+
+SCRIPT = Path(sys.executable).with_name("restore-agent")
+PARSE, INVALID, PARAMS = -32700, -32600, -32602
+WAIT = 20  # seconds for one case's answers
+
+
+def deep(levels: int, inner: str = "1") -> str:
+    return '{"a":' * levels + inner + "}" * levels
+
+
+def request(ident: object, method: str = "tools/list", **fields: object) -> bytes:
+    return line({"jsonrpc": "2.0", "id": ident, "method": method, **fields})
+
+
+# name, the bytes sent, and the answers they must get: (id, code); code None for a result
+CASES: list[tuple[str, bytes, list[tuple[object, int | None]]]] = [
+    ("invalid UTF-8", b'{"jsonrpc":"2.0","id":"u","method":"tools/list","params":{"x":"\xff\xfe"}}\n',
+     [(None, PARSE)]),
+    ("malformed JSON", b'{"jsonrpc":"2.0","id":"m",\n', [(None, PARSE)]),
+    ("NaN is no JSON", b'{"jsonrpc":"2.0","id":NaN,"method":"ping"}\n', [(None, PARSE)]),
+    ("tools/call params a list", request("p1", "tools/call", params=["list_records"]), [("p1", PARAMS)]),
+    ("tools/call params a string", request("p2", "tools/call", params="list_records"), [("p2", PARAMS)]),
+    ("tools/call without a name", request("p3", "tools/call", params={"arguments": {}}), [("p3", PARAMS)]),
+    ("tools/call arguments a list", request("p4", "tools/call", params={"name": "list_records", "arguments": [1]}),
+     [("p4", PARAMS)]),
+    ("params nested 3,000 deep", f'{{"jsonrpc":"2.0","id":"d1","method":"tools/call","params":{deep(3000)}}}\n'
+     .encode(), [("d1", INVALID)]),
+    ("id after params nested 3,000 deep", f'{{"jsonrpc":"2.0","method":"tools/call","params":{deep(3000)},'
+     f'"id":"d2"}}\n'.encode(), [(None, INVALID)]),
+    ("params nested 100 deep", f'{{"jsonrpc":"2.0","id":"d3","method":"tools/call","params":{deep(100)}}}\n'
+     .encode(), [("d3", INVALID)]),
+    ("an array nested 10,000 deep", b"[" * 10000 + b"]" * 10000 + b"\n", [(None, INVALID)]),
+    ('"jsonrpc":"1.0"', line({"jsonrpc": "1.0", "id": "v", "method": "tools/list"}), [("v", INVALID)]),
+    ("no jsonrpc", line({"id": "v2", "method": "tools/list"}), [("v2", INVALID)]),
+    ("an object id", request({"a": 1}), [(None, INVALID)]),
+    ("an array id", request([1]), [(None, INVALID)]),
+    ("a boolean id", request(True), [(None, INVALID)]),
+    ("a null id", request(None), [(None, INVALID)]),
+    ("a fractional id", request(1.5), [(1.5, INVALID)]),
+    ("no method", line({"jsonrpc": "2.0", "id": "x"}), [("x", INVALID)]),
+    ("a method that is no string", line({"jsonrpc": "2.0", "id": "x2", "method": 7}), [("x2", INVALID)]),
+    ("a string, not an object", b'"tools/list"\n', [(None, INVALID)]),
+    ("a batch of two requests", line([{"jsonrpc": "2.0", "id": "b1", "method": "tools/list"},
+                                       {"jsonrpc": "2.0", "id": "b2", "method": "ping"}]),
+     [("b1", INVALID), ("b2", INVALID)]),
+    ("an empty batch", b"[]\n", [(None, INVALID)]),
+    ("a lone surrogate", b'{"jsonrpc":"2.0","id":"s","method":"tools/call","params":{"name":"\\ud800"}}\n',
+     [("s", INVALID)]),
+    ("an empty line", b"\n", []),
+    ("a whitespace line", b" \t \r\n", []),
+    ("a notification with a list for params", line({"jsonrpc": "2.0", "method": "notifications/initialized",
+                                                    "params": [1]}), []),
+    ("an unknown method", request("q", "no/such/method"), [("q", -32601)]),
+    ("a valid request with CRLF", request("r").replace(b"\n", b"\r\n"), [("r", None)]),
+]
+
+
+@pytest.fixture(scope="module")
+def script() -> Path:
+    if not SCRIPT.is_file():
+        pytest.skip(f"the console script is not installed beside {sys.executable} (pip install -e .)")
+    return SCRIPT
+
+
+def key(reply: object) -> object:
+    return reply.get("id") if isinstance(reply, dict) else reply
+
+
+def code(reply: dict) -> int | None:
+    return reply["error"]["code"] if "error" in reply else None
+
+
+def test_every_bad_line_gets_one_answer_and_the_next_request_is_served(script: Path, tmp_path: Path) -> None:
+    server = RawServer([str(script)], tmp_path)
+    try:
+        server.start()
+        for number, (name, data, expected) in enumerate(CASES):
+            after = f"after-{number}"
+            server.send(data + request(after))
+            got = server.collect([ident for ident, _ in expected] + [after], WAIT)
+            answers = [(key(reply), code(reply)) for reply in got if key(reply) != after]
+            assert sorted(answers, key=repr) == sorted(expected, key=repr), name
+            listed = [reply for reply in got if key(reply) == after]
+            assert len(listed) == 1 and len(listed[0]["result"]["tools"]) == 6, name
+            assert all(reply["jsonrpc"] == "2.0" and reply["error"]["message"] for reply in got
+                       if "error" in reply), name
+        server.send(request("last", "ping"))
+        assert [key(reply) for reply in server.collect(["last"], WAIT)] == ["last"]  # nothing late, nothing twice
+    finally:
+        exit_code, stderr = server.close()
+    assert exit_code == 0
+    assert "Traceback" not in stderr
+    warnings = stderr.splitlines()
+    assert warnings and all(row.startswith("warning: mcp: ") for row in warnings) and len(warnings) <= 20
+    assert warnings[-1].endswith("(further bad lines are answered, not logged)")
+
+
+def test_a_line_of_any_length_is_answered_in_bounded_memory(script: Path, tmp_path: Path) -> None:
+    server = RawServer([str(script)], tmp_path)
+    size = 64 << 20
+    try:
+        server.start()
+        server.send(request("warm"))
+        server.collect(["warm"], WAIT)
+        before = server.peak_memory_kb()
+        head = b'{"jsonrpc":"2.0","id":"big","method":"tools/call","params":{"name":"ask","arguments":{"question":"'
+        server.send(head)
+        for _ in range(size >> 20):
+            server.send(b"a" * (1 << 20))
+        server.send(b'"}}}\n' + request("after"))
+        got = {key(reply): reply for reply in server.collect(["big", "after"], WAIT)}
+        after = server.peak_memory_kb()
+    finally:
+        exit_code, stderr = server.close()
+    assert got["big"]["error"]["code"] == INVALID
+    assert got["big"]["error"]["message"].startswith("Invalid Request: a message is limited to 1048576 bytes")
+    assert len(got["after"]["result"]["tools"]) == 6
+    assert exit_code == 0 and "Traceback" not in stderr
+    if before is not None:
+        assert (after - before) * 1024 < size // 4  # the line was never held whole
+
+
+def test_a_last_line_without_a_newline_is_answered_and_the_server_exits_cleanly(script: Path,
+                                                                                 tmp_path: Path) -> None:
+    server = RawServer([str(script)], tmp_path)
+    try:
+        server.start()
+        server.send(b'{"jsonrpc":"2.0","id":"tail","method":"ping"}')  # then stdin closes
+        server.process.stdin.close()
+        got = server.collect(["tail"], WAIT)
+    finally:
+        exit_code, stderr = server.close()
+    assert got == [{"jsonrpc": "2.0", "id": "tail", "result": {}}]
+    assert exit_code == 0 and stderr == ""
+
+
+def test_stdout_carries_nothing_but_answers(script: Path, tmp_path: Path) -> None:
+    """Even a flood of bad lines: each stdout line is one JSON-RPC message."""
+    server = RawServer([str(script)], tmp_path)
+    try:
+        server.start()
+        server.send(b"".join(b"not json %d\n" % n for n in range(200)) + request("end", "ping"))
+        got = server.collect([None] * 200 + ["end"], WAIT)
+    finally:
+        server.close()
+    assert all(isinstance(reply, dict) for reply in got), [r for r in got if not isinstance(r, dict)][:3]
+    assert [code(reply) for reply in got].count(PARSE) == 200 and key(got[-1]) == "end"
+    assert json.dumps(got[0]).startswith('{"jsonrpc": "2.0", "id": null, "error": {"code": -32700')
