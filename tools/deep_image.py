@@ -127,4 +127,4 @@ def save_deep(values: np.ndarray, path: str | Path, metadata: PhotoMetadata | No
     icc = metadata.icc_for(gray=False) if metadata else None
     extratags = [(ICC_TIFF_TAG, "B", len(icc), icc, True)] if icc else []
     return publish(path, lambda tmp: tifffile.imwrite(tmp, samples, photometric="rgb", extratags=extratags),
-                   lambda tmp: _read_back_deep(tmp, samples), source, "TIFF")
+                   lambda tmp: _read_back_deep(tmp, samples), source, "TIFF file")

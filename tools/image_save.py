@@ -9,6 +9,7 @@ mode hold (:mod:`tools.photo_metadata`), so no (mode, format) pair fails after t
 """
 from __future__ import annotations
 
+import shutil
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -97,21 +98,34 @@ def mismatch(read: Image.Image, meant: Image.Image, fmt: str, pixels: bool = Tru
     return None
 
 
-def read_back(tmp: Path, fmt: str, meant: Image.Image, pixels: bool = True) -> str | None:
-    """Why the file ``tmp`` is not ``meant`` written as ``fmt`` (None when it reads back as it should; see
-    :func:`mismatch` for ``pixels``)."""
+def _inspect(tmp: Path, fmt: str | None, judge: Callable[[Image.Image], str | None]) -> str | None:
+    """Open and decode the file ``tmp`` (as ``fmt`` only, when given) and ``judge`` the image; why it is not
+    right, or None."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a too-large image reads back too: it is the program's own output
-            with Image.open(tmp, formats=[fmt]) as img:
+            with Image.open(tmp, formats=[fmt] if fmt else None) as img:
                 img.load()
-                return mismatch(img, meant, fmt, pixels)
+                return judge(img)
     except MemoryError:
         raise
     except UnidentifiedImageError:
-        return f"cannot be read back (Pillow does not recognise it as {fmt})"
+        return f"cannot be read back (Pillow does not recognise it{f' as {fmt}' if fmt else ''})"
     except Exception as exc:  # noqa: BLE001 (whatever the decoder raises, the file is unreadable)
         return f"cannot be read back ({reason(exc).replace(str(tmp), 'the file')})"
+
+
+def read_back(tmp: Path, fmt: str, meant: Image.Image, pixels: bool = True) -> str | None:
+    """Why the file ``tmp`` is not ``meant`` written as ``fmt`` (None when it reads back as it should; see
+    :func:`mismatch` for ``pixels``)."""
+    return _inspect(tmp, fmt, lambda img: mismatch(img, meant, fmt, pixels))
+
+
+def copy_image(source: str | Path, path: str | Path) -> Path:
+    """Copy an image file byte for byte to ``path`` through :func:`publish`: the copy must open and decode
+    before it is published."""
+    return publish(path, lambda tmp: shutil.copyfile(source, tmp), lambda tmp: _inspect(tmp, None, lambda _: None),
+                   source, "copy")
 
 
 def failure(path: Path, source: str | Path | None, why: str) -> OutputCheckFailed:
@@ -121,7 +135,7 @@ def failure(path: Path, source: str | Path | None, why: str) -> OutputCheckFaile
 
 
 def publish(path: str | Path, write: Callable[[Path], None], check: Callable[[Path], str | None],
-            source: str | Path | None = None, fmt: str = "image") -> Path:
+            source: str | Path | None = None, what: str = "file") -> Path:
     """``write(tmp)``, then ``check(tmp)`` (None: the file is right, else why not), then rename onto ``path``.
 
     Any failure (the encoder's error, a full disk, a file that reads back wrong) removes the temporary file and
@@ -137,7 +151,7 @@ def publish(path: str | Path, write: Callable[[Path], None], check: Callable[[Pa
             raise failure(path, source, reason(exc)) from None
         why = check(tmp)
         if why:
-            raise failure(path, source, f"the {fmt} file written {why}; nothing was left")
+            raise failure(path, source, f"the {what} written {why}; nothing was left")
 
     return write_atomic(path, write_and_check)
 
@@ -152,4 +166,4 @@ def save_pil(img: Image.Image, path: str | Path, quality: int = 95, metadata: Ph
     options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
     options.update(metadata_options(fmt, metadata, img.mode))
     return publish(path, lambda tmp: img.save(tmp, format=fmt, **options),
-                   lambda tmp: read_back(tmp, fmt, img), source, fmt)
+                   lambda tmp: read_back(tmp, fmt, img), source, f"{fmt} file")

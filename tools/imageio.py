@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from tools.errors import UserError
-from tools.image_save import SAVE_FORMATS, save_format, save_pil  # noqa: F401 (SAVE_FORMATS, save_format: named here too)
+from tools.image_save import MAX_SIDE, SAVE_FORMATS, check_fits, save_format, save_pil  # noqa: F401 (SAVE_FORMATS)
 from tools.photo_metadata import PhotoMetadata, read_metadata
 from tools.read_guard import PHOTO, check_file, open_checked
 
@@ -123,6 +123,20 @@ def open_image(handle: BinaryIO, path: Path) -> Image.Image:
         img.close()
         raise
     return img
+
+
+def check_output_fits(output: str | Path, photo: str | Path) -> None:
+    """Refuse, before any work, an output whose format cannot hold the photo's size (JPEG 65535, WebP 16383
+    pixels a side), from the photo's header alone; a photo that cannot be opened is left to :func:`load_image`
+    to word."""
+    if save_format(output) not in MAX_SIDE:
+        return
+    try:
+        with open_photo(photo) as handle, open_image(handle, Path(photo)) as img:
+            width, height = img.size
+    except (UserError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return
+    check_fits(output, width, height, photo)
 
 
 def load_image(path: str | Path) -> LoadedImage:

@@ -222,10 +222,12 @@ def restore(photo: str | Path, request: RestoreRequest, records: Sequence[Record
     ``announce`` hears the decision before any denoising (a surface shows a forced run's notice there)."""
     from tools.cancel import checked, current, stoppable_networks
     from tools.fileio import check_output_path
+    from tools.imageio import check_output_fits
     from tools.swinir.service import denoise_file, keep_source_depth
 
     check_output_path(request.output, Path(photo).expanduser(), *([request.reference] if request.reference else []),
                       force=request.overwrite)
+    check_output_fits(request.output, Path(photo).expanduser())  # a format too small for the photo, now
     work = current()  # the caller's token and progress sinks, where none are passed
     token, name = request.cancel or work.token, Path(photo).name
     progress = checked(progress or work.progress, token)

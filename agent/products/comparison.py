@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from tools.fileio import write_atomic
+from tools.image_save import save_pil
 from tools.imageio import load_image
 
 PANEL = 360          # panel width in pixels
@@ -68,4 +68,4 @@ def write_comparison(panels: Sequence[tuple[str | Path, list[str]]], path: Path,
     sheet = Image.new("RGB", (len(drawn) * (PANEL + MARGIN) + MARGIN, height), BACKGROUND)
     for index, panel in enumerate(drawn):
         sheet.paste(panel, (MARGIN + index * (PANEL + MARGIN), MARGIN))
-    return write_atomic(Path(path), lambda tmp: sheet.save(tmp, format="PNG"))
+    return save_pil(sheet, Path(path))

@@ -123,8 +123,8 @@ def run_demo(
         clean = None if as_is else source.pixels
         degraded = source.pixels if as_is else add_gaussian_noise(source.pixels, sigma, seed)
         if clean is not None:
-            save_image(clean, paths["clean"])
-        save_image(degraded, paths["input"])
+            save_image(clean, paths["clean"], source=source.path)
+        save_image(degraded, paths["input"], source=source.path)
     records = load_records(None) if records is None else records
     photo = source.path if as_is else paths["input"]
     request = RestoreRequest(paths["restored"], weights=weights, force=force_run)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import resource
-import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -14,7 +13,8 @@ from tools.batch.models import model_record
 from tools.batch.plan import PhotoTask
 from tools.batch.settings import BatchSettings
 from tools.errors import UserError
-from tools.fileio import remove_stale_temporaries, write_atomic
+from tools.fileio import remove_stale_temporaries
+from tools.image_save import copy_image
 
 
 @dataclass
@@ -77,7 +77,7 @@ def _leave_alone(task: PhotoTask, settings: BatchSettings, entry: dict) -> None:
         entry["status"] = "skipped"
         return
     _prepare(task.copy)
-    write_atomic(task.copy, lambda tmp: shutil.copyfile(task.source, tmp))
+    copy_image(task.source, task.copy)
     entry.update(status="unchanged", output=_relative(task.copy, task))
 
 

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import re
-import shutil
 from dataclasses import replace
 from pathlib import Path
 
 from agent.products.report.build import Report
 from tools.errors import OutputExists, UserError
-from tools.fileio import check_output_path, write_atomic, write_text_atomic
+from tools.fileio import check_output_path, write_text_atomic
+from tools.image_save import copy_image
 
 FORMATS = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
 
@@ -77,5 +77,5 @@ def write_report(report: Report, output: Path) -> Path:
     if files:
         folder.mkdir(exist_ok=True)
         for name, source in files.items():
-            write_atomic(folder / name, lambda tmp, source=source: shutil.copyfile(source, tmp))
+            copy_image(source, folder / name)
     return write_text_atomic(output, text)
