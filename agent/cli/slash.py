@@ -130,18 +130,21 @@ def _analyze(session: ChatSession, args: list[str]) -> SlashResult:
 def _denoise(session: ChatSession, args: list[str]) -> SlashResult:
     from agent.cli.views.denoise import denoise_markdown, denoise_view
     from tools.fileio import check_output_path, unused_name
+    from tools.read_guard import PHOTO, check_file
     from tools.restore import default_output
 
     parsed = _parse("denoise", args, (("path",), {}), (("-o", "--output"), {"default": None}),
                     (("--noise",), {"type": int, "default": None}), (("--force",), {"action": "store_true"}),
                     (("--force-run",), {"action": "store_true"}), (("--no-match",), {"action": "store_true"}))
-    session.analyze(parsed.path)  # a one-line error for a missing photo before the output is checked
+    session.not_transcript(parsed.path, "photo")  # a one-line error for a missing photo before the output is checked,
+    check_file(Path(parsed.path).expanduser(), PHOTO)  # and both before any work
     if parsed.output:  # a name given is refused when taken (unless --force), a name picked is made fresh
         target = check_output_path(Path(parsed.output).expanduser(), Path(parsed.path).expanduser(),
                                    force=parsed.force or session.overwrite)
     else:
         target = default_output(parsed.path, session.output_dir)
         target = target if parsed.force or session.overwrite else unused_name(target)
+    session.check_output(target, Path(parsed.path).expanduser())  # never the card, a photo or the transcript
     result = session.restore(parsed.path, str(target), parsed.noise, force=parsed.force_run,
                              match=not parsed.no_match, announce=_announce)
     again = "/denoise " + shlex.join([*args, "--force-run"])
@@ -197,6 +200,7 @@ def _report(session: ChatSession, args: list[str]) -> SlashResult:
     if not question:
         raise UserError("/report: ask a question first; the report answers the last question")
     card = session.card
+    session.check_output(Path(parsed.path))
     job = ReportJob(question=question, images=[Path(p) for p in session.photos],
                     card=None if card.source == "default" else Path(card.source))
     create_report(job, session.settings, Path(parsed.path), force=parsed.force)

@@ -3,6 +3,10 @@
 Each question becomes a :class:`~agent.core.turn.Turn` with the earlier turns as context, so that follow-ups
 work; photos measured in earlier turns are passed on, not measured again. Slash commands act on photos
 through the same restoration pipeline as the agent's tools.
+
+The transcript is an output: it is never the card, a photo of the session or a file a command of the session
+writes, and no photo or card is read from it; the session's own outputs (``/denoise -o``, ``/report``) never
+replace its card, its photos or its transcript, not even with ``--force``.
 """
 from __future__ import annotations
 
@@ -16,7 +20,8 @@ from agent.core.backends import LLMSettings
 from agent.core.loop import Token, run_agent
 from agent.core.turn import TurnResult, make_turn
 from tools.cards import Card, load_card
-from tools.fileio import write_text_atomic
+from tools.errors import UserError
+from tools.fileio import check_output_path, write_text_atomic
 
 if TYPE_CHECKING:
     from tools.analyzer import Analysis
@@ -35,6 +40,27 @@ class Entry:
     note: str = ""
 
 
+TRANSCRIPT_SUFFIXES = (".md", ".markdown", ".txt")
+
+
+def check_transcript(transcript: Path, card: Path | None = None, force: bool = False) -> Path:
+    """A transcript path, checked before the session starts: Markdown or text by its extension, never the card,
+    and an existing file only with ``force`` (one-line :class:`UserError` otherwise)."""
+    if Path(transcript).suffix.lower() not in TRANSCRIPT_SUFFIXES:
+        raise UserError(f"a transcript is Markdown: its name must end in {', '.join(TRANSCRIPT_SUFFIXES)}, "
+                        f"got {Path(transcript).name!r}")
+    return check_output_path(Path(transcript), *([Path(card)] if card else []), force=force)
+
+
+def _same_file(a: str | Path, b: Path) -> bool:
+    try:
+        first, second = Path(a).expanduser(), Path(b).expanduser()
+        return first.resolve() == second.resolve() or (first.exists() and second.exists()
+                                                        and first.samefile(second))
+    except (OSError, RuntimeError, ValueError):
+        return False
+
+
 class ChatSession:
     """Turns and slash commands over one set of records; keeps history, photos and an optional transcript."""
 
@@ -48,13 +74,15 @@ class ChatSession:
         self.last_question = ""
         self.entries: list[Entry] = []
         self.analyses: dict[PhotoKey, Analysis] = {}
-        self.load_card(card)
         self.transcript = Path(transcript) if transcript else None
+        self.load_card(card)
         if self.transcript:
             self.save()
 
     def load_card(self, card: Path | None) -> Card:
         """Answer from a card's records from now on (the default card when ``card`` is None)."""
+        if card is not None:
+            self.not_transcript(card, "card")
         self.card = load_card(card)
         self.analyses.clear()  # recommendations depend on the records
         return self.card
@@ -92,6 +120,7 @@ class ChatSession:
         (:meth:`note_photos`) once its command is done."""
         from tools.restore import analyze_photo, photo_key
 
+        self.not_transcript(path, "photo")
         key = photo_key(path)
         if key not in self.analyses:
             self.analyses[key] = analyze_photo(path, self.card.records)
@@ -107,6 +136,21 @@ class ChatSession:
         target = Path(output).expanduser() if output else default_output(path, self.output_dir)
         request = RestoreRequest(target, noise_level=noise_level, force=force, match=match)
         return restore(path, request, self.card.records, analysis=self.analyze(path), announce=announce)
+
+    def not_transcript(self, path: str | Path, what: str) -> None:
+        """Refuse to read this session's transcript as a photo or a card: the session writes it."""
+        if self.transcript is not None and _same_file(path, self.transcript):
+            raise UserError(f"{path} is this session's transcript, which the session writes: it is no {what}")
+
+    def inputs(self) -> list[Path]:
+        """The files no output of the session may replace: its card's file, every photo named so far and the
+        transcript."""
+        card = [] if self.card.source == "default" else [Path(self.card.source)]
+        return [*card, *(Path(photo).expanduser() for photo in self.photos), *([self.transcript] if self.transcript else [])]
+
+    def check_output(self, output: Path, *sources: Path) -> Path:
+        """``output`` checked (before any work) never to be ``sources`` or :meth:`inputs`, even with ``--force``."""
+        return check_output_path(output, *sources, *self.inputs(), force=True)
 
     def note_photos(self, paths: list[str]) -> None:
         """Remember photos in the order they were first mentioned."""

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 @opt.with_llm_settings
 def chat(
     card: Path = opt.CARD,
-    transcript: Path = typer.Option(None, "--transcript", help="Write the conversation as Markdown to this file."),
+    transcript: Path = typer.Option(None, "--transcript", help="Write the conversation as Markdown to this file "
+                                    "(.md, .markdown or .txt; never the card or a photo of the session)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per turn or command (for scripts)."),
     output_dir: Path = opt.OUTPUT_DIR,
     force: bool = typer.Option(False, "--force", help="Replace an existing --transcript file, and let denoised "
@@ -28,12 +29,12 @@ def chat(
     from agent.cli.views.console import terminal
 
     from agent.cli.repl import PROMPT, run_repl
-    from agent.core.session import ChatSession
-    from tools.fileio import check_output_path
+    from agent.core.session import ChatSession, check_transcript
 
-    if transcript is not None:
-        check_output_path(transcript, force=force)
-    session = ChatSession(settings, card, opt.check_output_dir(output_dir), transcript, overwrite=force)
+    output_dir = opt.check_output_dir(output_dir)
+    if transcript is not None:  # before the card is read or anything is written
+        check_transcript(transcript, card, force=force)
+    session = ChatSession(settings, card, output_dir, transcript, overwrite=force)
     console, err = terminal(), terminal(stderr=True)
     interactive = sys.stdin.isatty()
     if interactive:

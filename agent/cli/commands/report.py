@@ -65,6 +65,7 @@ def report(
 
 def _run_script(script: Path, settings, output: Path, force: bool) -> int:
     """Run a job file with an overall progress bar; print the summary; exit code 1 if any job failed."""
+    from agent.cli.echo import name
     from agent.cli.views.progress import new_progress
     from agent.products.report.script import INDEX, load_jobs, run_jobs, summary_line
     from agent.cli.views.reports import outcomes_table
@@ -76,7 +77,7 @@ def _run_script(script: Path, settings, output: Path, force: bool) -> int:
         def on_job(number: int, job) -> None:
             bar.update(task, completed=number, description=f"report {job.name}")
 
-        outcomes = run_jobs(jobs, settings, output, force, on_job)
+        outcomes = run_jobs(jobs, settings, output, force, on_job, inputs=[script])
         bar.update(task, completed=len(jobs))
     out = terminal()
     out.print(outcomes_table(outcomes))

@@ -132,11 +132,13 @@ def load_jobs(path: Path) -> list[ScriptJob]:
 
 
 def run_jobs(jobs: Sequence[ScriptJob], settings: "LLMSettings", out_dir: Path, force: bool = False,
-             on_job: Callable[[int, ScriptJob], None] | None = None) -> list[JobOutcome]:
-    """Write every job's report into ``out_dir`` (checked first), carrying on past failed jobs."""
+             on_job: Callable[[int, ScriptJob], None] | None = None, inputs: Sequence[Path] = ()) -> list[JobOutcome]:
+    """Write every job's report into ``out_dir`` (checked first: no report and no index replaces one of ``inputs``,
+    the job file, or a job's photo or card), carrying on past failed jobs."""
     from agent.products.report.run import create_report
 
-    folder = prepare_output_folder(out_dir, [job.file_name for job in jobs] + [INDEX], force=force)
+    sources = [*inputs, *(path for job in jobs for path in (*job.job.images, *([job.job.card] if job.job.card else [])))]
+    folder = prepare_output_folder(out_dir, [job.file_name for job in jobs] + [INDEX], sources, force=force)
     outcomes = []
     for number, script_job in enumerate(jobs):
         if on_job:
