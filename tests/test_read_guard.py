@@ -119,3 +119,13 @@ def test_the_cap_is_the_most_bytes_read(tmp_path: Path) -> None:
 
 def test_caps_in_words() -> None:
     assert [read_guard.size_words(kind.max_bytes) for kind in read_guard.KINDS] == ["1 GB", "1 MB", "1 MB", "2 GB"]
+
+
+def test_a_copy_is_of_the_checked_file(tmp_path: Path) -> None:
+    source, copy = tmp_path / "card.yaml", tmp_path / "copy.yaml"
+    source.write_bytes(b"records: []\n")
+    read_guard.copy_file(source, read_guard.CARD, copy)
+    assert copy.read_bytes() == source.read_bytes()
+    with pytest.raises(UserError, match="card is a device, not a regular file: /dev/zero"):
+        read_guard.copy_file("/dev/zero", read_guard.CARD, copy)
+    assert copy.read_bytes() == source.read_bytes()  # refused before the destination is opened

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,3 +150,10 @@ def sha256(path: str | Path, kind: FileKind) -> str:
         except OSError as exc:
             raise _os_error(path, exc, kind) from None
     return digest.hexdigest()
+
+
+def copy_file(path: str | Path, kind: FileKind, destination: str | Path) -> None:
+    """Copy a file byte for byte to ``destination`` through :func:`open_checked` (the file checked, never a pipe
+    or a device swapped in since)."""
+    with open_checked(path, kind) as handle, open(destination, "wb") as out:
+        shutil.copyfileobj(handle, out, 1 << 20)

@@ -11,7 +11,6 @@ import http.client
 import json
 import os
 import re
-import shutil
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from pathlib import Path
 
 from tools.errors import DownloadFailed, SettingError, UserError, WeightsUnavailable
 from tools.fileio import sha256_file, write_atomic, write_text_atomic
-from tools.read_guard import WEIGHTS, check_file, open_checked
+from tools.read_guard import WEIGHTS, check_file, copy_file
 
 HOME_ENV = "RESTORE_AGENT_HOME"
 RELEASE_URL = "https://github.com/JingyunLiang/SwinIR/releases/download/v0.0/"
@@ -183,15 +182,9 @@ def install(path: str | Path, entry_id: str | None = None) -> WeightsEntry:
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists() and target.resolve() == source.resolve():
         return entry
-    write_atomic(target, lambda tmp: _copy_checked(source, tmp))
+    write_atomic(target, lambda tmp: copy_file(source, WEIGHTS, tmp))  # the file the guard checked
     _record(entry, str(source.resolve()))
     return entry
-
-
-def _copy_checked(source: Path, tmp: Path) -> None:
-    """Copy ``source`` through the read guard (the file checked, not one swapped in since)."""
-    with open_checked(source, WEIGHTS) as handle, open(tmp, "wb") as out:
-        shutil.copyfileobj(handle, out, 1 << 20)
 
 
 def _fetch(url: str, tmp: Path, progress: Progress | None, timeout: float) -> None:
