@@ -9,7 +9,6 @@ mode hold (:mod:`tools.photo_metadata`), so no (mode, format) pair fails after t
 """
 from __future__ import annotations
 
-import shutil
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +19,7 @@ from PIL import Image, UnidentifiedImageError
 from tools.errors import UserError
 from tools.fileio import reason, write_atomic
 from tools.photo_metadata import PhotoMetadata, metadata_options
+from tools.read_guard import PHOTO, copy_file
 
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF",
                 ".bmp": "BMP", ".webp": "WEBP"}
@@ -124,7 +124,7 @@ def read_back(tmp: Path, fmt: str, meant: Image.Image, pixels: bool = True) -> s
 def copy_image(source: str | Path, path: str | Path) -> Path:
     """Copy an image file byte for byte to ``path`` through :func:`publish`: the copy must open and decode
     before it is published."""
-    return publish(path, lambda tmp: shutil.copyfile(source, tmp), lambda tmp: _inspect(tmp, None, lambda _: None),
+    return publish(path, lambda tmp: copy_file(source, PHOTO, tmp), lambda tmp: _inspect(tmp, None, lambda _: None),
                    source, "copy")
 
 
