@@ -15,7 +15,10 @@ def analyze(
     from agent.cli.echo import json_text
     from tools.analyzer import analyze as run_analysis
     from tools.cards import load_records
+    from tools.read_guard import PHOTO, check_file
 
+    for path in images:  # every photo checked (a regular file within the cap) before the card or any analysis
+        check_file(path, PHOTO)
     records = load_records(card)
     results = [run_analysis(path, records) for path in images]
     if as_json:
