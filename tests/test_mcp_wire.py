@@ -157,3 +157,68 @@ def test_stdout_carries_nothing_but_answers(script: Path, tmp_path: Path) -> Non
     assert all(isinstance(reply, dict) for reply in got), [r for r in got if not isinstance(r, dict)][:3]
     assert [code(reply) for reply in got].count(PARSE) == 200 and key(got[-1]) == "end"
     assert json.dumps(got[0]).startswith('{"jsonrpc": "2.0", "id": null, "error": {"code": -32700')
+
+
+def tool_text(reply: dict) -> str:
+    assert reply["result"]["isError"] is True, reply
+    return reply["result"]["content"][0]["text"]
+
+
+def test_calls_that_cannot_run_are_one_line_errors_and_the_log_has_no_traceback(script: Path,
+                                                                                 tmp_path: Path) -> None:
+    server = RawServer([str(script)], tmp_path)
+    calls = {"nul": {"name": "analyze_image", "arguments": {"path": "a\u0000b.png"}},
+             "long": {"name": "analyze_image", "arguments": {"path": "x" * 5000 + ".png"}},
+             "home": {"name": "analyze_image", "arguments": {"path": "~no-such-user-here/a.png"}},
+             "out": {"name": "denoise_image", "arguments": {"path": "a.png", "output": "y" * 5000 + ".png"}}}
+    try:
+        server.start()
+        for ident, params in calls.items():
+            server.send(request(ident, "tools/call", params=params))
+        server.send(request("prompt", "prompts/get", params={"name": "list_records"}))
+        got = {key(reply): reply for reply in server.collect([*calls, "prompt"], WAIT)}
+    finally:
+        exit_code, stderr = server.close()
+    assert tool_text(got["nul"]).startswith("error: cannot resolve path a")
+    assert tool_text(got["nul"]).endswith("b.png: embedded null byte")
+    assert tool_text(got["long"]).endswith(".png: File name too long")
+    assert tool_text(got["home"]).startswith("error: cannot resolve path ~no-such-user-here/a.png")
+    assert tool_text(got["out"]).startswith("error: ")
+    assert all("\n" not in tool_text(got[ident]) for ident in calls)
+    assert got["prompt"]["error"] == {"code": PARAMS,
+                                      "message": "Unknown prompt: list_records (this server has no prompts)"}
+    assert exit_code == 0 and stderr == ""
+
+
+def test_a_client_that_declares_roots_but_fails_to_list_them_gets_an_answer(script: Path, tmp_path: Path) -> None:
+    """The server asks the client for its roots; silence, an error or a malformed list ends the call in a line."""
+    server = RawServer([str(script)], tmp_path)
+    analyze = {"name": "analyze_image", "arguments": {"path": "missing.png"}}
+    answers = {"silent": None, "refuses": {"error": {"code": -1, "message": "no roots here"}},
+               "malformed": {"result": {"roots": "everywhere"}},
+               "elsewhere": {"result": {"roots": [{"uri": "file:///nonexistent-folder"}]}},
+               "inside": {"result": {"roots": [{"uri": tmp_path.as_uri()}]}}}
+    texts = {}
+    try:
+        server.send(line({**json.loads(request("init", "initialize", params={
+            "protocolVersion": "2025-06-18", "capabilities": {"roots": {"listChanged": False}},
+            "clientInfo": {"name": "raw-bytes", "version": "1"}})), }) + line({"jsonrpc": "2.0",
+                                                                               "method": "notifications/initialized"}))
+        server.collect(["init"], 60)
+        for name, answer in answers.items():
+            server.send(request(name, "tools/call", params=analyze))
+            asked = [reply for reply in server.collect([1 + len(texts)], WAIT) if reply.get("method") == "roots/list"]
+            assert len(asked) == 1, name
+            if answer is not None:
+                server.send(line({"jsonrpc": "2.0", "id": asked[0]["id"], **answer}))
+            texts[name] = next(tool_text(reply) for reply in server.collect([name], WAIT) if key(reply) == name)
+    finally:
+        exit_code, stderr = server.close()
+    assert texts == {
+        "silent": "error: the client declares roots but did not list them within 10 s",
+        "refuses": "error: the client could not list its roots: no roots here",
+        "malformed": "error: the client's list of roots is not valid: roots: Input should be a valid list",
+        "elsewhere": f"error: the client's roots (/nonexistent-folder) share no folder with the server's roots "
+                     f"({tmp_path.resolve()})",
+        "inside": "error: no such file: missing.png"}
+    assert exit_code == 0 and stderr == ""

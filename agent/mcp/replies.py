@@ -35,9 +35,13 @@ def mcp_message(exc: UserError) -> str:
 
 def arguments_message(tool: str, exc: ValidationError) -> str:
     """One line for arguments that do not fit a tool's schema: each bad argument and what it should be."""
-    problems = "; ".join(f"{'.'.join(str(part) for part in error['loc']) or 'arguments'}: {error['msg']}"
-                         for error in exc.errors())
-    return f"invalid arguments for {tool}: {problems}"
+    return f"invalid arguments for {tool}: {arguments_problems(exc)}"
+
+
+def arguments_problems(exc: ValidationError) -> str:
+    """Each value that misses its schema, where it is and what it should be, on one line."""
+    return "; ".join(f"{'.'.join(str(part) for part in error['loc']) or 'arguments'}: {error['msg']}"
+                     for error in exc.errors())
 
 
 def unexpected_message(exc: Exception) -> str:

@@ -51,11 +51,11 @@ class Roots:
 
     def locate(self, path: str | Path) -> Path:
         """``path`` resolved (a relative one from :attr:`base`), refused when it lies outside every root."""
-        given = Path(path).expanduser()
         try:
+            given = Path(path).expanduser()
             resolved = (given if given.is_absolute() else self.base / given).resolve()
-        except (OSError, RuntimeError) as exc:  # a symbolic-link loop
-            raise UserError(f"cannot resolve path {path}: {exc}") from None
+        except (OSError, RuntimeError, ValueError) as exc:  # a link loop, an unknown ~user, a NUL byte
+            raise UserError(f"cannot resolve path {path}: {getattr(exc, 'strerror', None) or exc}") from None
         if not self.contains(resolved):
             raise UserError(f"path is outside the allowed roots ({_names(self.folders)}): {path}")
         return resolved
@@ -63,9 +63,10 @@ class Roots:
     def input_file(self, path: str | Path) -> Path:
         """An existing file inside the roots, resolved."""
         resolved = self.locate(path)
-        if not resolved.exists():
+        exists, is_file, _ = _probe(resolved, path)
+        if not exists:
             raise UserError(f"no such file: {path}")
-        if not resolved.is_file():
+        if not is_file:
             raise UserError(f"not a file: {path}")
         return resolved
 
@@ -75,9 +76,10 @@ class Roots:
         resolved = self.locate(path)
         if any(resolved == source for source in inputs):
             raise UserError(f"output path is the input file: {path} (inputs are never overwritten)")
-        if resolved.is_dir():
+        exists, _, is_dir = _probe(resolved, path)
+        if is_dir:
             raise UserError(f"output is a folder, not a file: {path}")
-        if resolved.exists() and not overwrite:
+        if exists and not overwrite:
             raise OutputExists(path)
         return resolved
 
@@ -90,6 +92,14 @@ def folders_of_uris(uris: Iterable[str]) -> list[Path]:
         if parsed.scheme == "file" and parsed.netloc in ("", "localhost"):
             found.append(Path(unquote(parsed.path)))
     return found
+
+
+def _probe(resolved: Path, path: str | Path) -> tuple[bool, bool, bool]:
+    """Whether ``resolved`` exists, is a file, is a folder; a name the system refuses (too long) is an error."""
+    try:
+        return resolved.exists(), resolved.is_file(), resolved.is_dir()
+    except OSError as exc:
+        raise UserError(f"cannot use path {path}: {exc.strerror or exc}") from None
 
 
 def _names(folders: Iterable[Path]) -> str:

@@ -20,11 +20,14 @@ import anyio.to_thread
 from mcp.server.mcpserver import Context, Image, ListRoots, MCPServer, Resolve
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError, UnexpectedToolError
 from mcp.server.mcpserver.resources import TextResource
-from mcp_types import CallToolResult, ListRootsResult, ToolAnnotations
+from mcp.shared.exceptions import MCPError
+from mcp.shared.message import ServerMessageMetadata
+from mcp_types import INVALID_PARAMS, CallToolResult, ListRootsRequest, ListRootsResult, ToolAnnotations
+from mcp_types.version import is_version_at_least
 from pydantic import Field, ValidationError
 
-from agent.mcp.replies import (arguments_message, error_reply, mcp_message, record_links_only, reply,
-                               unexpected_message)
+from agent.mcp.replies import (arguments_message, arguments_problems, error_reply, mcp_message,
+                               record_links_only, reply, unexpected_message)
 from agent.mcp.roots import Roots, folders_of_uris
 from agent.mcp.service import Service
 from agent.mcp.wire import checked_stdio
@@ -46,19 +49,34 @@ INSTRUCTIONS = (
     "'restored' (a 'check-failed' one is 'denoised (check failed: ...)'). Paths must lie inside the server's roots."
 )
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+ROOTS_WAIT = 10  # seconds a client that declares roots has to list them
 WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False)
 
 PhotoPath = Annotated[str, Field(description="Path of a photo file (PNG, JPEG, TIFF, BMP, WebP or GIF) inside the "
                                              "server's roots; a relative path is taken from the first root.")]
 
 
-def client_roots(ctx: Context) -> ListRoots | None:
-    """Ask the client for its roots when it declares that it has some."""
+async def client_roots(ctx: Context) -> ListRoots | ListRootsResult | UserError | None:
+    """The client's roots when it declares that it has some; a client that lists none within
+    :data:`ROOTS_WAIT` seconds, or answers with an error or a malformed list, makes the call a one-line error."""
     capabilities = ctx.client_capabilities
-    return ListRoots() if capabilities is not None and capabilities.roots is not None else None
+    if capabilities is None or capabilities.roots is None:
+        return None
+    if ctx.protocol_version is None or is_version_at_least(ctx.protocol_version, "2026-07-28"):
+        return ListRoots()  # asked within the call's own rounds: the client answers with its retry
+    try:
+        with anyio.fail_after(ROOTS_WAIT):
+            return await ctx.session.send_request(ListRootsRequest(), ListRootsResult,
+                                                  metadata=ServerMessageMetadata(related_request_id=ctx.request_id))
+    except TimeoutError:
+        return UserError(f"the client declares roots but did not list them within {ROOTS_WAIT} s")
+    except MCPError as exc:
+        return UserError(f"the client could not list its roots: {exc.message}")
+    except ValidationError as exc:
+        return UserError(f"the client's list of roots is not valid: {arguments_problems(exc)}")
 
 
-ClientRoots = Annotated[ListRootsResult | None, Resolve(client_roots)]
+ClientRoots = Annotated[ListRootsResult | UserError | None, Resolve(client_roots)]
 
 
 def progress_reporter(ctx: Context) -> Progress:
@@ -80,10 +98,12 @@ class Tools:
     def __init__(self, service: Service, roots: Roots) -> None:
         self.service, self.roots = service, roots
 
-    def roots_for(self, listed: ListRootsResult | None) -> Roots:
+    def roots_for(self, listed: ListRootsResult | UserError | None) -> Roots:
         """The server's roots, narrowed to the client's when it listed any."""
         if listed is None:
             return self.roots
+        if isinstance(listed, UserError):
+            raise listed
         return self.roots.narrowed(folders_of_uris(str(root.uri) for root in listed.roots))
 
     async def run(self, work: Callable[[], CallToolResult]) -> CallToolResult:
@@ -201,6 +221,10 @@ class RestoreServer(MCPServer):
             cause = exc.__cause__
             message = arguments_message(name, cause) if isinstance(cause, ValidationError) else str(exc)
             return error_reply(message, self.service.records)
+
+    async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None,
+                         context: Context | None = None) -> Any:
+        raise MCPError(INVALID_PARAMS, f"Unknown prompt: {name} (this server has no prompts)")
 
     async def run_stdio_async(self) -> None:
         async with checked_stdio() as (read_stream, write_stream):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -22,6 +23,7 @@ from mcp_types import JSONRPCError, JSONRPCMessage, JSONRPCNotification, JSONRPC
 from agent.mcp.checks import HEAD, MAX_LINE, Checked, Oversize, check_line, check_oversize
 
 CHUNK = 1 << 16
+UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
 GRACE = 300  # seconds that answers to requests already read may take once the input has ended
 LOGGED = 20  # bad lines told on stderr; a host that never reads its server's stderr must not stall it
 
@@ -61,12 +63,14 @@ class Framer:
 
 
 def encode(message: JSONRPCMessage) -> bytes:
-    """One reply line; text that UTF-8 cannot carry (a file name's stray surrogate) goes out escaped."""
+    """One reply line. Text that UTF-8 cannot carry (a file name's stray surrogate) and characters that would
+    drive a terminal showing the stream (C1 controls, bidi controls, line separators) go out as ``\\uXXXX``:
+    the same JSON to a parser."""
     try:
         text = message.model_dump_json(by_alias=True, exclude_unset=True)
     except ValueError:
         text = json.dumps(message.model_dump(by_alias=True, exclude_unset=True, mode="json"), separators=(",", ":"))
-    return text.encode("utf-8") + b"\n"
+    return UNSAFE.sub(lambda found: f"\\u{ord(found.group()):04x}", text).encode("utf-8") + b"\n"
 
 
 class Replies:
