@@ -3,6 +3,7 @@ right code, and the server keeps answering the next valid request."""
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -118,8 +119,9 @@ def test_a_line_of_any_length_is_answered_in_bounded_memory(script: Path, tmp_pa
         server.send(head)
         for _ in range(size >> 20):
             server.send(b"a" * (1 << 20))
+        got = {key(reply): reply for reply in server.collect(["big"], WAIT)}  # answered before the line ends
         server.send(b'"}}}\n' + request("after"))
-        got = {key(reply): reply for reply in server.collect(["big", "after"], WAIT)}
+        got |= {key(reply): reply for reply in server.collect(["after"], WAIT)}
         after = server.peak_memory_kb()
     finally:
         exit_code, stderr = server.close()
@@ -222,3 +224,13 @@ def test_a_client_that_declares_roots_but_fails_to_list_them_gets_an_answer(scri
                      f"({tmp_path.resolve()})",
         "inside": "error: no such file: missing.png"}
     assert exit_code == 0 and stderr == ""
+
+
+@pytest.mark.parametrize("closed", ["stdin", "stdout"])
+def test_a_closed_stdin_or_stdout_is_one_line_and_exit_2(script: Path, tmp_path: Path, closed: str) -> None:
+    redirect = {"stdin": "<&-", "stdout": ">&-"}[closed]
+    done = subprocess.run(["bash", "-c", f"'{script}' mcp {redirect}"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == (f"error: {closed} is closed: the MCP server reads requests on stdin and answers on "
+                           f"stdout\n")

@@ -15,7 +15,9 @@ def serve(roots: Sequence[Path], card: Path | None = None) -> None:
     from agent.mcp.roots import Roots
     from agent.mcp.server import build_server
     from agent.mcp.service import Service
+    from agent.mcp.wire import check_stdio
 
+    check_stdio()
     server = build_server(Service(card), Roots.of(roots))
     for handler in logging.getLogger().handlers:  # libraries that log their own debug lines stay quiet
         handler.setLevel(logging.WARNING)

@@ -33,10 +33,9 @@ BATCH = "a batch array is not supported (MCP has no JSON-RPC batching since 2025
 
 @dataclass(frozen=True)
 class Oversize:
-    """A line over :data:`MAX_LINE`: its first :data:`HEAD` bytes and how long it was."""
+    """A line over :data:`MAX_LINE`, by its first :data:`HEAD` bytes."""
 
     head: bytes
-    size: int
 
 
 @dataclass(frozen=True)
@@ -133,7 +132,7 @@ def no_constant(name: str) -> None:
 
 def check_oversize(line: Oversize) -> Checked:
     return refused(head_id(line.head), INVALID_REQUEST,
-                   f"Invalid Request: a message is limited to {MAX_LINE} bytes; this one has {line.size}")
+                   f"Invalid Request: a message is limited to {MAX_LINE} bytes (the rest of this line is skipped)")
 
 
 def check_line(line: bytes) -> Checked:

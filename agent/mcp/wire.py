@@ -21,6 +21,7 @@ from mcp.shared.message import SessionMessage
 from mcp_types import JSONRPCError, JSONRPCMessage, JSONRPCNotification, JSONRPCRequest, JSONRPCResponse, RequestId
 
 from agent.mcp.checks import HEAD, MAX_LINE, Checked, Oversize, check_line, check_oversize
+from tools.errors import UserError
 
 CHUNK = 1 << 16
 UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -29,37 +30,35 @@ LOGGED = 20  # bad lines told on stderr; a host that never reads its server's st
 
 
 class Framer:
-    """Splits a byte stream into lines; a line over ``limit`` keeps only its head (:class:`Oversize`)."""
+    """Splits a byte stream into lines. A line that grows past ``limit`` is told at once, by its head
+    (:class:`Oversize`), and the rest of it is skipped up to its newline: memory stays bounded."""
 
     def __init__(self, limit: int = MAX_LINE) -> None:
-        self.limit, self.pending, self.size = limit, bytearray(), 0
+        self.limit, self.pending, self.skipping = limit, bytearray(), False
 
     def feed(self, chunk: bytes) -> list[bytes | Oversize]:
-        """The lines that ``chunk`` completes."""
+        """The lines that ``chunk`` completes, and the head of a line it makes too long."""
         *whole, rest = chunk.split(b"\n")
         lines = []
         for part in whole:
-            self.take(part)
-            lines.append(self.finish())
-        self.take(rest)
-        return lines
+            lines += self.take(part)
+            if not self.skipping:
+                lines.append(bytes(self.pending))
+            self.pending, self.skipping = bytearray(), False
+        return lines + self.take(rest)
 
-    def end(self) -> list[bytes | Oversize]:
+    def end(self) -> list[bytes]:
         """The last line, when the stream ends without a newline."""
-        return [self.finish()] if self.size else []
+        return [bytes(self.pending)] if self.pending and not self.skipping else []
 
-    def take(self, part: bytes) -> None:
-        keeping = self.size <= self.limit
-        self.size += len(part)
-        if keeping:
-            self.pending += part if self.size <= self.limit else part[:HEAD]
-            if self.size > self.limit:
-                del self.pending[HEAD:]
-
-    def finish(self) -> bytes | Oversize:
-        line = bytes(self.pending) if self.size <= self.limit else Oversize(bytes(self.pending), self.size)
-        self.pending, self.size = bytearray(), 0
-        return line
+    def take(self, part: bytes) -> list[Oversize]:
+        if self.skipping:
+            return []
+        self.pending += part
+        if len(self.pending) <= self.limit:
+            return []
+        head, self.pending, self.skipping = bytes(self.pending[:HEAD]), bytearray(), True
+        return [Oversize(head)]
 
 
 def encode(message: JSONRPCMessage) -> bytes:
@@ -92,6 +91,14 @@ class Replies:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+def check_stdio() -> None:
+    """Refuse to start when stdin or stdout was closed before the program started (Python then sets them to
+    None, and the descriptors may already serve something else)."""
+    for stream, name in ((sys.stdin, "stdin"), (sys.stdout, "stdout")):
+        if stream is None:
+            raise UserError(f"{name} is closed: the MCP server reads requests on stdin and answers on stdout")
 
 
 @contextmanager
