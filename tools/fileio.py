@@ -4,7 +4,8 @@
 not a real folder (``/proc``), that is a folder, a symbolic link or a device, that is one of the inputs, or
 that exists (unless ``force``). :func:`write_atomic` writes a temporary file beside the target and renames it
 over the target; a failed write (full disk, ``EFBIG``) removes it and raises a one-line :class:`UserError`,
-and temporaries that a killed writer left are removed by the next write of the same target.
+and temporaries that a killed writer left are removed by the next write of the same target. Images go through
+:func:`tools.image_save.publish`, which reads the temporary file back before this rename.
 """
 from __future__ import annotations
 
