@@ -98,6 +98,12 @@ def mismatch(read: Image.Image, meant: Image.Image, fmt: str, pixels: bool = Tru
     return None
 
 
+def _why(exc: BaseException, tmp: Path) -> str:
+    """An encoder's or decoder's error in words, the temporary file's name left out."""
+    words = reason(exc) if isinstance(exc, OSError) else str(exc) or type(exc).__name__
+    return words.replace(str(tmp), "the file")
+
+
 def _inspect(tmp: Path, fmt: str | None, judge: Callable[[Image.Image], str | None]) -> str | None:
     """Open and decode the file ``tmp`` (as ``fmt`` only, when given) and ``judge`` the image; why it is not
     right, or None."""
@@ -112,7 +118,7 @@ def _inspect(tmp: Path, fmt: str | None, judge: Callable[[Image.Image], str | No
     except UnidentifiedImageError:
         return f"cannot be read back (Pillow does not recognise it{f' as {fmt}' if fmt else ''})"
     except Exception as exc:  # noqa: BLE001 (whatever the decoder raises, the file is unreadable)
-        return f"cannot be read back ({reason(exc).replace(str(tmp), 'the file')})"
+        return f"cannot be read back ({_why(exc, tmp)})"
 
 
 def read_back(tmp: Path, fmt: str, meant: Image.Image, pixels: bool = True) -> str | None:
@@ -148,7 +154,7 @@ def publish(path: str | Path, write: Callable[[Path], None], check: Callable[[Pa
         except (UserError, MemoryError):
             raise
         except Exception as exc:  # noqa: BLE001 (an encoder's OSError, ValueError, struct.error...)
-            raise failure(path, source, reason(exc)) from None
+            raise failure(path, source, _why(exc, tmp)) from None
         why = check(tmp)
         if why:
             raise failure(path, source, f"the {what} written {why}; nothing was left")
