@@ -91,3 +91,13 @@ def test_report_script_never_writes_over_its_job_file(tmp_path: Path, name: str)
     run = run_cli("report", "--script", jobs, "-o", out, "--force")
     assert run.code == 2 and "input file" in run.err
     assert jobs.read_text(encoding="utf-8") == text and sorted(p.name for p in out.iterdir()) == [name]
+
+
+def test_a_name_picked_for_an_output_is_never_an_input_even_with_force(tmp_path: Path, photo: Path) -> None:
+    taken = noisy_crop(tmp_path / "photo.denoised.png", 100, 100, sigma=25, seed=3)
+    kept = sha(photo), sha(taken)
+    run = run_cli("ask", "please denoise these photos", "--image", photo, "--image", taken, "--force", "--json")
+    assert run.code == 0, run.err
+    assert (sha(photo), sha(taken)) == kept
+    outputs = {Path(p["output"]).name for p in json.loads(run.out)["photos"]}
+    assert outputs == {"photo.denoised-2.png", "photo.denoised.denoised.png"}

@@ -143,7 +143,8 @@ def _denoise(session: ChatSession, args: list[str]) -> SlashResult:
                                    force=parsed.force or session.overwrite)
     else:
         target = default_output(parsed.path, session.output_dir)
-        target = target if parsed.force or session.overwrite else unused_name(target)
+        if not (parsed.force or session.overwrite) or session.is_input(target):  # a picked name is never an input
+            target = unused_name(target)
     session.check_output(target, Path(parsed.path).expanduser())  # never the card, a photo or the transcript
     result = session.restore(parsed.path, str(target), parsed.noise, force=parsed.force_run,
                              match=not parsed.no_match, announce=_announce)

@@ -148,6 +148,10 @@ class ChatSession:
         card = [] if self.card.source == "default" else [Path(self.card.source)]
         return [*card, *(Path(photo).expanduser() for photo in self.photos), *([self.transcript] if self.transcript else [])]
 
+    def is_input(self, path: Path) -> bool:
+        """Whether ``path`` is one of :meth:`inputs`."""
+        return any(_same_file(path, source) for source in self.inputs())
+
     def check_output(self, output: Path, *sources: Path) -> Path:
         """``output`` checked (before any work) never to be ``sources`` or :meth:`inputs`, even with ``--force``."""
         return check_output_path(output, *sources, *self.inputs(), force=True)

@@ -87,9 +87,10 @@ class ToolPaths:
         from tools.restore import default_output
 
         root = self.output_root(source)
-        if output is None:
+        if output is None:  # a name picked here is made fresh unless replacing is allowed, and never an input
             target = default_output(source, self.turn.output_dir)
-            target = target if self.turn.overwrite else unused_name(target)
+            if not self.turn.overwrite or _real(target) in self._readable():
+                target = unused_name(target)
         else:
             text = given_path(output, "output")
             target = self._inside(root, Path(text).expanduser(), text)

@@ -49,7 +49,7 @@ def denoise(
     fit, is left alone (exit 2) unless --force-run asks. The weights for the nearest level run, matched to
     the measured sigma; --noise and --weights choose other weights. The output is checked: exit 0 when it
     passed, 1 when it did not (the output is still written)."""
-    from agent.cli.echo import json_text, one_line
+    from agent.cli.echo import json_text, name, one_line
     from agent.cli.views.denoise import print_notes, print_summary
     from tools.json_numbers import meaningful
     from tools.restore import Decision, NotDenoised, RestoreRequest, restore
@@ -74,6 +74,6 @@ def denoise(
         print_summary(restored, terminal(), reference)
     if restored.status != "restored":
         problems = "; ".join(restored.check.problems) if restored.check else "not checked"
-        line = f"error: the output did not pass its check: {problems} (written anyway: {restored.run.output})"
+        line = f"error: the output did not pass its check: {problems} (written anyway: {name(restored.run.output)})"
         err.print(one_line(line), highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(1)
