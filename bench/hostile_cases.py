@@ -1,7 +1,8 @@
 """The hostile inputs of ``bench/hostile_sweep.py``: files made in a scratch folder, and the cases built from them.
 
 Each :class:`Case` is one ``restore-agent`` command line with what it should do: ``error`` (a clean one-line
-error, non-zero exit), ``ok`` (exit 0) or ``any`` (either, as long as it is clean). Cases are generated from
+error, non-zero exit), ``ok`` (exit 0) or ``any`` (either, as long as it is clean); optionally the exact exit
+code, the number of JSON lines on stdout and the inputs it must leave unchanged. Cases are generated from
 combinations: every bad photo through every photo command, every bad card through every card command, every
 edge value through every numeric option, every broken server and URL through the LLM commands.
 """
@@ -40,6 +41,10 @@ class Case:
     server: list[Step] | None = None  # a scripted OpenAI-compatible server for this case
     raw_server: bytes | None = None  # a TCP server that answers every connection with these bytes (b"": never)
     env: dict[str, str] = field(default_factory=dict)
+    code: int | None = None  # the exact exit code it must end with, where the kind of ending is not enough
+    json_lines: int | None = None  # how many JSON objects stdout must hold, one a line (chat --json: one per line)
+    files: dict[str, Path] = field(default_factory=dict)  # copied into the case's folder ({out}/NAME) first
+    keep: tuple[str, ...] = ()  # inputs ({out} allowed) that must be byte for byte the same afterwards
 
 
 def _png_header(width: int, height: int) -> bytes:
