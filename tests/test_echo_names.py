@@ -86,3 +86,62 @@ def test_a_missing_photo_with_a_newline_is_one_error_line(tmp_path: Path) -> Non
     run = run_cli("analyze", tmp_path / f"gone\n{FORGED}.png")
     assert run.code == 2 and run.err.count("\n") == 1 and run.err.startswith("error: no such file")
     assert not forged(run.err)
+
+
+MARKUP = f"[/x]\n{FORGED}[bold].png"
+
+
+def test_a_photo_name_in_a_progress_row_is_neither_markup_nor_a_new_line() -> None:
+    import io
+
+    from rich.console import Console
+
+    import time
+
+    from agent.cli.views.activity import TurnView
+    from agent.core.events import LISTENER
+    from agent.cli.views.progress import progress_bar
+    from tools.cancel import current
+
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=200)
+    with progress_bar("denoising tiles", console=console):
+        current().step(f"analyzing {MARKUP}")
+    with TurnView(console, enabled=True):
+        LISTENER.get().tool_started(object(), "analyze_image", {"path": MARKUP})
+        current().step(f"checking {MARKUP}")
+        time.sleep(0.3)  # a refresh or two of the live rows
+    shown = screen.getvalue()
+    assert "analyzing [/x]\\n" in shown and "checking [/x]\\n" in shown and "[/x]\\n" in shown.split("→")[1]
+    assert not forged(shown)
+
+
+def test_chat_echoes_a_typed_line_with_markup_as_it_was_typed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "agent", "chat"], input="[/x] which model removes [bold]noise?\n",
+                          capture_output=True, text=True, cwd=tmp_path, timeout=240)
+    assert done.returncode == 0, done.stderr
+    assert "you> [/x] which model removes [bold]noise?" in done.stdout
+
+
+def test_records_show_card_text_with_brackets_as_text(tmp_path: Path) -> None:
+    card = tmp_path / "[bold]card.json"
+    card.write_text(json.dumps([{"id": "a", "title": "A [/x] [bold]b", "kind": "related paper",
+                                 "paper": "https://x.org/a.pdf"}]), encoding="utf-8")
+    run = run_cli("records", "--card", card)
+    assert run.code == 0, run.err
+    shown = "".join(run.out.split())  # the table wraps the title's long path
+    assert "A[/x][bold]b" in shown and "[bold]card.jsoncard)" in shown
+
+
+def test_a_failing_model_named_like_markup_is_one_plain_notice() -> None:
+    import os
+    from unittest import mock
+
+    with mock.patch.dict(os.environ, {"OPENAI_API_KEY": "sk-test"}):
+        run = run_cli("ask", "Which model removes noise?", "--llm", "openai", "--model", "[/x]", "--base-url",
+                      "http://127.0.0.1:1/v1", "--timeout", "3")
+    assert run.code == 0, run.err
+    assert "openai backend failed: cannot reach [/x] at http://127.0.0.1:1/v1" in run.err

@@ -29,7 +29,7 @@ from agent.cli.errors import cli_message
 from agent.cli.slash import SlashResult, bare_word_hint, execute_slash, keep_slash, notices
 from agent.cli.views.activity import TurnView
 from agent.cli.views.answer import render_answer
-from agent.cli.views.turn import fallback_notice, render_turn_notes
+from agent.cli.views.turn import print_fallback_notice, render_turn_notes
 from agent.core.session import ChatSession
 from tools.cancel import CancelToken, Cancelled, working
 from tools.errors import UserError
@@ -60,7 +60,7 @@ def run_repl(session: ChatSession, read_line: Callable[[], str], console: Consol
                 print_json(console, {"input": "", "note": EMPTY_LINE})
             continue
         if echo and not as_json:
-            console.print(f"[bold]{PROMPT}[/bold]{line}", highlight=False)
+            console.print(Text.assemble((PROMPT, "bold"), line), highlight=False)  # the line is no markup
         try:
             if line.startswith("/"):
                 if run_command(session, line, console, err, as_json).quit:
@@ -127,7 +127,7 @@ def show_turn(session: ChatSession, line: str, console: Console, err: Console, a
         reply = in_worker(lambda: session.answer(line, on_token=view.token))
     session.keep(reply)
     if reply.failure:
-        err.print(f"[yellow]{fallback_notice(reply.failure, session.settings.backend)}[/yellow]", highlight=False)
+        print_fallback_notice(err, reply.failure, session.settings.backend)
     if as_json:
         print_json(console, reply.response)
         return

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agent.cli.echo import name
 from agent.core.session import ChatSession, Entry
 from tools.errors import UserError
 
@@ -188,7 +189,8 @@ def _card(session: ChatSession, args: list[str]) -> SlashResult:
     path = Path(_parse("card", args, (("file",), {})).file)
     card = session.load_card(path)
     ids = [record.id for record in card.records]
-    return SlashResult(f"loaded {len(ids)} record(s) from `{path}`: {', '.join(ids)}", {"card": str(path), "records": ids})
+    shown = name(path).replace("`", "'")
+    return SlashResult(f"loaded {len(ids)} record(s) from `{shown}`: {', '.join(ids)}", {"card": str(path), "records": ids})
 
 
 @slash("report", "PATH [--force]", "write an HTML or Markdown report of the last question and the session's photos")

@@ -32,7 +32,7 @@ def ask(
     could not be read or denoised or its output failed the check; 2 for bad input."""
     from agent.cli.views.console import terminal
 
-    from agent.cli.views.turn import StreamView, failure_line, fallback_notice, render_turn_notes, tool_table
+    from agent.cli.views.turn import StreamView, failure_line, print_fallback_notice, render_turn_notes, tool_table
     from agent.core.loop import ask as answer
 
     output_dir = opt.check_output_dir(output_dir)
@@ -40,7 +40,7 @@ def ask(
     with StreamView(err if as_json else console) as view:
         reply = answer(question, card, image or (), settings, output_dir, on_token=view.token, overwrite=force)
     if reply.failure:
-        err.print(f"[yellow]{fallback_notice(reply.failure, settings.backend)}[/yellow]", highlight=False)
+        print_fallback_notice(err, reply.failure, settings.backend)
     if as_json:
         from agent.cli.echo import json_text
         from tools.json_numbers import meaningful

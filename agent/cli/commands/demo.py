@@ -30,7 +30,7 @@ def demo(
 
     The analysis decides whether SwinIR runs: a photo with no noise it fits (a clean one taken --as-is, grain) is
     shown with its analysis and the reason, and gets no restored image, unless --force-run."""
-    from agent.cli.echo import json_text
+    from agent.cli.echo import json_text, name
     from agent.cli.views.demo import print_warning
     from agent.products.demo import DEFAULT_SIGMA, run_demo
     from agent.cli.views.progress import progress_bar
@@ -58,4 +58,4 @@ def demo(
         render_demo(result)
     shown = result.files.get("comparison", result.files["input"])
     if open_result and typer.launch(shown, wait=True) != 0:
-        typer.echo(f"note: no image viewer could open {shown}", err=True)
+        typer.echo(f"note: no image viewer could open {name(shown)}", err=True)

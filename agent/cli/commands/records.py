@@ -21,6 +21,9 @@ def records(
         return
     from agent.cli.views.console import terminal
 
+    from rich.markup import escape
+
+    from agent.cli.echo import name
     from agent.cli.views.answer import records_table
 
-    terminal().print(records_table(loaded.records, title=f"Records ({loaded.source} card)"))
+    terminal().print(records_table(loaded.records, title=f"Records ({escape(name(loaded.source))} card)"))

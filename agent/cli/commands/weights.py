@@ -5,7 +5,10 @@ from pathlib import Path
 
 import typer
 from agent.cli.views.console import terminal
+from rich.markup import escape
 from rich.table import Table
+
+from agent.cli.echo import name
 
 from agent.cli.views.progress import progress_bar
 
@@ -23,7 +26,7 @@ def list_weights() -> None:
         default_id = registry.resolve(noise_level=15, gray=False).id
     except UserError:
         default_id = None
-    table = Table(title=f"SwinIR weights in {registry.weights_dir()}")
+    table = Table(title=f"SwinIR weights in {escape(name(registry.weights_dir()))}")
     table.add_column("id", no_wrap=True)
     table.add_column("photos", no_wrap=True)
     table.add_column("status")
@@ -35,7 +38,8 @@ def list_weights() -> None:
         if entry.id == default_id:
             status += ", default"
         where = str(entry.path) if entry.available else entry.file_name
-        table.add_row(entry.id, f"{entry.color}, noise {entry.noise_level}", status, where + (f" (from {source})" if source else ""))
+        table.add_row(entry.id, f"{entry.color}, noise {entry.noise_level}", status,
+                      escape(name(where + (f" (from {source})" if source else ""))))
     console = terminal()
     console.print(table)
     console.print(f"Official files download from {registry.RELEASE_URL}; get one with "
@@ -51,7 +55,8 @@ def install(
     from tools.swinir import weights as registry
 
     entry = registry.install(path, entry_id)
-    terminal().print(f"installed {entry.id} ({entry.color}, noise {entry.noise_level}) at {entry.path}", highlight=False)
+    terminal().print(f"installed {entry.id} ({entry.color}, noise {entry.noise_level}) at {name(entry.path)}",
+                     highlight=False, markup=False)
 
 
 @app.command("download")
@@ -61,4 +66,4 @@ def download(entry_id: str = typer.Argument(..., help="Weights id, e.g. swinir-m
 
     with progress_bar(f"downloading {entry_id}", transfer=True) as update:
         entry = registry.download(entry_id, progress=update)
-    terminal().print(f"downloaded {entry.id} to {entry.path}", highlight=False)
+    terminal().print(f"downloaded {entry.id} to {name(entry.path)}", highlight=False, markup=False)

@@ -24,6 +24,7 @@ from typing import Any
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
+from rich.markup import escape
 from rich.progress import Progress, TaskID
 from rich.text import Text
 
@@ -48,6 +49,11 @@ def _check_cancel() -> None:
     token = current().token
     if token is not None:
         token.check()
+
+
+def _plain(description: str) -> str:
+    """A row's description (it may name a photo) as the progress column shows it: escaped, never markup."""
+    return escape(shown_name(description))
 
 
 def tool_summary(inputs: Mapping | None) -> str:
@@ -119,12 +125,12 @@ class TurnView:
         """A photo's step starts (``analyzing x.png``): the row of the calling thread says so."""
         with self._lock:
             task = self._task_of_thread(name)
-            self._progress.update(task, description=name, completed=0, total=None)
+            self._progress.update(task, description=_plain(name), completed=0, total=None)
 
     def started(self, run: object, description: str, line: Text | None = None) -> None:
         """A tool or model call starts in the calling thread: a row, and optionally a line in the scrollback."""
         with self._lock:
-            self._tasks[run] = self._progress.add_task(description, total=None, unit="")
+            self._tasks[run] = self._progress.add_task(_plain(description), total=None, unit="")
             self._threads[threading.get_ident()] = run
             self._started[run] = time.perf_counter()
         if line is not None:
@@ -133,7 +139,7 @@ class TurnView:
     def update(self, run: object, description: str) -> None:
         with self._lock:
             if run in self._tasks:
-                self._progress.update(self._tasks[run], description=description)
+                self._progress.update(self._tasks[run], description=_plain(description))
 
     def finished(self, run: object, line: Text | None = None) -> float:
         """A call ends: its row goes, optionally a line stays; returns its seconds."""
@@ -158,7 +164,7 @@ class TurnView:
         ident = threading.get_ident()
         run = self._threads.get(ident, ident)
         if run not in self._tasks:
-            self._tasks[run] = self._progress.add_task(description, total=None, unit="")
+            self._tasks[run] = self._progress.add_task(_plain(description), total=None, unit="")
             self._threads[ident] = run
         return self._tasks[run]
 

@@ -6,19 +6,21 @@ from collections.abc import Mapping, Sequence
 from rich.console import Console
 from agent.cli.views.console import terminal
 from rich.markdown import Markdown
+from rich.markup import escape
 from rich.table import Table
 
 from tools.records import Record
 
 
 def references_table(references: Sequence[Mapping], title: str = "References") -> Table:
-    """A table of ``{id, title, paper, code}`` rows; links shown in full, exactly as given."""
+    """A table of ``{id, title, paper, code}`` rows; links shown in full, exactly as given (a card's text is never
+    markup)."""
     table = Table(title=title, show_lines=True, expand=True)
     table.add_column("id", style="bold cyan", overflow="fold")
     table.add_column("title", ratio=2)
     table.add_column("links", ratio=3, overflow="fold")
     for ref in references:
-        table.add_row(ref["id"], ref["title"], _links(ref["paper"], ref["code"]))
+        table.add_row(escape(ref["id"]), escape(ref["title"]), _links(ref["paper"], ref["code"]))
     return table
 
 
@@ -44,10 +46,10 @@ def records_table(records: Sequence[Record], title: str) -> Table:
     table.add_column("runs here", justify="center")
     table.add_column("links", ratio=3, overflow="fold")
     for record in records:
-        about = f"{record.title}\n[dim]{record.kind}; handles {', '.join(record.handles)}[/dim]"
-        table.add_row(record.id, about, "yes" if record.runnable else "no", _links(record.paper, record.code))
+        about = f"{escape(record.title)}\n[dim]{escape(record.kind)}; handles {escape(', '.join(record.handles))}[/dim]"
+        table.add_row(escape(record.id), about, "yes" if record.runnable else "no", _links(record.paper, record.code))
     return table
 
 
 def _links(paper: str, code: str | None) -> str:
-    return f"paper: {paper}\ncode: {code or '(none given)'}"
+    return escape(f"paper: {paper}\ncode: {code or '(none given)'}")

@@ -13,7 +13,10 @@ from rich.console import Console
 from agent.cli.views.console import terminal
 from rich.progress import (BarColumn, DownloadColumn, Progress, ProgressColumn, SpinnerColumn, Task, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn, TransferSpeedColumn)
+from rich.markup import escape as markup_escape
 from rich.text import Text
+
+from agent.cli.echo import name as shown_name
 
 from tools.cancel import working
 
@@ -58,8 +61,8 @@ def progress_bar(label: str, enabled: bool = True, transfer: bool = False, unit:
         def update(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total or None)
 
-        def step(name: str) -> None:
-            bar.update(task, description=name, completed=0, total=None)
+        def step(name: str) -> None:  # "analyzing <photo>": a file name is shown escaped, never as markup
+            bar.update(task, description=markup_escape(shown_name(name)), completed=0, total=None)
 
         with working(progress=update, step=step):
             yield update

@@ -23,13 +23,20 @@ def tool_table(calls: Sequence[Mapping]) -> Table:
     for call in calls:
         args = ", ".join(f"{key}={shown_name(repr(value))}" for key, value in call["args"].items())
         outcome = Text("ok") if call["ok"] else Text(one_line(call.get("error", "failed")), style="red")
-        table.add_row(shown_name(call["name"]), Text(args), f"{call['seconds']:.2f}", outcome)
+        table.add_row(Text(shown_name(call["name"])), Text(args), f"{call['seconds']:.2f}", outcome)
     return table
 
 
 def fallback_notice(failure: str, backend: str) -> str:
     """The one line that says the LLM failed and the offline answer stands in."""
     return f"{backend} backend failed: {failure}; answering offline"
+
+
+def print_fallback_notice(err: Console, failure: str, backend: str) -> None:
+    """:func:`fallback_notice` on ``err`` as plain text (a server's message or a model name with ``[/x]`` in it
+    is no markup)."""
+    err.print(one_line(fallback_notice(failure, backend)), style="yellow", markup=False, highlight=False,
+              soft_wrap=True)
 
 
 PHOTO_STYLES = {"restored": "green", "check-failed": "yellow", "denoised": "default"}
