@@ -72,6 +72,18 @@ def name_cases(folder: Path) -> list[Case]:
              "what is \u009b]8;;https://evil.example.com\u0007this\u202e?"]
     cases.append(Case("names", "chat --json questions with controls", ["chat", "--json"], "ok",
                       stdin="\n".join(lines) + "\n", timeout=90, json_lines=len(lines)))
+    markup_card = folder / "markup.json"
+    markup_card.write_text('[{"id": "a", "title": "A [/x] [bold]b", "kind": "related paper", '
+                           '"paper": "https://x.org/a.pdf"}]', encoding="utf-8")
+    cases += [Case("names", f"{label} (markup in the text)", argv, "ok", stdin=stdin, timeout=60,
+                   env={"OPENAI_API_KEY": "sk-test"} if "--model" in argv else {})
+              for label, argv, stdin in (
+                  ("records --card", ["records", "--card", str(markup_card)], None),
+                  ("ask --card", ["ask", "What is A?", "--card", str(markup_card)], None),
+                  ("chat typed line", ["chat"], "[/x] which model removes [bold]noise?\n/records\n"),
+                  ("chat --card", ["chat", "--card", str(markup_card)], "/records\nwhat is A?\n"),
+                  ("ask --model", ["ask", "What removes noise?", "--llm", "openai", "--model", "[/x]", "--base-url",
+                                   "http://127.0.0.1:1/v1", "--timeout", "3"], None))]
     job = folder / "job.yaml"
     job.write_text(f"jobs:\n- name: \"a\\n{FORGED_LINE}\"\n  question: Which model removes noise?\n", encoding="utf-8")
     cases.append(Case("names", "report --script job name with a newline", ["report", "--script", str(job), "-o",
