@@ -126,6 +126,8 @@ def input_cases(folder: Path) -> list[Case]:
         ("report --script as its report", ["report", "--script", "{out}/jobs/first.html", "-o", "{out}/jobs",
                                            "--force"], None, {"jobs/first.html": job}),
         ("batch -o the input folder", ["batch", "{out}/in", "-o", "{out}/in", "--force"], None, {"in/photo.png": photo}),
+        ("batch -o a folder holding the input", ["batch", "{out}/in", "-o", "{out}", "-r", "--force", "--force-run"],
+         None, {"in/in.png": photo, "in/in/in.png": other}),
     ]
     cases = [Case("inputs", label, argv, "error", stdin=stdin, timeout=90, code=2, files=files,
                   keep=tuple(f"{{out}}/{name}" for name in files)) for label, argv, stdin, files in runs]

@@ -101,3 +101,13 @@ def test_a_name_picked_for_an_output_is_never_an_input_even_with_force(tmp_path:
     assert (sha(photo), sha(taken)) == kept
     outputs = {Path(p["output"]).name for p in json.loads(run.out)["photos"]}
     assert outputs == {"photo.denoised-2.png", "photo.denoised.denoised.png"}
+
+
+def test_batch_into_a_folder_that_holds_its_input_never_writes_over_a_photo(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    top = noisy_crop((inputs / "in").mkdir(parents=True) or inputs / "a.png", 0, 0, sigma=25, seed=2)
+    nested = noisy_crop(inputs / "in" / "a.png", 100, 100, sigma=25, seed=3)
+    kept = sha(top), sha(nested)
+    run = run_cli("batch", inputs, "-o", tmp_path, "--recursive", "--force", "--force-run")
+    assert run.code == 2 and "would be the input photo" in run.err
+    assert (sha(top), sha(nested)) == kept and sorted(p.name for p in tmp_path.iterdir()) == ["in"]

@@ -140,6 +140,17 @@ def _foreign_outputs(tasks: Iterable[PhotoTask]) -> list[Path]:
     return [path for task in tasks for path in {task.output, task.copy} if path is not None and path.exists()]
 
 
+def _refuse_outputs_on_inputs(tasks: list[PhotoTask]) -> None:
+    """An output folder that holds the input folder could map one photo's output onto another photo (``-o ..``
+    with a subfolder named like the input folder): refused before any work, even with ``force``."""
+    sources = {task.source.resolve() for task in tasks}
+    for task in tasks:
+        for path in (task.output, task.copy):
+            if path is not None and path.resolve() in sources:
+                raise UserError(f"the output for {task.relative} would be the input photo {path} (inputs are never "
+                                "overwritten): choose an output folder outside the input folder")
+
+
 def plan_batch(in_dir: Path, out_dir: Path, settings: BatchSettings, recursive: bool = False,
                pattern: str | None = None, resume: bool = True, force: bool = False) -> BatchPlan:
     """Find the photos, prepare the output folder and leave out the photos the manifest already covers
@@ -159,6 +170,7 @@ def plan_batch(in_dir: Path, out_dir: Path, settings: BatchSettings, recursive: 
     prepare_output_folder(out_dir, [MANIFEST], force=True)  # the manifest is appended to, never replaced
     plan = BatchPlan(in_dir, out_dir, settings, skipped=skipped)
     tasks = _tasks(found, plan)
+    _refuse_outputs_on_inputs(tasks)
     known = known_entries(plan.manifest)
     if known is None and not force and (clash := _foreign_outputs(tasks)):
         raise OutputExists(clash[0])  # not this tool's output folder: replace its files only when asked
