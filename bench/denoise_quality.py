@@ -131,11 +131,12 @@ def suffix(match: bool, ensemble: bool, precision: str) -> str:
 
 def shipped_denoisers(set_name: str, sigma: int, match: bool, ensemble: bool,
                       precisions: list[str]) -> dict[str, Denoiser]:
-    """The weights ``restore-agent denoise`` picks for this set's photos at this sigma (gray weights for
-    gray photos where there are some, else the nearest level, noise matched), once per precision."""
+    """The weights ``restore-agent denoise`` picks for this set's photos at this sigma (the level the analyzer
+    chooses for it; gray weights for gray photos where there are some), noise matched, once per precision."""
+    from tools.analyzer.noise import checkpoint_level
     from tools.swinir import weights as registry
 
-    chosen, _ = registry.resolve_nearest(sigma, gray=SETS[set_name] == "L")
+    chosen, _ = registry.resolve_nearest(checkpoint_level(sigma), gray=SETS[set_name] == "L")
     return {f"{chosen.id} ({chosen.kind}{suffix(match, ensemble, p)})":
             swinir_denoiser(chosen.path, chosen.noise_level, match, ensemble, p) for p in precisions}
 

@@ -7,7 +7,7 @@ from scipy import ndimage
 
 from tests.analyzer_images import crop, with_noise
 from tools.analyzer.measurement import TOO_SMALL
-from tools.analyzer.noise import clip_factor, estimate_noise_sigma, measure_noise, nearest_level
+from tools.analyzer.noise import checkpoint_level, clip_factor, estimate_noise_sigma, measure_noise, nearest_level
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +61,26 @@ def test_clip_factor_of_black_pixels_is_the_half_normal_ratio() -> None:
 
 def test_nearest_level() -> None:
     assert [nearest_level(s) for s in (3, 19, 20, 35, 36, 80)] == [15, 15, 25, 25, 50, 50]
+
+
+def test_the_checkpoint_level_never_lies_far_above_the_noise() -> None:
+    """Matching raises a photo's contrast at most 1 / 0.95 times (weights matched further up lose; see
+    bench/weights_choice.py)."""
+    sigmas = (3, 19, 23.7, 23.8, 36, 40, 47.4, 47.6, 80)
+    assert [checkpoint_level(s) for s in sigmas] == [15, 15, 15, 25, 25, 25, 25, 50, 50]
+
+
+def test_clipped_heavy_noise_reads_below_its_sigma_and_runs_the_weights_below_it() -> None:
+    """Sigma-50 noise clipped at black and white on the camera photo: a fifth of the samples are held at 0 or 255, the
+    measured (effective) sigma is about 42, and the sigma-25 weights are chosen, not the sigma-50 ones matched up."""
+    from skimage import data
+
+    clean = np.asarray(data.camera())[128:320, 128:320]
+    noisy, effective = with_noise(clean, 50, seed=5)
+    assert np.mean((noisy == 0) | (noisy == 255)) > 0.2
+    result = measure_noise(noisy)
+    assert result.sigma == pytest.approx(effective, abs=3) and result.sigma < 45
+    assert nearest_level(result.sigma) == 50 and result.suggested_level == 25
 
 
 def test_tiny_image_is_too_small_to_measure() -> None:

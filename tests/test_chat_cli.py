@@ -159,10 +159,10 @@ def _numbers_out(text: str) -> str:
 def test_slash_denoise_says_what_the_denoise_command_says(weights_env: dict, tmp_path: Path) -> None:
     photo = noisy_crop(tmp_path / "photo.png", 0, 0, sigma=25, seed=4)
     command = subprocess.run([sys.executable, "-m", "agent", "denoise", str(photo), "-o", str(tmp_path / "cli.png"),
-                              "--noise", "25"], cwd=tmp_path, env=weights_env, capture_output=True, text=True,
+                              "--noise", "15"], cwd=tmp_path, env=weights_env, capture_output=True, text=True,
                              timeout=240)
     assert command.returncode == 0, command.stderr
-    in_chat = chat(weights_env, tmp_path, [f"/denoise {photo} -o {tmp_path / 'chat.png'} --noise 25", "/analyze " + str(photo)])
+    in_chat = chat(weights_env, tmp_path, [f"/denoise {photo} -o {tmp_path / 'chat.png'} --noise 15", "/analyze " + str(photo)])
     assert in_chat.returncode == 0, in_chat.stderr
     notes = [line for line in command.stderr.splitlines() if line.startswith("note: ")]
     assert any("noise matched" in line for line in notes)

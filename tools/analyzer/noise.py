@@ -44,6 +44,7 @@ MEAN_ABS_TO_SIGMA = np.sqrt(np.pi / 2) / 6      # mean |mask * noise| -> sigma
 GRADIENT_TRACE = 2 * PATCH * (PATCH - 2) * 0.5
 TEXTURE_THRESHOLD = float(special.gammaincinv(DIMS / 2, 0.99) * 2 * GRADIENT_TRACE / DIMS)
 LEVELS = (15, 25, 50)           # SwinIR denoising checkpoints
+MATCH_UP = 0.05                 # a checkpoint runs on noise at most this much weaker than its own (checkpoint_level)
 SEVERITY_THRESHOLDS = (3.0, 10.0, 25.0)  # mild, moderate, severe sigma
 WHITE_LAG1 = -2 / 3             # correlation of neighbouring mask responses for white noise
 # On CBSD432 with white noise (sigma 3-56) the neighbour correlation stayed within -0.714..-0.617 and the
@@ -244,6 +245,17 @@ def nearest_level(sigma: float) -> int:
     return min(LEVELS, key=lambda level: abs(np.log(level) - np.log(max(sigma, 1e-3))))
 
 
+def checkpoint_level(sigma: float) -> int:
+    """The checkpoint level to run for white noise of ``sigma``: the highest level at most ``MATCH_UP`` above it.
+
+    Noise matching then lowers the photo's contrast to the weights' noise, or raises it by at most 1 / 0.95.
+    Weights matched to weaker noise than their own by raising the contrast lose to the sigma-15 weights matched
+    (``bench/weights_choice.py``): the sigma-50 weights at sigma 40, and on clipped photos, whose measured sigma
+    lies below the sigma of the noise before clipping, the nearest level's weights at 25 and 50.
+    """
+    return max((level for level in LEVELS if sigma >= level * (1 - MATCH_UP)), default=LEVELS[0])
+
+
 def coarse_level(image: np.ndarray) -> float:
     """The calibrated level of an already averaged (coarser) photo, 0 when too small. Fewer patches
     (``COARSE_PATCHES``) suffice there and keep the extra scales cheap."""
@@ -282,7 +294,7 @@ def measure_noise(pixels: np.ndarray) -> NoiseMeasurement:
         0.6 if found.kind in ("correlated", "luminance", "signal-dependent") else 0.4
     return NoiseMeasurement(
         sigma=rounded(found.std), low=rounded(low), high=rounded(high), gaussian_like=gaussian_like,
-        suggested_level=nearest_level(found.std) if runnable else None,
+        suggested_level=checkpoint_level(found.std) if runnable else None,
         neighbour_correlation=rounded(lag, 3), channel_correlation=rounded(chan, 3),
         estimators={name: round(features[name], 3) for name in FEATURES} | {"half_scale": round(half, 3), "coarse_scale": round(coarse, 3)},
         kind=found.kind, correlation_length=rounded(found.correlation_length),
