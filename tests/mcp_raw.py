@@ -42,17 +42,19 @@ class RawServer:
         self.process.stdin.write(data)
         self.process.stdin.flush()
 
+    def next_line(self, end: float) -> Any:
+        """The next stdout line (parsed), or None when the time ``end`` (monotonic) passes or stdout ends."""
+        try:
+            reply = self.replies.get(timeout=max(0.0, end - time.monotonic()))
+        except queue.Empty:
+            return None
+        return None if isinstance(reply, EOFError) else reply
+
     def collect(self, ids: list[Any], timeout: float) -> list[Any]:
         """Replies until each of ``ids`` has one (``None`` counts a reply with id null), or the time is up."""
         wanted, got = list(ids), []
         end = time.monotonic() + timeout
-        while wanted:
-            try:
-                reply = self.replies.get(timeout=max(0.0, end - time.monotonic()))
-            except queue.Empty:
-                break
-            if isinstance(reply, EOFError):
-                break
+        while wanted and (reply := self.next_line(end)) is not None:
             got.append(reply)
             key = reply.get("id") if isinstance(reply, dict) else object()
             if key in wanted:
