@@ -273,7 +273,7 @@ def output_cases(photo: Path, work: Path) -> list[Case]:
     def targets(suffix: str) -> dict[str, str]:
         return {"proc": f"/proc/restore-agent{suffix}", "proc-self": f"/proc/self/x{suffix}",
                 "folder": str(work / f"out-dir{suffix}"), "existing": str(work / f"exists{suffix}"),
-                "loop": str(work / f"out-loop{suffix}"), "no-dir": str(work / "no" / "dir" / f"x{suffix}"),
+                "loop": str(work / f"out-loop{suffix}"), "no-dir": f"{{out}}/no/dir/x{suffix}",
                 "long-name": str(work / ("n" * 300 + suffix)), "sys": f"/sys/kernel/x{suffix}"}
 
     png, md = targets(".png"), targets(".md")
@@ -329,9 +329,10 @@ def other_cases(photos: dict[str, Path], jobs: dict[str, Path], batch: dict[str,
     cases = [Case("jobs", f"report --script {name}", ["report", "--script", str(path), "-o", "{out}/reports"])
              for name, path in jobs.items()]  # traversal.yaml: its job fails, reported in the summary (exit 1)
     cases.append(Case("jobs", "report --script missing", ["report", "--script", str(work / "none.yaml"), "-o", "{out}"]))
-    for name in ("deep-manifest", "junk-manifest", "typed-manifest"):
-        cases.append(Case("batch", f"batch into {name}", ["batch", str(batch["in"]), "-o", str(batch[name]),
-                                                          "--analyze-only"]))  # broken.png fails: exit 1
+    for name in ("deep-manifest", "junk-manifest", "typed-manifest"):  # a copy each: batch appends to its manifest
+        cases.append(Case("batch", f"batch into {name}", ["batch", str(batch["in"]), "-o", f"{{out}}/{name}",
+                                                          "--analyze-only"],  # broken.png fails: exit 1
+                          files={f"{name}/manifest.jsonl": batch[name] / "manifest.jsonl"}))
     for name, argv in {"missing input": [str(work / "none"), "-o", "{out}/b"],
                        "input is a file": [str(photos["ok"]), "-o", "{out}/b"],
                        "input is a fifo": [str(photos["fifo.png"]), "-o", "{out}/b"],

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.hostile_sweep [--jobs 2] [--only GROUP] [--limit N]
 
-Every case (``bench/hostile_cases.py``) runs as its own process, two at a time, with a time limit. An ending is:
+Every case (``bench/hostile_cases*.py``) runs as its own process, two at a time, with a time limit. An ending is:
 
 - ``clean error``: non-zero exit, the last line on stderr is ``error: …`` (or nothing but ``warning:`` and
   ``note:`` lines before it), no traceback;
@@ -19,10 +19,13 @@ Also counted (``bench/hostile_checks.py``): answers from a hostile server with a
 (a name's newline printed as a line of its own), JSON outputs that are not one object a line (or not one per input
 line in chat), exit codes other than a case's own, inputs replaced (a case's own and any file of the scratch folder
 outside the output folders), files left by a run refused as bad input, files written outside the case's output
-folder, and cases whose ending is not what they expect (``error`` expected but it succeeded). The other engineers'
-kinds add theirs: unreadable or partial outputs left (``hostile_cases_outputs``), reads outside a batch's input
-folder (``hostile_cases_reads``).
-Prints a table and writes ``bench/results/hostile_sweep.json`` with the machine and commit it ran on.
+folder, and cases whose ending is not what they expect (``error`` expected but it succeeded). The other case
+modules add their own: unreadable or partial outputs left (``hostile_cases_outputs``), reads outside a batch's
+input folder (``hostile_cases_reads``), MCP requests left without a reply (``hostile_cases_mcp``: raw stdio
+sessions, one server each).
+Prints a table and writes ``bench/results/hostile_sweep.json`` with the machine and commit it ran on; exits 1 on
+any traceback, hang, forged line, replaced input, unreadable or partial output, read outside a batch folder or
+unanswered MCP request.
 """
 from __future__ import annotations
 
@@ -55,6 +58,7 @@ from bench import hostile_checks as checks  # noqa: E402
 from bench.ask_latency import machine, source  # noqa: E402
 from bench.hostile_cases import Case, build_cases  # noqa: E402
 from bench.hostile_cases_cli import cli_cases  # noqa: E402
+from bench.hostile_cases_mcp import McpCase, mcp_cases, run_mcp_case  # noqa: E402
 from bench.hostile_cases_outputs import output_cases, output_problems  # noqa: E402
 from bench.hostile_cases_reads import outside_reads, read_cases  # noqa: E402
 from tests.openai_server import scripted_server  # noqa: E402
@@ -84,6 +88,7 @@ class Outcome:
     code_expected: int | None = None
     inputs_changed: list[str] | None = None
     left_when_refused: list[str] | None = None
+    unanswered: list[str] | None = None  # MCP: the request ids that got no reply
 
 
 def command() -> list[str]:
@@ -196,6 +201,13 @@ def run_case(case: Case, out: Path, work: Path) -> Outcome:
                    forged, controls, bad_json, case.code, [name.replace(str(work), "$WORK") for name in changed], left)
 
 
+def run_any(case: Case | McpCase, out: Path, work: Path) -> Outcome:
+    """A command line (:func:`run_case`) or an MCP session of raw stdio bytes (``hostile_cases_mcp``)."""
+    if isinstance(case, McpCase):
+        return Outcome(**run_mcp_case(case, command(), out))
+    return run_case(case, out, work)
+
+
 def outside_writes(work: Path, before: set[Path]) -> list[str]:
     """Files that appeared in the scratch folder outside every case's output folder."""
     def in_a_case_folder(path: Path) -> bool:  # work/out/NNN/...
@@ -223,7 +235,8 @@ def summary_table(results: list[Outcome], extra: dict) -> Table:
                      f"{extra['json_problems']}; wrong exit codes: {extra['wrong_exit_codes']}; inputs replaced: "
                      f"{len(extra['inputs_replaced'])}; refused runs that left files: {extra['left_when_refused']}; "
                      f"unreadable outputs: {len(extra['unreadable'])}; partial outputs: {len(extra['partial'])}; "
-                     f"reads outside a batch folder: {len(extra['outside_reads'])}; files written outside the "
+                     f"reads outside a batch folder: {len(extra['outside_reads'])}; unanswered MCP requests: "
+                     f"{extra['unanswered_mcp_requests']}; files written outside the "
                      f"output folders: {len(extra['outside_writes'])}; wall {extra['seconds']:.0f} s")
     return table
 
@@ -231,19 +244,20 @@ def summary_table(results: list[Outcome], extra: dict) -> Table:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2, help="cases at once (default 2)")
-    parser.add_argument("--only", help="run only this group (photos, cards, options, outputs, llm, ...)")
+    parser.add_argument("--only", help="run only this group (photos, cards, options, outputs, llm, names, inputs, "
+                        "exits, validate, reads, outputs-kinds, mcp, ...)")
     parser.add_argument("--limit", type=int, help="run only the first N cases")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON results")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="hostile-sweep-"))
     started = time.perf_counter()
     try:
-        every = [*build_cases(work), *cli_cases(work), *read_cases(work), *output_cases(work)]
+        every = [*build_cases(work), *cli_cases(work), *read_cases(work), *output_cases(work), *mcp_cases(work)]
         cases = [c for c in every if args.only in (None, c.group)][: args.limit]
         before, inputs = set(work.rglob("*")), checks.snapshot(work)
         console = Console(stderr=True)
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            futures = [pool.submit(run_case, case, work / "out" / f"{n:03d}", work) for n, case in enumerate(cases)]
+            futures = [pool.submit(run_any, case, work / "out" / f"{n:03d}", work) for n, case in enumerate(cases)]
             results = []
             for number, future in enumerate(futures, start=1):
                 results.append(future.result())
@@ -257,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
                  "inputs_replaced": sorted({*checks.changed(inputs, checks.snapshot(work)),
                                             *(name for r in results for name in r.inputs_changed or ())}),
                  "left_when_refused": sum(bool(r.left_when_refused) for r in results),
+                 "unanswered_mcp_requests": sum(len(r.unanswered or ()) for r in results),
                  "outside_writes": outside_writes(work, before), **output_problems(work),
                  "outside_reads": outside_reads(work), "seconds": round(time.perf_counter() - started, 1)}
     finally:
@@ -276,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
             Console().print(f"- {r.outcome} ({r.group}) {r.name}: {r.stderr_tail.splitlines()[-1] if r.stderr_tail else ''}",
                             highlight=False, soft_wrap=True)
     broken = (counts["traceback"], counts["hang"], extra["forged_lines"], len(extra["inputs_replaced"]),
+              extra["unanswered_mcp_requests"],
               len(extra["unreadable"]), len(extra["partial"]), len(extra["outside_reads"]))
     return 0 if not any(broken) else 1
 
