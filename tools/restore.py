@@ -223,7 +223,7 @@ def restore(photo: str | Path, request: RestoreRequest, records: Sequence[Record
     from tools.cancel import checked, current, stoppable_networks
     from tools.fileio import check_output_path
     from tools.imageio import check_output_fits
-    from tools.swinir.service import denoise_file, keep_source_depth
+    from tools.swinir.service import MIN_SIDE, denoise_file, keep_source_depth
 
     check_output_path(request.output, Path(photo).expanduser(), *([request.reference] if request.reference else []),
                       force=request.overwrite)
@@ -238,6 +238,9 @@ def restore(photo: str | Path, request: RestoreRequest, records: Sequence[Record
         step(f"analyzing {name}")
         analysis = analyze_photo(photo, records)
         seconds["analyze"] = round(time.perf_counter() - started, 3)
+    if min(analysis.width, analysis.height) < MIN_SIDE:  # no decision can run the network on it
+        raise UserError(f"image too small to denoise: {analysis.width}x{analysis.height} pixels (each side needs "
+                        f"at least {MIN_SIDE}): {photo}")
     decision = decide(analysis, request.noise_level, request.weights, request.force, request.match)
     if announce is not None:
         announce(decision)
