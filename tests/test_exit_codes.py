@@ -77,3 +77,14 @@ def test_slash_denoise_checks_its_output_before_analysing(photo: Path) -> None:
     with pytest.raises(UserError, match="output folder is not writable"):
         run_slash(session, f"/denoise {photo} -o /proc/out.png")
     assert session.analyses == {} and session.photos == []
+
+
+@pytest.mark.parametrize("size", [(1, 1), (3000, 1)], ids=["one-pixel", "line"])
+def test_demo_refuses_a_photo_too_small_before_writing_anything(tmp_path: Path, size: tuple[int, int]) -> None:
+    from PIL import Image
+
+    tiny = tmp_path / "tiny.png"
+    Image.new("RGB", size).save(tiny)
+    run = run_cli("demo", "--as-is", "--image", tiny, "-o", tmp_path / "demo")
+    assert run.code == 2 and run.err.startswith("error: image too small to denoise")
+    assert not (tmp_path / "demo").exists()

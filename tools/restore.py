@@ -215,6 +215,16 @@ def _why_not(noise) -> str:
     return f"{noise.evidence}: no checkpoint level fits it"
 
 
+def check_denoisable(width: int, height: int, photo: str | Path) -> None:
+    """A one-line error for a photo too small for the network, whatever the decision (callers check it before
+    they write anything)."""
+    from tools.swinir.service import MIN_SIDE
+
+    if min(width, height) < MIN_SIDE:
+        raise UserError(f"image too small to denoise: {width}x{height} pixels (each side needs at least {MIN_SIDE}): "
+                        f"{photo}")
+
+
 def restore(photo: str | Path, request: RestoreRequest, records: Sequence[Record] = (),
             analysis: Analysis | None = None, progress: Progress | None = None,
             announce: Callable[[Decision], None] | None = None) -> RestoreResult:
@@ -223,7 +233,7 @@ def restore(photo: str | Path, request: RestoreRequest, records: Sequence[Record
     from tools.cancel import checked, current, stoppable_networks
     from tools.fileio import check_output_path
     from tools.imageio import check_output_fits
-    from tools.swinir.service import MIN_SIDE, denoise_file, keep_source_depth
+    from tools.swinir.service import denoise_file, keep_source_depth
 
     check_output_path(request.output, Path(photo).expanduser(), *([request.reference] if request.reference else []),
                       force=request.overwrite)
@@ -238,9 +248,7 @@ def restore(photo: str | Path, request: RestoreRequest, records: Sequence[Record
         step(f"analyzing {name}")
         analysis = analyze_photo(photo, records)
         seconds["analyze"] = round(time.perf_counter() - started, 3)
-    if min(analysis.width, analysis.height) < MIN_SIDE:  # no decision can run the network on it
-        raise UserError(f"image too small to denoise: {analysis.width}x{analysis.height} pixels (each side needs "
-                        f"at least {MIN_SIDE}): {photo}")
+    check_denoisable(analysis.width, analysis.height, photo)
     decision = decide(analysis, request.noise_level, request.weights, request.force, request.match)
     if announce is not None:
         announce(decision)

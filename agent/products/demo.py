@@ -103,7 +103,7 @@ def run_demo(
     happens before any file is written.
     """
     from tools.cards import load_records
-    from tools.restore import RestoreRequest, restore
+    from tools.restore import RestoreRequest, check_denoisable, restore
 
     as_is = sigma is None
     if as_is and image is None:
@@ -113,6 +113,7 @@ def run_demo(
     clock = StepClock()
     with clock("prepare"):
         source = load_source(image)
+        check_denoisable(source.pixels.shape[1], source.pixels.shape[0], source.path or source.label)
         if weights:
             from tools.swinir import weights as registry
 
