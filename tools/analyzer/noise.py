@@ -241,12 +241,14 @@ def estimate_noise_sigma(pixels: np.ndarray) -> float:
 
 
 def nearest_level(sigma: float) -> int:
-    """The SwinIR checkpoint (15, 25 or 50) nearest to ``sigma`` on a log scale."""
+    """The SwinIR checkpoint (15, 25 or 50) nearest to ``sigma`` on a log scale (not the one to run: that is
+    :func:`checkpoint_level`; ``bench/weights_choice.py`` compares the two)."""
     return min(LEVELS, key=lambda level: abs(np.log(level) - np.log(max(sigma, 1e-3))))
 
 
 def checkpoint_level(sigma: float) -> int:
-    """The checkpoint level to run for white noise of ``sigma``: the highest level at most ``MATCH_UP`` above it.
+    """The checkpoint level to run for white noise of ``sigma``: the highest level L with
+    ``sigma >= (1 - MATCH_UP) * L``, else 15.
 
     Noise matching then lowers the photo's contrast to the weights' noise, or raises it by at most 1 / 0.95.
     Weights matched to weaker noise than their own by raising the contrast lose to the sigma-15 weights matched
