@@ -46,8 +46,8 @@ def denoise(
     """Remove Gaussian-like noise from a photo with SwinIR; alpha is kept, the input is never modified.
 
     The noise is measured first and decides: a photo with no visible noise, or with grain the weights do not
-    fit, is left alone (exit 2) unless --force-run asks. The weights for the nearest level run, matched to
-    the measured sigma; --noise and --weights choose other weights. The output is checked: exit 0 when it
+    fit, is left alone (exit 2) unless --force-run asks. The weights for the highest level the measured
+    sigma reaches (less 5%) run, matched to it; --noise and --weights choose other weights. The output is checked: exit 0 when it
     passed, 1 when it did not (the output is still written)."""
     from agent.cli.echo import json_text, name, one_line
     from agent.cli.views.denoise import print_notes, print_summary
