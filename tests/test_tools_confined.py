@@ -175,7 +175,8 @@ def test_photo_named_in_an_earlier_message_may_be_read(place: dict[str, Path]) -
 
 
 def test_ask_cli_exits_cleanly_after_hostile_calls(place: dict[str, Path]) -> None:
-    """The whole command in a subprocess: hostile calls, then an answer; exit 0, no file touched outside."""
+    """The whole command in a subprocess: hostile calls, then an answer; no file touched outside, and exit 1 with
+    the answer printed, since the denoise asked for was never done."""
     before = snapshot(place["tmp"] / "victim", place["tmp"] / "photos")
     env = {"PATH": "/usr/bin:/bin", "HOME": str(place["tmp"]), "OPENAI_API_KEY": "test",
            "RESTORE_AGENT_MODEL": "scripted"}
@@ -186,7 +187,8 @@ def test_ask_cli_exits_cleanly_after_hostile_calls(place: dict[str, Path]) -> No
         done = subprocess.run([sys.executable, "-m", "agent", "ask", QUESTION, "--image", str(place["photo"]),
                                "--output-dir", str(place["out"]), "--base-url", server.base_url, "--no-fallback",
                                "--json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("error: not done as asked: p.png: ")
     response = json.loads(done.stdout)
     assert response["backend"] == "openai" and not any(c["ok"] for c in response["tool_calls"])
     assert "Traceback" not in done.stderr
