@@ -88,3 +88,30 @@ def test_demo_refuses_a_photo_too_small_before_writing_anything(tmp_path: Path, 
     run = run_cli("demo", "--as-is", "--image", tiny, "-o", tmp_path / "demo")
     assert run.code == 2 and run.err.startswith("error: image too small to denoise")
     assert not (tmp_path / "demo").exists()
+
+
+def test_an_unexpected_error_in_a_chat_turn_is_one_object_and_the_session_goes_on(monkeypatch) -> None:
+    from rich.console import Console
+
+    from agent.cli.repl import run_repl
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    session = ChatSession(LLMSettings())
+    monkeypatch.setattr(session, "answer", broken)
+    lines = iter(["Which model removes noise?", "/records"])
+
+    def read_line() -> str:
+        try:
+            return next(lines)
+        except StopIteration:
+            raise EOFError from None
+
+    console, err = Console(record=True, width=100), Console(record=True, width=100)
+    run_repl(session, read_line, console, err, as_json=True)
+    replies = [json.loads(line) for line in console.export_text().splitlines()]
+    assert replies[0] == {"input": "Which model removes noise?",
+                          "error": "RuntimeError: boom (re-run with --debug for the traceback)"}
+    assert replies[1]["command"] == "/records" and len(replies) == 2
+    assert err.export_text().startswith("internal error: RuntimeError: boom")

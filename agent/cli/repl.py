@@ -5,7 +5,8 @@ the main thread at once: it cancels the work's token (the model's next token, th
 layer all check it) and the prompt comes back within about a second, the work abandoned if it has not stopped
 by then. A cancelled turn writes no file and leaves the session as it was: nothing of it reaches the history,
 the transcript or a later ``/report``, since only the main thread keeps a finished turn. Ctrl-D or ``/quit``
-ends the session; errors in a turn or command print one line and the session goes on. A command word typed
+ends the session; errors in a turn or command print one line and the session goes on (an unexpected one too,
+as ``internal error: ...``). A command word typed
 without its slash (``quit``, ``exit``, ``help``) is no question: it gets a one-line hint and no turn runs.
 
 With ``--json`` every input line gets exactly one JSON object on stdout, so replies stay aligned with the lines a
@@ -25,7 +26,7 @@ from rich.markdown import Markdown
 from rich.text import Text
 
 from agent.cli.echo import json_text, one_line
-from agent.cli.errors import cli_message
+from agent.cli.errors import cli_message, unexpected_message
 from agent.cli.slash import SlashResult, bare_word_hint, execute_slash, keep_slash, notices
 from agent.cli.views.activity import TurnView
 from agent.cli.views.answer import render_answer
@@ -76,6 +77,10 @@ def run_repl(session: ChatSession, read_line: Callable[[], str], console: Consol
             message = one_line(cli_message(exc))
             err.print(f"error: {message}", highlight=False, markup=False, soft_wrap=True)
             show_failure(line, message, console, as_json)
+        except Exception as exc:  # a bug in one turn ends neither the session nor the replies' alignment
+            said = unexpected_message(exc)
+            err.print(said, highlight=False, markup=False, soft_wrap=True)
+            show_failure(line, said.split(": ", 1)[1], console, as_json)
 
 
 def print_json(console: Console, data: object) -> None:
