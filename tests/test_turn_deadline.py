@@ -84,4 +84,5 @@ def test_the_cli_with_a_trickling_server_answers_offline_within_seconds(tmp_path
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["backend"] == "offline-fallback"
     assert "did not answer within 3 s; answering offline" in " ".join(done.stderr.split())
-    assert elapsed - offline_s < 6  # 3 s of trickle and the openai client's start; it ran 41.8 s before
+    assert elapsed - offline_s < 15  # 3 s of trickle and the openai client's start (slower on a loaded machine);
+    # it ran 41.8 s before the deadline existed
