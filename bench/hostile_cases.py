@@ -302,7 +302,8 @@ def llm_cases(photo: Path) -> list[Case]:
         "foreign-links": ([text(EVIL_ANSWER)], None, "10"),
         "not-http": (None, b"\x00\xffNOT HTTP AT ALL\r\n\r\n", "3"), "silent-tcp": (None, b"", "3"),
     }
-    answers = {"truncated-then-answer", "escape-output", "foreign-links"}  # the model ends with an answer
+    answers = {"truncated-then-answer", "foreign-links"}  # the model ends with an answer
+    refused = {"escape-output"}  # it answers, but the denoise it called was refused: the answer, and exit 1
     cases = []
     for (name, (steps, raw, timeout)), fallback, stream in product(servers.items(), (True, False), (True, False)):
         argv = ["ask", QUESTION, "--image", str(photo), "--llm", "openai", "--base-url", "{url}", "--timeout", timeout,
@@ -310,9 +311,9 @@ def llm_cases(photo: Path) -> list[Case]:
         argv += [] if fallback else ["--no-fallback"]
         argv += [] if stream else ["--no-stream"]
         label = f"ask server {name}{'' if fallback else ' --no-fallback'}{'' if stream else ' --no-stream'}"
-        expect = "ok" if name in answers else "any" if fallback else "error"
+        expect = "ok" if name in answers else "error" if name in refused or not fallback else "any"
         cases.append(Case("llm", label, argv, expect, timeout=40, server=steps, raw_server=raw,
-                          env={"OPENAI_API_KEY": "sk-test"}))
+                          env={"OPENAI_API_KEY": "sk-test"}, code=1 if name in refused else None))
     for url in ("ftp://x/v1", "http://", "http://[::1", "http://127.0.0.1:99999/v1", "http://127.0.0.1:1/v1",
                 "file:///etc/passwd", "javascript:alert(1)", "http://user:pw@127.0.0.1:1/v1", "   ",
                 "http://\u2603.invalid/v1", "http://127.0.0.1:1/v1\n", "HTTP://127.0.0.1:1/V1"):
