@@ -215,16 +215,6 @@ def _why_not(noise) -> str:
     return f"{noise.evidence}: no checkpoint level fits it"
 
 
-def check_denoisable(width: int, height: int, photo: str | Path) -> None:
-    """A one-line error for a photo too small for the network, whatever the decision (callers check it before
-    they write anything)."""
-    from tools.swinir.service import MIN_SIDE
-
-    if min(width, height) < MIN_SIDE:
-        raise UserError(f"image too small to denoise: {width}x{height} pixels (each side needs at least {MIN_SIDE}): "
-                        f"{photo}")
-
-
 def restore(photo: str | Path, request: RestoreRequest, records: Sequence[Record] = (),
             analysis: Analysis | None = None, progress: Progress | None = None,
             announce: Callable[[Decision], None] | None = None) -> RestoreResult:
@@ -233,7 +223,7 @@ def restore(photo: str | Path, request: RestoreRequest, records: Sequence[Record
     from tools.cancel import checked, current, stoppable_networks
     from tools.fileio import check_output_path
     from tools.imageio import check_output_fits
-    from tools.swinir.service import denoise_file, keep_source_depth
+    from tools.swinir.service import check_denoisable, denoise_file, keep_source_depth
 
     check_output_path(request.output, Path(photo).expanduser(), *([request.reference] if request.reference else []),
                       force=request.overwrite)

@@ -103,7 +103,8 @@ def run_demo(
     happens before any file is written.
     """
     from tools.cards import load_records
-    from tools.restore import RestoreRequest, check_denoisable, restore
+    from tools.restore import RestoreRequest, restore
+    from tools.swinir.service import check_denoisable
 
     as_is = sigma is None
     if as_is and image is None:

@@ -99,6 +99,14 @@ def _check_official(tile: int | None, ensemble: bool, precision: str) -> None:
         raise SettingError("precision", precision, "fp32 for an unmatched run (as the authors' test script runs it)")
 
 
+def check_denoisable(width: int, height: int, photo: str | Path) -> None:
+    """A one-line error for a photo too small for the network, whatever the decision (callers check it before
+    they write anything)."""
+    if min(width, height) < MIN_SIDE:
+        raise UserError(f"image too small to denoise: {width}x{height} pixels (each side needs at least {MIN_SIDE}): "
+                        f"{photo}")
+
+
 def _channel_note(channels: int, gray: bool, match: bool = True) -> list[str]:
     if channels == 1 and not gray:
         return ["gray checkpoint on a color photo: each color channel denoised separately"]
@@ -196,9 +204,7 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
     if not match:
         _check_official(tile, ensemble, precision)
     image = load_image(source)
-    if min(image.height, image.width) < MIN_SIDE:
-        raise UserError(f"image too small to denoise: {image.width}x{image.height} pixels "
-                        f"(each side needs at least {MIN_SIDE}): {source}")
+    check_denoisable(image.width, image.height, source)
     check_fits(target, image.width, image.height, source)
     clean = _load_reference(Path(reference), image) if reference else None
     chosen, fallback = registry.resolve_nearest(noise_level, gray=image.is_gray, weights=weights)
