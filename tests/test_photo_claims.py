@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -143,6 +144,7 @@ def test_the_overview_keeps_its_three_sections_after_the_photo(three_photos: dic
     answer = reply.response["answer"]
     assert answer.index("## Task") < answer.index("## Workflow") < answer.index("## Papers and tools")
     assert "Here: `input.png` → " in reply.response["sections"]["workflow"]
+    assert re.search(r"Here: `input\.png` → `[^`]+`, restored\.", reply.response["sections"]["workflow"])
     assert "[denoise-swinir-noise15]" in reply.response["sections"]["references"]
     assert reply.response["photos"] == [{
         "path": "input.png", "noise_sigma": round(reply.evidence.restorations[0].analysis.noise.sigma, 2),

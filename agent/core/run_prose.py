@@ -13,6 +13,7 @@ from agent.core.intent import FORCE_HINT
 from agent.core.prose import join as _join
 from agent.core.templates import fill
 from agent.core.tool_prose import noise_evidence
+from tools.restore import CHECK_FAILED, RESTORED
 
 
 def forced_notice(run: Mapping) -> str:
@@ -73,8 +74,7 @@ def here_clause(run: Mapping) -> str:
     """The run in a few words, for the workflow's output step (the task section tells it in full)."""
     if not run.get("output"):
         return fill("workflow.here-skipped", input=run.get("input", "the photo"))
-    check = run.get("check") or {}
-    caption = "restored" if check.get("ok") else "denoised (check failed)" if check else "denoised"
+    caption = {RESTORED: "restored", CHECK_FAILED: "denoised (check failed)"}.get(run.get("status"), "denoised")
     return fill("workflow.here", input=run.get("input", "the photo"), output=run["output"], caption=caption)
 
 
