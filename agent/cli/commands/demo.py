@@ -31,7 +31,7 @@ def demo(
     The analysis decides whether SwinIR runs: a photo with no noise it fits (a clean one taken --as-is, grain) is
     shown with its analysis and the reason, and gets no restored image, unless --force-run."""
     from agent.cli.echo import json_text, name
-    from agent.cli.views.demo import print_warning
+    from agent.cli.views.console import print_warning
     from agent.products.demo import DEFAULT_SIGMA, run_demo
     from agent.cli.views.progress import progress_bar
     from tools.errors import UserError

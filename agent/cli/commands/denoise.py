@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from agent.cli import options as opt
-from agent.cli.views.console import terminal
+from agent.cli.views.console import print_warning, terminal
 from agent.cli.views.progress import progress_bar
 
 MAX_TILE = 16384  # pixels; larger than any photo within the pixel budget
@@ -50,7 +50,7 @@ def denoise(
     sigma reaches (less 5%) run, matched to it; --noise and --weights choose other weights. The output is checked: exit 0 when it
     passed, 1 when it did not (the output is still written)."""
     from agent.cli.echo import json_text, name, one_line
-    from agent.cli.views.denoise import print_notes, print_summary
+    from agent.cli.views.denoise import WARNING_STYLE, print_notes, print_summary
     from tools.json_numbers import meaningful
     from tools.restore import Decision, NotDenoised, RestoreRequest, restore
 
@@ -60,7 +60,7 @@ def denoise(
         if not decision.denoise:
             raise NotDenoised(input, decision)
         if decision.notice:
-            err.print(f"warning: {decision.notice}", highlight=False, markup=False, soft_wrap=True, style="yellow")
+            print_warning(err, decision.notice, WARNING_STYLE)
 
     request = RestoreRequest(output, noise_level=noise, weights=weights, tile=tile, overlap=overlap, ensemble=ensemble,
                              reference=reference, force=force_run, overwrite=force, max_memory=max_memory * 1e9,

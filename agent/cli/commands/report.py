@@ -39,7 +39,7 @@ def report(
             raise UserError("--script takes questions, photos, cards, noise, weights and force_run from the job file")
         raise typer.Exit(_run_script(script, settings, output, force))
     from agent.cli.echo import name, one_line
-    from agent.cli.views.demo import print_warning
+    from agent.cli.views.console import print_warning
     from agent.cli.views.progress import progress_bar
     from agent.products.report.build import ReportJob
     from agent.products.report.run import create_report

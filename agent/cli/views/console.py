@@ -48,3 +48,10 @@ def terminal(stderr: bool = False) -> Console:
     return console
 
 
+def print_warning(console: Console, text: str, style: str = "bold yellow") -> None:
+    """``warning: text`` on one line (a file name in it cannot break it or drive the terminal)."""
+    from rich.markup import escape
+
+    from agent.cli.echo import one_line
+
+    console.print(f"[{style}]warning:[/] {escape(one_line(text))}", highlight=False, soft_wrap=True)

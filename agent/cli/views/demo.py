@@ -58,13 +58,6 @@ def figures_table(result: DemoResult) -> Table:
     return table
 
 
-def print_warning(console: Console, text: str, style: str = "bold yellow") -> None:
-    """``warning: text`` on one line (a file name in it cannot break it or drive the terminal)."""
-    from agent.cli.errors import one_line
-
-    console.print(f"[{style}]warning:[/] {escape(one_line(text))}", highlight=False, soft_wrap=True)
-
-
 def render_demo(result: DemoResult, console: Console | None = None) -> None:
     """The run's workflow (its output box red where the check failed), figures, routine notes, times and files;
     the command prints the warnings (a forced run's notice before the work, the check's problems after it)."""
