@@ -1,93 +1,79 @@
-"""The README and docs/ quote only the benchmarks' figures, start with the two commands, and link what exists.
+"""Every figure in the README, docs/, the model card and training/README.md is traced to its results key.
 
-A figure quoted in prose goes stale silently when a benchmark is rerun; these tests read every PSNR (dB), SSIM
-and noise-estimate figure in the README and docs/ and fail unless it is one of the figures in
-``bench/results/*.json`` at the precision quoted.
+A figure is cited by a marker naming the exact key (file, path, rounding as quoted) or sits in a block rendered
+from a results file (``bench/figures.py``). These tests fail when a cited figure or a block differs from what its
+key renders, when a figure carries no citation, and when a link leads nowhere.
 """
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-NUMBER = r"\d+\.\d+"
-DB = re.compile(rf"({NUMBER})(?= dB)|({NUMBER})(?= (?:to|->|→) {NUMBER} dB)")
-NOISE = re.compile(rf"noise (?:sigma|estimate)\D{{0,12}}?({NUMBER})\D{{1,8}}?({NUMBER})")
-TABLE_ROW = re.compile(r"^\| (?:McMaster|Set12),")
+sys.path.insert(0, str(ROOT / "bench"))
+import figures  # noqa: E402  (bench/figures.py)
+
+PAGES = figures.PAGES
 
 
-def _leaves(value: object) -> Iterator[float]:
-    if isinstance(value, bool):
-        return
-    if isinstance(value, (int, float)):
-        yield float(value)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _leaves(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _leaves(item)
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_cited_figure_is_what_its_key_renders(page: Path) -> None:
+    changed = list(figures.differences(page.read_text(encoding="utf-8")))
+    assert not changed, "run python bench/figures.py --write, or fix the key:\n" + "\n".join(changed)
 
 
-@pytest.fixture(scope="module")
-def figures() -> list[float]:
-    return [leaf for path in sorted((ROOT / "bench" / "results").glob("*.json"))
-            for leaf in _leaves(json.loads(path.read_text(encoding="utf-8")))]
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_figure_is_cited(page: Path) -> None:
+    missing = figures.uncited(page.read_text(encoding="utf-8"))
+    assert not missing, "figures with no results key:\n" + "\n".join(missing)
 
 
-def _known(quoted: str, figures: list[float]) -> bool:
-    digits = len(quoted.split(".")[1])
-    return any(f"{figure:.{digits}f}" == quoted for figure in figures)
+def test_the_pages_cite_the_benchmarks() -> None:
+    text = "".join(page.read_text(encoding="utf-8") for page in PAGES)
+    assert len(figures.MARKER.findall(text)) > 50 and len(figures.BLOCK.findall(text)) >= 3
 
 
-def _quoted(text: str) -> list[str]:
-    """The PSNR, SSIM and noise-estimate figures a paragraph, a table row or a line of output quotes."""
-    found = [a or b for a, b in DB.findall(text)]
-    if "SSIM" in text:
-        found += re.findall(r"(?<![\d.])0\.\d{3,4}(?!\d)", text)
-    found += [number for pair in NOISE.findall(text) for number in pair]
-    if TABLE_ROW.match(text):
-        found += re.findall(rf"(?<![\w.]){NUMBER}", text)
-    return found
+def _first_marker(text: str) -> re.Match:
+    return next(m for m in figures.MARKER.finditer(text) if "." in m.group(1))
 
 
-def _pieces(page: Path) -> Iterator[str]:
-    """Prose paragraphs joined into one line each (a figure may sit across a line break); other lines as they are."""
-    for block in page.read_text(encoding="utf-8").split("\n\n"):
-        lines = block.splitlines()
-        if any(line.startswith(("|", "```", "│", "┃", "╭", "$")) or "  " in line.strip() for line in lines):
-            yield from lines
-        else:
-            yield " ".join(block.split())
-
-
-def test_every_quoted_figure_is_a_benchmark_figure(figures: list[float]) -> None:
-    quoted = [(page.name, number, piece[:90]) for page in PAGES for piece in _pieces(page) for number in _quoted(piece)]
-    assert len(quoted) > 30, "the pages quote the benchmarks' figures"
-    stale = [found for found in quoted if not _known(found[1], figures)]
-    assert not stale, f"figures not in bench/results/*.json: {stale}"
-
-
-def test_the_readme_quotes_the_demo_benchmark() -> None:
-    demo = json.loads((ROOT / "bench" / "results" / "demo.json").read_text(encoding="utf-8"))
-    noisy, restored = demo["metrics"]["noisy"], demo["metrics"]["restored"]
+def test_a_figure_changed_by_hand_is_caught() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert f"PSNR {noisy['psnr']:.2f} -> {restored['psnr']:.2f} dB" in readme
-    assert f"SSIM {noisy['ssim']:.3f} -> {restored['ssim']:.3f}" in readme
-    reports = (ROOT / "docs" / "reports.md").read_text(encoding="utf-8")
-    assert f"{noisy['psnr']:.2f} dB / SSIM {noisy['ssim']:.3f}" in " ".join(reports.split())
-    assert f"from {demo['noise_estimate']['before']:.1f} to {demo['noise_estimate']['after']:.1f}" in reports
+    marker = _first_marker(readme)
+    quoted = marker.group(1)
+    changed = quoted[:-1] + str((int(quoted[-1]) + 1) % 10)
+    edited = readme[:marker.start(1)] + changed + readme[marker.end(1):]
+    assert any(changed in line and quoted in line for line in figures.differences(edited))
 
 
-def test_a_stale_figure_would_be_caught(figures: list[float]) -> None:
-    """The figures the issue found stale (32.09 dB, SSIM 0.818) are no benchmark's."""
-    assert _quoted("from 25.13 dB to 32.09 dB, SSIM 0.818") == ["25.13", "32.09", "0.818"]
-    assert not _known("32.09", figures) and not _known("0.818", figures)
+def test_a_block_changed_by_hand_is_caught() -> None:
+    card = (ROOT / "tools" / "swinir" / "weights" / "MODEL_CARD.md").read_text(encoding="utf-8")
+    block = figures.BLOCK.search(card)
+    digit = re.search(r"\d", block.group(3))
+    at = block.start(3) + digit.start()
+    edited = card[:at] + str((int(card[at]) + 1) % 10) + card[at + 1:]
+    assert list(figures.differences(edited))
+
+
+def test_an_uncited_figure_is_caught() -> None:
+    assert figures.uncited("The shipped weights take 12.3 s per photo, 40x faster, 3 dB above.") == [
+        "'12.3 s' in: The shipped weights take 12.3 s per photo, 40x faster, 3 dB above.",
+        "'40x' in: The shipped weights take 12.3 s per photo, 40x faster, 3 dB above.",
+        "'3 dB' in: The shipped weights take 12.3 s per photo, 40x faster, 3 dB above."]
+    assert not figures.uncited("Run `--noise 25.5` on sigma 15 photos; torch 2.13.0, 48 x 48 patches.")
+
+
+def test_references_select_exactly_one_value() -> None:
+    assert figures.resolve("denoise_quality:rows[set=McMaster,sigma=15,method=noisy input].psnr") > 20
+    with pytest.raises(figures.FigureError, match="selects"):
+        figures.resolve("denoise_quality:rows[set=McMaster].psnr")
+    with pytest.raises(figures.FigureError, match="no key"):
+        figures.resolve("denoise_quality:nowhere")
+    assert figures.formatted(0.0213, "+0.02") == "+0.02" and figures.formatted(12500, "12,000") == "12,500"
+    assert figures.evaluate("{denoise_quality:rows[0].psnr} - {denoise_quality:rows[0].psnr}") == 0
 
 
 def test_the_first_screen_holds_what_it_is_and_the_two_commands() -> None:
