@@ -5,7 +5,7 @@ sigma=15,role=baseline,method^=BM3D].psnr}--> dB``. The marker holds an expressi
 
 * ``{stem:path}``: a key of ``bench/results/stem.json``; ``{dir/file.json:path}`` or ``.jsonl`` (a list of
   records) anywhere in the repository;
-* ``{py:module.name}``: a constant of the code (called when it is a function of no arguments);
+* ``{py:module.name}``: a constant of the code, attributes allowed (called when a function of no arguments);
 * ``{size:repo/path}``: a file's size in bytes.
 
 A path is dot-separated keys; ``[3]`` indexes a list, ``[k=v,k2^=prefix]`` selects its one element whose fields
@@ -83,8 +83,8 @@ def resolve(reference: str) -> float:
     if kind == "size":
         return float((ROOT / path).stat().st_size)
     if kind == "py":
-        module, _, name = path.rpartition(".")
-        value = getattr(importlib.import_module(module), name)
+        _bench_importable()  # bench/ modules may be cited too
+        value = _attribute(path)
         value = value() if callable(value) else value
     else:
         value = _load(kind)
@@ -97,6 +97,20 @@ def resolve(reference: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise FigureError(f"{reference} is not a number: {value!r}")
     return float(value)
+
+
+def _attribute(dotted: str) -> Any:
+    """``package.module.NAME.attr``: the longest importable module prefix, then attributes."""
+    parts = dotted.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            value: Any = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for name in parts[cut:]:
+            value = getattr(value, name)
+        return value
+    raise FigureError(f"nothing importable in py:{dotted}")
 
 
 _OPERATORS = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.USub, ast.UAdd,
@@ -127,10 +141,14 @@ def formatted(value: float, quoted: str) -> str:
     return text.replace("-", "−") if "−" in quoted else text
 
 
-def block_renderer(name: str) -> Callable[..., str]:
-    """The function that renders block ``name``: ``figure_blocks.NAME``, or ``module.NAME`` in ``bench/``."""
+def _bench_importable() -> None:
     if str(ROOT / "bench") not in sys.path:
         sys.path.insert(0, str(ROOT / "bench"))
+
+
+def block_renderer(name: str) -> Callable[..., str]:
+    """The function that renders block ``name``: ``figure_blocks.NAME``, or ``module.NAME`` in ``bench/``."""
+    _bench_importable()
     module, _, function = name.rpartition(".")
     return getattr(importlib.import_module(module or "figure_blocks"), function)
 
@@ -139,7 +157,11 @@ def render(text: str) -> str:
     """The page with every cited figure and every block re-rendered from its keys."""
     def block(match: re.Match) -> str:
         name, args = match.group(1), match.group(2).split()
-        return f"<!--begin:{name}{match.group(2)}-->\n{block_renderer(name)(*args).rstrip()}\n<!--end:{name}-->"
+        try:
+            rendered = block_renderer(name)(*args).rstrip()
+        except (OSError, LookupError, ValueError, AttributeError) as exc:
+            raise FigureError(f"block {name}{match.group(2)} does not render: {exc!r}") from exc
+        return f"<!--begin:{name}{match.group(2)}-->\n{rendered}\n<!--end:{name}-->"
 
     text = BLOCK.sub(block, text)
     return MARKER.sub(lambda m: f"{formatted(evaluate(m.group(2)), m.group(1))}<!--fig {m.group(2)}-->", text)
@@ -179,10 +201,16 @@ def main(argv: list[str]) -> int:
     for page in PAGES:
         text = page.read_text(encoding="utf-8")
         name = page.relative_to(ROOT)
-        if "--write" in argv:
-            page.write_text(render(text), encoding="utf-8")
-            text = page.read_text(encoding="utf-8")
-        for line in differences(text):
+        try:
+            if "--write" in argv:
+                page.write_text(render(text), encoding="utf-8")
+                text = page.read_text(encoding="utf-8")
+            changed = list(differences(text))
+        except FigureError as exc:
+            problems += 1
+            print(f"{name}: {exc}")
+            continue
+        for line in changed:
             problems += 1
             print(f"{name}: {line}")
         for figure in uncited(text):

@@ -6,6 +6,7 @@ key renders, when a figure carries no citation, and when a link leads nowhere.
 """
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -98,3 +99,20 @@ def test_relative_links_lead_to_files() -> None:
             if not (page.parent / target.split("#")[0]).exists():
                 missing.append((page.name, target))
     assert not missing
+
+
+def test_the_agents_measured_figures_are_the_benchmarks() -> None:
+    """What the agent says it measured (read from the model card) is the results' keys, rounded as said."""
+    from agent.core.measured import shipped_card
+
+    card = shipped_card()
+    if card is None:
+        pytest.skip("no shipped weights in this checkout")
+    speed = figures.resolve("swinir_speed:paths[megapixels=1.0,path=tiled].s_per_mp")
+    assert card.seconds_per_megapixel == f"{speed:.0f}"
+    shipped = {(r["set"], str(r["sigma"])): r for r in json.loads(
+        (ROOT / "bench" / "results" / "denoise_quality.json").read_text(encoding="utf-8"))["rows"] if r["role"] == "shipped"}
+    assert len(card.rows) == len(shipped) >= 6
+    for row in card.rows:
+        measured = shipped[(row.test_set, row.sigma)]
+        assert (row.psnr, row.weights) == (f"{measured['psnr']:.2f}", measured["method"].split()[0])

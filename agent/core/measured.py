@@ -48,7 +48,7 @@ def shipped_card() -> ShippedCard | None:
     path = EMBEDDED_DIR / "MODEL_CARD.md"
     if not find(SHIPPED_ID).available or not path.is_file():
         return None
-    text = path.read_text(encoding="utf-8")
+    text = re.sub(r"<!--.*?-->", "", path.read_text(encoding="utf-8"), flags=re.S)  # figures' citations
     parameters = re.search(r"(\d+(?:\.\d+)?) M parameters", text)
     speed = re.search(r"about (\d+(?:\.\d+)?) s per megapixel", text)
     others = tuple(e.id for e in REGISTRY if e.kind == "embedded" and e.id != SHIPPED_ID and e.available)
