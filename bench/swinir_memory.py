@@ -81,15 +81,17 @@ def cli() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "agent"]
 
 
-def run_child(command: list[str]) -> tuple[dict, float, float]:
-    """Run ``command``; its JSON stdout, its peak RSS in GB (from wait4) and its wall seconds."""
+def run_child(command: list[str], accept: tuple[int, ...] = (0,)) -> tuple[dict, float, float]:
+    """Run ``command``; its JSON stdout, its peak RSS in GB (from wait4) and its wall seconds.
+
+    An exit status outside ``accept`` stops the bench with the child's error."""
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
         start = time.perf_counter()
         child = subprocess.Popen(command, stdout=stdout, stderr=stderr, cwd=ROOT)
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
         stdout.seek(0), stderr.seek(0)
-        if os.waitstatus_to_exitcode(status) != 0:
+        if os.waitstatus_to_exitcode(status) not in accept:
             raise SystemExit(f"{command[-1]} failed: {stderr.read().decode().strip()[-800:]}")
         return json.loads(stdout.read()), usage.ru_maxrss * 1024 / 1e9, wall
 

@@ -17,26 +17,23 @@ official checkpoint format, end to end through ``restore-agent denoise`` in a fr
 loading, analysis and check included), and the output against the whole-image fp32 run in process.
 
 Targets (issue 19): embedded model at 12 MP <= 6.5 s/MP on an idle 2-core machine, peak RSS < 3 GB, max
-|diff| <= 1e-3; SwinIR-M <= 100 s/MP end to end at 0.1 MP and more. Writes bench/results/swinir_speed.json
-(``--cli``: the ``cli`` part of it).
+|diff| <= 1e-3; SwinIR-M <= 100 s/MP end to end at 0.1 MP and more.
 
-    python bench/swinir_speed.py [--sizes 0.25 1 12] [--paths tiled tiles256 whole] [--repeats 1]
-    python bench/swinir_speed.py --sizes 0.25 --paths whole bf16
+A run writes its results file whole, with the machine block of that one run (``bench/machine.py``: CPU,
+flags, threads, load before and after); rows of different runs are never merged. A default run writes
+``bench/results/swinir_speed.json``, a default ``--cli`` run ``bench/results/swinir_cli_speed.json``; other
+sizes, paths or CLI sizes print their table and write only with ``--out``. The fastest these networks could
+run on the machine (its matrix-multiply rates and peak) is ``bench/cpu_floor.py``'s.
+
+    python bench/swinir_speed.py [--repeats 1]                   # sizes 0.25 1 12, paths tiled tiles256 whole
+    python bench/swinir_speed.py --sizes 0.25 --paths whole bf16 --out /tmp/bf16.json
     python bench/swinir_speed.py --cli [--cli-sizes 384x256 640x480]
     python bench/swinir_speed.py --profile
-    python bench/swinir_speed.py --floor      # the fastest these networks could run on this machine
-
-``--floor`` counts each network's floating-point operations per pixel (torch's FlopCounterMode: every
-convolution, linear layer and attention product) and measures the machine's best float32 matrix multiply
-(square products of 512 to 2048, all threads); their quotient is a lower bound on s/MP for float32 here,
-as if every operation ran at the speed of a large matrix multiply.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -44,20 +41,23 @@ import time
 from pathlib import Path
 
 import numpy as np
+from machine import recorded, summary
 from rich.console import Console
 from rich.table import Table
-from swinir_memory import run_child
+from swinir_memory import CONFIGS, run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results" / "swinir_speed.json"
+CLI_RESULTS = ROOT / "bench" / "results" / "swinir_cli_speed.json"
 EMBEDDED = ROOT / "tools" / "swinir" / "weights" / "swinir-s-noise15.pth"
 SIZES = {0.25: (500, 500), 1.0: (1000, 1000), 12.0: (3000, 4000)}
+DEFAULT_PATHS, DEFAULT_CLI_SIZES = ["tiled", "tiles256", "whole"], ["384x256", "640x480"]
 PATHS = {"tiled": dict(tile=None), "tiles256": dict(tile=256), "whole": dict(tile=0),
          "bf16": dict(tile=0, precision="bf16")}
 WHOLE_LIMIT_MP = 2.0  # whole-image runs above this would need more memory than the machine has
 CONTEXT = 160  # px of context around each reference crop at sizes too large to run whole
-SWINIR_M = dict(in_chans=3, embed_dim=180, depths=(6,) * 6, num_heads=(6,) * 6, window_size=8, mlp_ratio=2.0)
+SWINIR_M = CONFIGS["m"]  # embedding 180, 6 x 6 layers, 6 heads, window 8
 TARGET_S_PER_MP, TARGET_RSS_GB, TARGET_DIFF, TARGET_CLI_S_PER_MP = 6.5, 3.0, 1e-3, 100.0
 console = Console(width=150)
 
@@ -191,11 +191,12 @@ def cli_rows(sizes: list[str], folder: Path, repeats: int) -> list[dict]:
         for i in range(repeats):
             out = folder / f"out_{size}_{i}.png"
             result, peak, wall = run_child([*command, "denoise", str(photo), "-o", str(out), "--weights",
-                                            str(checkpoint), "--json", "--force"])
+                                            str(checkpoint), "--json", "--force", "--force-run"],
+                                           accept=(0, 1))  # 1: random weights fail the output check
             walls.append(wall), peaks.append(peak), seconds.append(result["seconds"])
             console.print(f"SwinIR-M {size} via the CLI: {wall:.1f} s end to end ({result['seconds']:.1f} s denoising)")
         with torch.inference_mode():
-            reference = denoise_array(model, np.asarray(Image.open(photo).convert("RGB")), tile=0)
+            reference = denoise_array(model, np.array(Image.open(photo).convert("RGB")), tile=0)
         diff = int(np.abs(np.asarray(Image.open(out), dtype=np.int16) - reference).max())
         mp = w * h / 1e6
         rows.append(dict(size=size, megapixels=mp, end_to_end_s_per_mp=statistics.median(walls) / mp,
@@ -206,7 +207,6 @@ def cli_rows(sizes: list[str], folder: Path, repeats: int) -> list[dict]:
 
 def profile(console: Console) -> None:
     """Where the time goes in one whole-image pass of the embedded model at 0.25 MP (top operators)."""
-    import torch
     from torch.profiler import ProfilerActivity
     from torch.profiler import profile as torch_profile
 
@@ -220,68 +220,9 @@ def profile(console: Console) -> None:
     print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15), flush=True)
 
 
-def flops_per_pixel(config: dict, side: int = 128) -> float:
-    """Floating-point operations of one forward pass per input pixel (multiply and add counted apart)."""
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
-
-    from tools.swinir.model import SwinIR
-
-    model = SwinIR(**{**config, "img_size": side}).eval()
-    with FlopCounterMode(display=False) as counter:  # gradients on: the plain operations, which it counts
-        model(torch.rand(1, config["in_chans"], side, side))
-    return counter.get_total_flops() / side**2
-
-
-def matmul_gflops(repeats: int = 5) -> float:
-    """The best float32 matrix-multiply rate here, GFLOP/s, over a few square sizes, all threads."""
-    import torch
-
-    best = 0.0
-    for n in (512, 1024, 2048):
-        a, b = torch.rand(n, n), torch.rand(n, n)
-        a @ b
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            a @ b
-            times.append(time.perf_counter() - start)
-        best = max(best, 2 * n**3 / min(times) / 1e9)
-    return best
-
-
-def floor() -> list[dict]:
-    """Lower bounds on s/MP in float32 here: each network's operations at the machine's matrix-multiply rate."""
-    from tools.swinir.loading import infer_config, read_state_dict
-
-    rate = matmul_gflops()
-    rows = []
-    for name, config in (("embedded", infer_config(read_state_dict(EMBEDDED))), ("SwinIR-M", SWINIR_M)):
-        per_pixel = flops_per_pixel(config)
-        rows.append(dict(model=name, mflop_per_pixel=round(per_pixel / 1e6, 3), matmul_gflops=round(rate, 1),
-                         floor_s_per_mp=round(per_pixel * 1e6 / (rate * 1e9), 2)))
-    t = Table(title=f"Float32 floor on this machine ({machine()['cpu']}, load {os.getloadavg()[0]:.1f})")
-    for col in ("model", "MFLOP / pixel", "best matmul GFLOP/s", "floor s/MP", "target s/MP"):
-        t.add_column(col, justify="right")
-    for r in rows:
-        target = TARGET_S_PER_MP if r["model"] == "embedded" else TARGET_CLI_S_PER_MP
-        t.add_row(r["model"], f"{r['mflop_per_pixel']:.2f}", f"{r['matmul_gflops']:.1f}", f"{r['floor_s_per_mp']:.1f}",
-                  f"{target:g}")
-    console.print(t)
-    return rows
-
-
-def machine() -> dict:
-    flags = next((line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")), "")
-    name = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                 if line.startswith("model name")), platform.processor())
-    return dict(cpu=name, cpus=os.cpu_count(), avx512=" avx512f" in flags,
-                native_bf16=any(f in flags.split() for f in ("avx512_bf16", "amx_bf16")), load_average=os.getloadavg())
-
-
-def table(rows: list[dict], cli: list[dict]) -> None:
-    t = Table(title=f"SwinIR embedded model: seconds per megapixel by path ({machine()['cpu']}, "
-                    f"load {os.getloadavg()[0]:.1f})")
+def table(rows: list[dict], cli: list[dict], block: dict) -> None:
+    """The run's rows (paths, or SwinIR-M through the CLI) under a title naming the machine, and the targets."""
+    t = Table(title=f"SwinIR embedded model: seconds per megapixel by path, {summary(block)}")
     for col in ("photo", "path", "s/MP", "peak RSS GB", "max |diff| to whole fp32", "tiles", "tile", "batch"):
         t.add_column(col, justify="right")
     for r in rows:
@@ -292,7 +233,7 @@ def table(rows: list[dict], cli: list[dict]) -> None:
     if rows:
         console.print(t)
     if cli:
-        c = Table(title="SwinIR-M-size weights end to end through restore-agent denoise")
+        c = Table(title=f"SwinIR-M-size weights end to end through restore-agent denoise, {summary(block)}")
         for col in ("photo", "s/MP end to end", "s/MP denoising", "peak RSS GB", "max |diff| (uint8)", "tiles"):
             c.add_column(col, justify="right")
         for r in cli:
@@ -305,54 +246,59 @@ def table(rows: list[dict], cli: list[dict]) -> None:
                   f"|diff| <= {TARGET_DIFF:g}; SwinIR-M end to end <= {TARGET_CLI_S_PER_MP:g} s/MP")
 
 
+def results_file(args: argparse.Namespace) -> Path | None:
+    """Where this run writes: ``--out``, else the default file of a default run, else nowhere."""
+    if args.out:
+        return args.out
+    if args.cli:
+        return CLI_RESULTS if args.cli_sizes == DEFAULT_CLI_SIZES else None
+    return RESULTS if sorted(args.sizes) == sorted(SIZES) and sorted(args.paths) == sorted(DEFAULT_PATHS) else None
+
+
+def write(target: Path, block: dict, measured: dict[str, list[dict]]) -> None:
+    """This run's rows (``paths`` or ``cli``) and machine block, written whole (nothing of an earlier run is kept)."""
+    from tools.fileio import write_text_atomic
+
+    data = dict(machine=block, targets=dict(s_per_mp_12mp=TARGET_S_PER_MP, peak_rss_gb=TARGET_RSS_GB,
+                                            max_abs_diff=TARGET_DIFF, cli_s_per_mp=TARGET_CLI_S_PER_MP), **measured)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(target, json.dumps(data, indent=2) + "\n")
+    console.print(f"wrote {target}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=float, nargs="+", default=[0.25, 1.0, 12.0], choices=sorted(SIZES))
-    parser.add_argument("--paths", nargs="+", default=["tiled", "tiles256", "whole"], choices=list(PATHS))
+    parser.add_argument("--sizes", type=float, nargs="+", default=sorted(SIZES), choices=sorted(SIZES))
+    parser.add_argument("--paths", nargs="+", default=DEFAULT_PATHS, choices=list(PATHS))
     parser.add_argument("--repeats", type=int, default=1, help="runs per path and size (median kept)")
     parser.add_argument("--cli", action="store_true", help="SwinIR-M end to end through restore-agent denoise")
-    parser.add_argument("--cli-sizes", nargs="+", default=["384x256", "640x480"])
+    parser.add_argument("--cli-sizes", nargs="+", default=DEFAULT_CLI_SIZES)
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--floor", action="store_true", help="float32 lower bound on s/MP for each network here")
+    parser.add_argument("--out", type=Path, help="write here (default: the results file, default runs only)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
         return
-    from tools.swinir.runtime import configure_process
+    from tools.swinir.runtime import configure_process, usable_cpus
 
     configure_process()
     if args.profile:
-        profile(console)
+        with recorded(usable_cpus()) as block:
+            profile(console)
+        console.print(f"profiled on {summary(block)}")
         return
-    import torch
-
-    before = os.getloadavg()
-    floors = floor() if args.floor else None
-    with tempfile.TemporaryDirectory() as tmp:
-        if floors is not None:
-            rows, cli = [], []
-        elif args.cli:
+    with tempfile.TemporaryDirectory() as tmp, recorded(usable_cpus()) as block:
+        if args.cli:
             rows, cli = [], cli_rows(args.cli_sizes, Path(tmp), args.repeats)
         else:
             rows, cli = measure(args.sizes, args.paths, args.repeats, Path(tmp)), []
-    table(rows, cli)
-    old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    data = dict(old if isinstance(old.get("paths"), list) else {}, machine={**machine(), "load_average_before": before},
-                threads=torch.get_num_threads(), torch=torch.__version__,
-                targets=dict(s_per_mp_12mp=TARGET_S_PER_MP, peak_rss_gb=TARGET_RSS_GB, max_abs_diff=TARGET_DIFF,
-                             cli_s_per_mp=TARGET_CLI_S_PER_MP))
-    if rows:  # rows measured now replace the same (size, path) rows; others are kept
-        new = {(r["megapixels"], r["path"]) for r in rows}
-        kept = [r for r in data.get("paths", []) if (r["megapixels"], r["path"]) not in new]
-        data["paths"] = sorted(kept + rows, key=lambda r: (r["megapixels"], list(PATHS).index(r["path"])))
-    if cli:
-        data["cli"] = cli
-    if floors is not None:
-        data["floor"] = dict(rows=floors, load_average_before=before)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(data, indent=2) + "\n")
-    console.print(f"wrote {RESULTS.relative_to(ROOT)}")
+    table(rows, cli, block)
+    target = results_file(args)
+    if target is None:
+        console.print("not written: a partial run (other sizes, paths or CLI sizes); --out PATH writes it")
+        return
+    write(target, block, {"cli": cli} if args.cli else {"paths": rows})
 
 
 if __name__ == "__main__":

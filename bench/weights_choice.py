@@ -36,7 +36,7 @@ from rich.console import Console
 from rich.table import Table
 
 from denoise_quality import SETS, SHARED, add_noise, load_set, to_uint8
-from swinir_speed import machine
+from machine import recorded
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "weights_choice.json"
@@ -164,10 +164,8 @@ def main(
     if not SHARED.is_dir():
         console.print(f"[yellow]skipped: {SHARED} is absent (the test images live in ../shared)")
         raise typer.Exit(0)
-    import torch
-
-    before, started, cases = os.getloadavg(), time.perf_counter(), []
-    with tempfile.TemporaryDirectory() as home, tempfile.TemporaryDirectory() as work:
+    started, cases = time.perf_counter(), []
+    with tempfile.TemporaryDirectory() as home, tempfile.TemporaryDirectory() as work, recorded() as machine:
         os.environ["RESTORE_AGENT_HOME"] = home  # only the shipped weights
         for set_name in sets:
             for name, image in load_set(set_name, limit):
@@ -190,7 +188,7 @@ def main(
 
     data = {"protocol": "\n\n".join(__doc__.split("\n\n")[1:4]), "crop": crop, "rows": rows, "by_weights": by_weights(cases),
             "crops": cases, "seconds": time.perf_counter() - started,
-            "machine": {**machine(), "threads": torch.get_num_threads(), "load_average_before": before}}
+            "machine": machine}
     write_text_atomic(RESULTS, json.dumps(meaningful(data), indent=2) + "\n")
     console.print(f"wrote {RESULTS.relative_to(ROOT)}")
 
