@@ -24,11 +24,14 @@ from tests.agent_fixtures import sha, weights_env  # noqa: F401 (fixture)
 from tests.cli_run import run_cli
 from tests.mcp_fixtures import (FOREIGN, INJECTION, URL, ProgressLog, escapes, payload, preview_of, psnr,  # noqa: F401
                                 text, tree)
+from tests.trivial_denoisers import BASELINES, assert_beats_trivial, assert_gate_refuses, pixels
 from tools.cards import load_card
 
 TOOLS = {"search_records", "ask", "analyze_image", "denoise_image", "describe_workflow", "list_records"}
 RECORDS = load_card().records
 LINKS = allowed_links(RECORDS)
+NOISE_SIGMA = 15  # the noise mcp_fixtures.make_tree added to noisy.png
+MCP_MARGIN_DB = 2.0  # over the best trivial denoiser (NLM): the shipped weights lead it by 2.39 dB on noisy.png
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -149,6 +152,11 @@ def test_analyze_image_measures_the_photo_and_recommends_records(tree: dict[str,
     assert "denoise-swinir-noise15" in [r["record"] for r in measured["recommendations"]]
 
 
+def sent_photos(tree: dict[str, Path]) -> tuple[np.ndarray, np.ndarray]:
+    """(clean, noisy): the reference and the noisy file the denoise test sends."""
+    return pixels(tree["root"] / "clean.png"), pixels(tree["root"] / "noisy.png")
+
+
 def test_denoise_image_writes_the_output_reports_progress_and_returns_a_preview(tree: dict[str, Path]) -> None:
     on_progress = ProgressLog()
 
@@ -168,7 +176,7 @@ def test_denoise_image_writes_the_output_reports_progress_and_returns_a_preview(
     assert run["summary"] == f"{run['caption']}: {output}" and run["caption"].startswith(("restored", "denoised"))
     assert not two_decimal_floats(run) and isinstance(run["psnr"], float) and isinstance(run["seconds"], float)
     assert run["psnr"] == pytest.approx(psnr(output, tree["root"] / "clean.png"), abs=0.01)
-    assert run["psnr"] > psnr(tree["root"] / "noisy.png", tree["root"] / "clean.png") + 3
+    assert_beats_trivial(*sent_photos(tree), pixels(output), NOISE_SIGMA, MCP_MARGIN_DB)
     assert run["after"]["noise_sigma"] < 5
     assert preview_of(first).size == (96, 96)
     assert on_progress.seen and on_progress.seen[-1] == (run["tiles"], run["tiles"])
@@ -177,6 +185,11 @@ def test_denoise_image_writes_the_output_reports_progress_and_returns_a_preview(
     assert text(again) == "error: output exists: sub/restored.png (pass overwrite: true to replace it)"
     assert payload(replaced)["output"] == str(output)
     assert sha(tree["root"] / "noisy.png") == before
+
+
+@pytest.mark.parametrize("baseline", BASELINES)
+def test_denoise_gate_refuses_each_trivial_denoiser(tree: dict[str, Path], baseline: str) -> None:
+    assert_gate_refuses(baseline, *sent_photos(tree), NOISE_SIGMA, MCP_MARGIN_DB)
 
 
 def test_the_preview_is_a_small_png_of_the_whole_photo(tmp_path: Path, sample_photo: np.ndarray) -> None:
