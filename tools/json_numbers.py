@@ -5,8 +5,9 @@ out, so ``"psnr": 32.15035389146894`` is written ``32.15``. Integers, strings an
 """
 from __future__ import annotations
 
+SSIM_DIGITS = 4
 DIGITS_BY_KEY = (  # the first key fragment found in a field's name sets its digits
-    ("ssim", 4), ("correlation", 3), ("contrast", 4), ("confidence", 3), ("megapixels", 4), ("ratio", 3),
+    ("ssim", SSIM_DIGITS), ("correlation", 3), ("contrast", 4), ("confidence", 3), ("megapixels", 4), ("ratio", 3),
 )
 DEFAULT_DIGITS = 2  # dB, sigma, seconds, PIQE, scores, percentages
 

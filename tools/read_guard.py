@@ -35,10 +35,14 @@ class FileKind:
 
 # The caps. A photo's 1 GB holds the largest uncompressed file within the pixel budget (89.5 megapixels of
 # 16-bit RGBA is 716 MB); weights' 2 GB is forty times SwinIR-M's 45 MB.
-PHOTO = FileKind("photo", 1_000_000_000, missing="no such file")
-CARD = FileKind("card", 1_000_000, missing="card not found")
-JOB_FILE = FileKind("job file", 1_000_000)
-WEIGHTS = FileKind("weights file", 2_000_000_000)
+PHOTO_BYTES = 1_000_000_000
+CARD_BYTES = 1_000_000
+JOB_FILE_BYTES = 1_000_000
+WEIGHTS_BYTES = 2_000_000_000
+PHOTO = FileKind("photo", PHOTO_BYTES, missing="no such file")
+CARD = FileKind("card", CARD_BYTES, missing="card not found")
+JOB_FILE = FileKind("job file", JOB_FILE_BYTES)
+WEIGHTS = FileKind("weights file", WEIGHTS_BYTES)
 KINDS = (PHOTO, CARD, JOB_FILE, WEIGHTS)
 
 

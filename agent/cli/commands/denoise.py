@@ -11,6 +11,7 @@ from agent.cli.views.console import print_warning, terminal
 from agent.cli.views.progress import progress_bar
 
 MAX_TILE = 16384  # pixels; larger than any photo within the pixel budget
+MIN_MEMORY_GB, MAX_MEMORY_GB, DEFAULT_MEMORY_GB = 0.1, 1024.0, 2.0  # --max-memory
 
 
 class Precision(str, Enum):
@@ -29,8 +30,9 @@ def denoise(
                                 help="Tile size in pixels (0: the whole image at once; else at least 16)."),
     overlap: int = opt.bounded_int(32, "--overlap", high=MAX_TILE - 1, help="Overlap between tiles in pixels "
                                    "(less than --tile)."),
-    max_memory: float = typer.Option(2.0, "--max-memory", min=0.1, max=1024.0, help="Working memory in GB: "
-                                     "tiles are as large as it allows, and a photo that fits runs whole."),
+    max_memory: float = typer.Option(DEFAULT_MEMORY_GB, "--max-memory", min=MIN_MEMORY_GB, max=MAX_MEMORY_GB,
+                                     help="Working memory in GB: tiles are as large as it allows, and a photo "
+                                     "that fits runs whole."),
     precision: Precision = typer.Option(Precision.fp32, "--precision",
                                         help="bf16: bfloat16 arithmetic, faster only on CPUs with native bfloat16."),
     reference: Path = typer.Option(None, "--reference", help="Clean image: report PSNR and SSIM against it."),
