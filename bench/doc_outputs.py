@@ -60,13 +60,16 @@ def photos(folder: Path) -> None:
 
 
 def run(command: str, folder: Path) -> dict:
-    """One command's output (stdout then stderr) and exit code, run from ``folder``."""
+    """One command's output (stdout and stderr in the order a terminal shows them) and exit code, run from
+    ``folder``."""
     argv = shlex.split(command)
     if argv[0] == "restore-agent":
         argv = [sys.executable, "-m", "agent", *argv[1:]]
-    env = {**os.environ, "COLUMNS": str(WIDTH), "NO_COLOR": "1", "TERM": "dumb", "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(argv, cwd=folder, env=env, capture_output=True, text=True, timeout=900)
-    return {"output": (done.stdout + done.stderr).rstrip(), "exit_code": done.returncode}
+    env = {**os.environ, "COLUMNS": str(WIDTH), "NO_COLOR": "1", "TERM": "dumb", "PYTHONPATH": str(ROOT),
+           "PYTHONUNBUFFERED": "1"}
+    done = subprocess.run(argv, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=900)
+    return {"output": done.stdout.rstrip(), "exit_code": done.returncode}
 
 
 def output(*command: str) -> str:

@@ -62,7 +62,8 @@ def _load(name: str) -> Any:
 def _select(items: list, selector: str, where: str) -> Any:
     if re.fullmatch(r"-?\d+", selector):
         return items[int(selector)]
-    conditions = [re.fullmatch(r"\s*([\w ]+?)\s*(\^?=)\s*(.*?)\s*", part) for part in selector.split(",")]
+    parts = re.split(r",(?=\s*[\w ]+?\s*\^?=)", selector)  # a value may hold a comma: "(embedded, unmatched)"
+    conditions = [re.fullmatch(r"\s*([\w ]+?)\s*(\^?=)\s*(.*?)\s*", part) for part in parts]
     if not all(conditions):
         raise FigureError(f"bad selector [{selector}] in {where}")
 
