@@ -18,6 +18,7 @@ from agent.products.report.html import external_links
 from tests.batch_helpers import file_hashes, make_archive, manifest, noisy_crop
 from tests.browser import Browser, chromium_path
 from tests.cli_run import run_cli
+from tests.ctrl_c import ctrl_c_handled
 from tools.swinir import weights as registry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -194,9 +195,11 @@ def test_index_report_in_chromium(first_run, folder: Path):
     assert all(url.startswith(("file:", "data:")) for url in requested)
 
 
-def _start(source: Path, out: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "agent", "batch", str(source), "-o", str(out)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def _start(source: Path, out: Path, *options: str, **popen) -> subprocess.Popen:
+    """``restore-agent batch SOURCE -o OUT OPTIONS`` in a child that Ctrl-C stops, wherever pytest runs."""
+    with ctrl_c_handled():
+        return subprocess.Popen([sys.executable, "-m", "agent", "batch", str(source), "-o", str(out), *options],
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
 
 def _wait_for_lines(out: Path, count: int, process: subprocess.Popen, limit_s: float = 120.0) -> None:
@@ -259,9 +262,7 @@ def test_ctrl_c_stops_cleanly_with_the_manifest_flushed(many_photos: Path, tmp_p
 def test_ctrl_c_on_the_terminal_stops_worker_processes_too(many_photos: Path, tmp_path: Path):
     """Ctrl-C reaches the whole process group, workers included: the run still ends cleanly."""
     out = tmp_path / "out"
-    process = subprocess.Popen([sys.executable, "-m", "agent", "batch", str(many_photos), "-o", str(out),
-                                "--jobs", "2"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+    process = _start(many_photos, out, "--jobs", "2", start_new_session=True)
     _wait_for_lines(out, 1, process)
     os.killpg(process.pid, signal.SIGINT)
     _, err = process.communicate(timeout=120)

@@ -16,6 +16,7 @@ from agent.core.backends import LLMSettings
 from agent.cli.repl import GRACE_SECONDS, in_worker, run_repl
 from agent.core.session import ChatSession
 from tests.agent_fixtures import noisy_crop, sha, weights_env  # noqa: F401 (fixture)
+from tests.ctrl_c import ctrl_c_handled
 from tools.cancel import Cancelled, current
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,8 +110,9 @@ def test_ctrl_c_cancels_the_turn_and_keeps_the_session() -> None:
         return answer(text, on_token)
 
     session.answer = slow_first_answer
-    run_repl(session, _lines("Which model removes rain from photos?", "Which model removes Gaussian noise?"),
-             console, err)
+    with ctrl_c_handled():
+        run_repl(session, _lines("Which model removes rain from photos?", "Which model removes Gaussian noise?"),
+                 console, err)
     assert interrupted == ["Which model removes rain from photos?"]
     assert "cancelled; the session goes on" in err.export_text()
     assert [said for said, _ in session.history] == ["Which model removes Gaussian noise?"]
@@ -128,7 +130,7 @@ def test_the_prompt_comes_back_when_cancelled_work_does_not_stop() -> None:
         finished.append(True)
 
     started = time.monotonic()
-    with pytest.raises(Cancelled):
+    with ctrl_c_handled(), pytest.raises(Cancelled):
         in_worker(stubborn)
     assert time.monotonic() - started < GRACE_SECONDS + 1 and not finished
 

@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from tests.agent_fixtures import sha, weights_env  # noqa: F401 (fixture)
+from tests.ctrl_c import ctrl_c_handled
 from tests.openai_server import Step, scripted_server
 
 pexpect = pytest.importorskip("pexpect", reason="pexpect is in the test extra: pip install -e '.[test]'")
@@ -27,15 +28,20 @@ CANCELLED = "cancelled; the session goes on"
 ROWS = pytest.mark.parametrize("rows", [24, 50])
 
 
+def _spawn(args: list[str], cwd: Path, env: dict, rows: int) -> "pexpect.spawn":
+    """``restore-agent ARGS`` in a pseudo-terminal ``rows`` tall, which Ctrl-C reaches wherever pytest runs."""
+    with ctrl_c_handled():
+        return pexpect.spawn(sys.executable, ["-m", "agent", *args], cwd=str(cwd),
+                             env={**env, "TERM": "xterm-256color"}, dimensions=(rows, COLUMNS), encoding="utf-8",
+                             timeout=240)
+
+
 class Chat:
     """A chat process in a pseudo-terminal, with everything it printed kept."""
 
     def __init__(self, cwd: Path, env: dict, rows: int, *args: str) -> None:
         self.rows, self.raw = rows, []
-        self.child = pexpect.spawn(sys.executable, ["-m", "agent", "chat", *args], cwd=str(cwd),
-                                   env={**env, "TERM": "xterm-256color", "COLUMNS": str(COLUMNS),
-                                        "LINES": str(rows)},
-                                   dimensions=(rows, COLUMNS), encoding="utf-8", timeout=240)
+        self.child = _spawn(["chat", *args], cwd, {**env, "COLUMNS": str(COLUMNS), "LINES": str(rows)}, rows)
         self.child.logfile_read = self
         self.expect(PROMPT)
 
@@ -175,9 +181,7 @@ def test_ctrl_c_during_ask_stops_the_tool_thread_too(big_photo: Path, weights_en
     rather than finish and write its output before the command exits."""
     photo = tmp_path / big_photo.name
     photo.write_bytes(big_photo.read_bytes())
-    child = pexpect.spawn(sys.executable, ["-m", "agent", "ask", f"please clean {photo.name}", "--image", photo.name],
-                          cwd=str(tmp_path), env={**weights_env, "TERM": "xterm-256color"}, dimensions=(24, COLUMNS),
-                          encoding="utf-8", timeout=240)
+    child = _spawn(["ask", f"please clean {photo.name}", "--image", photo.name], tmp_path, weights_env, 24)
     child.expect(r"\d+/\d+ tiles")
     started = time.monotonic()
     child.sendintr()

@@ -11,6 +11,7 @@ import pytest
 from agent.cli import split_debug
 from agent.cli.errors import one_line
 from tests.cli_run import run_cli
+from tests.ctrl_c import ctrl_c_handled
 
 ROOT = Path(__file__).resolve().parents[1]
 TRACEBACK = "Traceback (most recent call last)"
@@ -96,7 +97,8 @@ def test_ctrl_c_outside_chat_says_cancelled_without_a_traceback() -> None:
               "def slow(*a, **k):\n    os.kill(os.getpid(), signal.SIGINT)\n    threading.Event().wait(5)\n"
               "tools.cards.load_card = slow\n"
               "from agent.cli import main\nmain()\n")
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    with ctrl_c_handled():
+        done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert (done.returncode, done.stderr, done.stdout) == (130, "cancelled\n", "")
 
 

@@ -190,8 +190,12 @@ class TurnView:
 @contextmanager
 def _cancel_on_interrupt(token: CancelToken) -> Iterator[None]:
     """Within this block, Ctrl-C also cancels ``token`` before it interrupts the main thread as usual, so a tool
-    running in another thread (which Ctrl-C does not reach) stops too instead of finishing and writing its file."""
+    running in another thread (which Ctrl-C does not reach) stops too instead of finishing and writing its file.
+    A process started with SIGINT ignored (``nohup``, a script's background job) keeps ignoring it here too."""
     previous = signal.getsignal(signal.SIGINT)
+    if previous == signal.SIG_IGN:
+        yield
+        return
 
     def interrupted(signum: int, frame: object) -> None:
         token.cancel()
