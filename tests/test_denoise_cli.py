@@ -20,7 +20,7 @@ from tools.swinir import weights as registry
 
 ROOT = Path(__file__).resolve().parents[1]
 JSON_KEYS = {"input", "output", "model", "noise_level", "seconds", "megapixels", "tiles", "weights_kind", "contrast",
-             "ensemble", "psnr", "ssim", "check", "precision", "notes", "decision", "status", "before", "after"}
+             "ensemble", "psnr", "ssim", "check", "precision", "device", "notes", "decision", "status", "before", "after"}
 SHIPPED = ROOT / "tools" / "swinir" / "weights"
 
 

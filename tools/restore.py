@@ -34,7 +34,8 @@ class RestoreRequest:
     output with the analyzer and checks what the run removed; ``cancel`` stops the run (nothing is written);
     ``overwrite`` False refuses an existing output (:class:`~tools.errors.OutputExists`) before any work (True
     for callers that checked the output themselves). A 16-bit photo keeps its depth where the output format
-    holds it, and the result's notes say so or say why not."""
+    holds it, and the result's notes say so or say why not. ``device``: a GPU named and absent is refused before
+    any work."""
 
     output: Path
     noise_level: int | None = None
@@ -47,9 +48,10 @@ class RestoreRequest:
     check: bool = True
     cancel: CancelToken | None = None  # checked between steps and tile batches (default: the ambient token)
     overwrite: bool = True
-    max_memory: float | None = None  # bytes for the network's working set (default: tools.swinir.tiling's)
-    precision: str = "fp32"  # or "bf16" (denoise --precision)
+    max_memory: float | None = None  # bytes for the network's working set (default: the device's, tools.swinir.device)
+    precision: str = "fp32"  # or "bf16", "fp16" (denoise --precision)
     match: bool = True
+    device: str = "auto"  # where the network runs: auto, cpu, cuda or mps (tools.swinir.device)
 
 
 NOT_RUN, RESTORED, CHECK_FAILED, DENOISED = "not-run", "restored", "check-failed", "denoised"
@@ -223,11 +225,13 @@ def restore(photo: str | Path, request: RestoreRequest, records: Sequence[Record
     from tools.cancel import checked, current, stoppable_networks
     from tools.fileio import check_output_path
     from tools.imageio import check_output_fits
+    from tools.swinir.device import check_run
     from tools.swinir.service import check_denoisable, denoise_file, keep_source_depth
 
     check_output_path(request.output, Path(photo).expanduser(), *([request.reference] if request.reference else []),
                       force=request.overwrite)
     check_output_fits(request.output, Path(photo).expanduser())  # a format too small for the photo, now
+    check_run(request.device, request.precision)  # a GPU named and absent, or a precision it cannot run, now
     work = current()  # the caller's token and progress sinks, where none are passed
     token, name = request.cancel or work.token, Path(photo).name
     progress = checked(progress or work.progress, token)
@@ -253,7 +257,8 @@ def restore(photo: str | Path, request: RestoreRequest, records: Sequence[Record
                                weights=request.weights, tile=request.tile, overlap=request.overlap,
                                reference=request.reference, progress=progress, noise_sigma=decision.noise_sigma,
                                ensemble=request.ensemble, overwrite=request.overwrite,
-                               max_memory=request.max_memory, precision=request.precision, match=request.match)
+                               max_memory=request.max_memory, precision=request.precision, match=request.match,
+                               device=request.device)
         seconds["denoise"] = round(time.perf_counter() - started, 3)
     after = check = None
     if run is not None and request.check:  # written: the step is done, so no cancel from here on

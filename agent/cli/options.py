@@ -6,6 +6,7 @@ import functools
 import inspect
 import math
 import re
+from enum import Enum
 from pathlib import Path
 from typing import Any, Callable
 
@@ -62,6 +63,17 @@ def renamed(old: str, new: str, why: str) -> Any:
     return typer.Option(None, old, hidden=True, callback=refuse)
 
 
+class Device(str, Enum):
+    """Where the network runs (``tools.swinir.device.DEVICES``)."""
+
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+    mps = "mps"
+
+
+DEVICE = typer.Option(Device.auto, "--device", help="Where the network runs: auto (a CUDA GPU, else Apple MPS, else "
+                      "the CPU), cpu, cuda or mps. A GPU named here and absent is an error, never a fallback.")
 CARD = typer.Option(None, "--card", help="A card (text, YAML or JSON records) that replaces the default records.")
 OUTPUT_DIR = typer.Option(None, "--output-dir", show_default="beside each photo",
                           help="Folder for denoised photos.")

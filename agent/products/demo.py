@@ -92,6 +92,7 @@ def run_demo(
     progress: Progress | None = None,
     force_run: bool = False,
     announce: Announce | None = None,
+    device: str = "auto",
 ) -> DemoResult:
     """Run the demo into ``out_dir``; ``sigma=None`` takes the photo as it is (no reference metrics).
 
@@ -99,11 +100,12 @@ def run_demo(
     analysis decides whether the denoiser runs; ``force_run`` runs it anyway (``announce`` hears the decision
     before any denoising, so a surface can show a forced run's notice first). A photo left alone gets no
     restored image and no comparison. ``force`` replaces existing files (and removes a restored image and a
-    comparison left by an earlier run). Every check (options, image, weights, output folder, existing files)
-    happens before any file is written.
+    comparison left by an earlier run). The network runs on ``device`` (``tools.swinir.device``). Every check
+    (options, device, image, weights, output folder, existing files) happens before any file is written.
     """
     from tools.cards import load_records
     from tools.restore import RestoreRequest, restore
+    from tools.swinir.device import check_device
     from tools.swinir.service import check_denoisable
 
     as_is = sigma is None
@@ -111,6 +113,7 @@ def run_demo(
         raise SettingError("image", None, "given to restore a photo as is (the sample photo is clean)")
     if sigma is not None and sigma < 0:
         raise SettingError("noise", sigma, "zero or positive")
+    check_device(device)
     clock = StepClock()
     with clock("prepare"):
         source = load_source(image)
@@ -129,7 +132,7 @@ def run_demo(
         save_image(degraded, paths["input"], source=source.path)
     records = load_records(None) if records is None else records
     photo = source.path if as_is else paths["input"]
-    request = RestoreRequest(paths["restored"], weights=weights, force=force_run)
+    request = RestoreRequest(paths["restored"], weights=weights, force=force_run, device=device)
     restoration = restore(photo, request, records, progress=progress, announce=announce)
     if restoration.run is None:  # nothing restored: no image, no comparison, none left from an earlier run
         for key in ("restored", "comparison"):

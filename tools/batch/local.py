@@ -20,11 +20,12 @@ def threads_per_job(jobs: int) -> int:
 
 
 def run_local(tasks: Sequence[PhotoTask], settings: BatchSettings, jobs: int = 1,
-              threads: int | None = None) -> Iterator[PhotoOutcome]:
+              threads: int | None = None, gpu_share: float = 1.0) -> Iterator[PhotoOutcome]:
     """Process ``tasks``, yielding each outcome as it finishes. One job runs in this process; more run in
-    worker processes (spawned, each with ``threads`` torch threads), at most ``QUEUE_DEPTH`` photos ahead
-    per worker. Stopping the iteration (Ctrl-C) cancels the photos not started and waits for those running,
-    whose outputs are written whole (the manifest, not written here, does not list them)."""
+    worker processes (spawned, each with ``threads`` torch threads and ``gpu_share`` of the GPU's memory), at
+    most ``QUEUE_DEPTH`` photos ahead per worker. Stopping the iteration (Ctrl-C) cancels the photos not started
+    and waits for those running, whose outputs are written whole (the manifest, not written here, does not list
+    them)."""
     if jobs <= 1:
         for task in tasks:
             yield process_photo(task, settings)
@@ -33,7 +34,7 @@ def run_local(tasks: Sequence[PhotoTask], settings: BatchSettings, jobs: int = 1
     pending = iter(tasks)
     running: set[Future] = set()
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=start_pool_worker,
-                               initargs=(threads,))
+                               initargs=(threads, gpu_share))
     try:
         while True:
             while len(running) < jobs * QUEUE_DEPTH and (task := next(pending, None)) is not None:

@@ -97,7 +97,7 @@ def _restore(task: PhotoTask, settings: BatchSettings, entry: dict) -> None:
         return _leave_alone(task, settings, entry)
     _prepare(task.output)
     request = RestoreRequest(task.output, noise_level=settings.noise, weights=settings.weights,
-                             force=settings.force_run)
+                             force=settings.force_run, device=settings.device)
     result = restore(task.source, request, _records(), analysis=analysis)
     entry["timings"].update(result.seconds)
     data = result.to_json()

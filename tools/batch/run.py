@@ -12,6 +12,7 @@ from tools.batch.plan import BatchPlan, PhotoTask
 from tools.batch.settings import BatchSettings
 from tools.batch.walk import Skipped
 from tools.errors import SettingError, UserError
+from tools.swinir.device import check_device, resolve_device
 
 Engine = Callable[[list[PhotoTask]], Iterator[PhotoOutcome]]
 OnPhoto = Callable[[PhotoOutcome], None]
@@ -113,7 +114,8 @@ ENGINES = ("local", "ray")
 
 def engine_for(kind: str, settings: BatchSettings, jobs: int = 1, address: str | None = None,
                cpus_per_actor: int = 1) -> Engine:
-    """The engine that runs photos: ``local`` (``jobs`` processes) or ``ray`` (``jobs`` actors)."""
+    """The engine that runs photos: ``local`` (``jobs`` processes, sharing the GPU where they run on CUDA) or
+    ``ray`` (``jobs`` actors, placed on the cluster's GPUs there). A GPU named and absent is refused now."""
     if kind not in ENGINES:
         raise SettingError("engine", kind, " or ".join(ENGINES))
     if jobs < 1:
@@ -129,4 +131,16 @@ def engine_for(kind: str, settings: BatchSettings, jobs: int = 1, address: str |
         return lambda tasks: run_ray(tasks, settings, jobs, cpus_per_actor, address)
     from tools.batch.local import run_local
 
-    return lambda tasks: run_local(tasks, settings, jobs)
+    share = local_gpu_share(settings, jobs)
+    return lambda tasks: run_local(tasks, settings, jobs, gpu_share=share)
+
+
+def local_gpu_share(settings: BatchSettings, jobs: int) -> float:
+    """Each local worker's share of the GPU's memory: ``1 / jobs`` where they run on CUDA (one device for all),
+    else 1. A GPU named and absent is refused here; torch is imported only to resolve ``auto`` for several jobs."""
+    if settings.analyze_only:
+        return 1.0
+    check_device(settings.device)
+    if jobs > 1 and settings.device != "cpu" and resolve_device(settings.device) == "cuda":
+        return 1.0 / jobs
+    return 1.0

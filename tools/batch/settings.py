@@ -14,13 +14,16 @@ class BatchSettings:
     ``noise`` None: each photo's checkpoint level from its analysis; a level or ``weights`` only say how to run.
     ``force_run``: denoise every photo, also those the analysis would leave alone (each such run is labelled).
     ``skip_clean``: photos the analysis leaves alone are skipped (nothing written for them) instead of copied
-    unchanged. ``analyze_only``: nothing is written but the manifest."""
+    unchanged. ``analyze_only``: nothing is written but the manifest. ``device``: where the network runs
+    (``tools.swinir.device``); it says where, not what, so it is not part of the manifest's settings and a
+    resumed batch keeps photos done on another device (each result records its device)."""
 
     noise: int | None = None
     weights: str | None = None
     skip_clean: bool = False
     analyze_only: bool = False
     force_run: bool = False
+    device: str = "auto"
 
     def to_json(self) -> dict:
         return {"noise": "auto" if self.noise is None else self.noise, "weights": self.weights,

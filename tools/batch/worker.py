@@ -8,13 +8,17 @@ import os
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def start_worker(threads: int) -> None:
-    """``threads`` threads for torch, OpenMP/BLAS and OpenCV in this process, and the heap allocator."""
+def start_worker(threads: int, gpu_share: float = 1.0) -> None:
+    """``threads`` threads for torch, OpenMP/BLAS and OpenCV in this process, the heap allocator, and this
+    process's share of its GPU's memory (``tools.swinir.device.share_device``)."""
     from tools.swinir.runtime import use_heap_allocator
 
     for name in THREAD_VARIABLES:
         os.environ[name] = str(threads)
     use_heap_allocator()
+    from tools.swinir.device import share_device
+
+    share_device(gpu_share)
     import torch
 
     torch.set_num_threads(threads)
@@ -25,10 +29,10 @@ def start_worker(threads: int) -> None:
     cv2.setNumThreads(threads)
 
 
-def start_pool_worker(threads: int) -> None:
+def start_pool_worker(threads: int, gpu_share: float = 1.0) -> None:
     """A local pool's worker: Ctrl-C is left to the main process, which stops the pool; then
     :func:`start_worker`."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    start_worker(threads)
+    start_worker(threads, gpu_share)

@@ -10,9 +10,12 @@ of tiles, and between the network's transformer layers (at most every :data:`STA
 seconds, with the same counts), so a callback that raises stops even a whole-image pass within
 about a layer's time; the exception propagates and nothing more is computed.
 
-Precision: float32 unless ``precision="bf16"`` asks for bfloat16 autocast (faster only where the
-CPU computes in bfloat16 natively; its cost in PSNR is measured per model by
-``bench/swinir_speed.py --bf16-psnr``). Never chosen silently: the caller passes it and reports it.
+Device: the network runs where the model's weights are (``tools.swinir.device`` chooses it); tiles are moved
+there and their outputs back to CPU memory, where they are blended. A CPU model runs exactly as before.
+
+Precision: float32 unless ``precision`` asks for bfloat16 (``bf16``: faster only where the CPU computes in
+bfloat16 natively; its cost in PSNR is measured per model by ``bench/swinir_speed.py --bf16-psnr``) or float16
+(``fp16``, GPUs only) autocast on the model's device. Never chosen silently: the caller passes it and reports it.
 
 Noise matching: a denoiser trained on Gaussian noise of one sigma, independent in each channel,
 removes other noise best when the photo is first made to look like its training data. Scaling
@@ -30,20 +33,20 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
 
 import numpy as np
 
+from tools.swinir.device import autocast as device_autocast
 from tools.swinir.official import padded_forward
 from tools.swinir.tiling import (DEFAULT_MAX_MEMORY, DEFAULT_OVERLAP, TilePlan, image_bytes, plan_by_memory,
                                  plan_tiles, ramp, round_up, tile_starts, tile_weights, working_bytes_per_pixel)
 
 __all__ = ["DEFAULT_MAX_MEMORY", "DEFAULT_OVERLAP", "DEFAULT_TILE", "PRECISIONS", "TilePlan", "denoise_array",
-           "denoise_float", "matched_forward", "matching_contrast", "model_channels", "model_window", "plan_for",
-           "plan_tiles", "ramp", "round_up", "tile_starts", "tile_weights", "to_uint8"]
+           "denoise_float", "matched_forward", "matching_contrast", "model_channels", "model_device", "model_window",
+           "plan_for", "plan_tiles", "ramp", "round_up", "tile_starts", "tile_weights", "to_uint8"]
 
 DEFAULT_TILE: int | None = None  # None: tiles sized by the memory budget; 0: the whole image; else the tile side
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("fp32", "bf16", "fp16")
 STAGE_INTERVAL_S = 0.2  # between-layer progress calls at most this often
 # Range of the noise-matching contrast: beyond it the scaled photo no longer resembles training data.
 CONTRAST_RANGE = (0.2, 3.0)
@@ -126,15 +129,25 @@ def self_ensemble(forward, inputs):
     return total / 8
 
 
-def _network(model, on_stage: Callable[[], None] | None, precision: str):
-    """``model`` as a function of a batch: between-layer callbacks where the network takes them, and autocast
-    for ``bf16`` (float32 output either way)."""
+def model_device(model):
+    """The device the network's weights are on (the CPU for a network without any, or a plain function)."""
     import torch
 
+    parameters = getattr(model, "parameters", None)
+    first = next(iter(parameters()), None) if parameters is not None else None
+    return torch.device("cpu") if first is None else first.device
+
+
+def _network(model, on_stage: Callable[[], None] | None, precision: str):
+    """``model`` as a function of a batch: between-layer callbacks where the network takes them, and autocast
+    on the model's device for ``bf16`` and ``fp16`` (float32 output either way)."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+    device = model_device(model).type
+    if precision == "fp16" and device == "cpu":
+        raise ValueError("precision fp16 runs on a GPU only (fp32 or bf16 on the CPU)")
     takes_stages = on_stage is not None and hasattr(model, "forward_features")
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16" else nullcontext()
+    autocast = device_autocast(device, precision)
 
     def forward(x):
         with autocast:
@@ -208,10 +221,12 @@ def run_tiled(model, image: np.ndarray, plan: TilePlan, batch: int, ticker: Tick
     def network(inputs):
         return matched_forward(model, inputs, contrast, ensemble, ticker.stage, precision)
 
+    device = model_device(model)
+
     def forward(tiles: np.ndarray) -> np.ndarray:
-        inputs = _tensor(tiles)
+        inputs = _tensor(tiles).to(device)
         out = padded_forward(network, inputs, model_window(model)) if official else network(inputs)
-        return out.clamp_(0.0, 1.0).permute(0, 2, 3, 1).numpy()
+        return out.clamp_(0.0, 1.0).permute(0, 2, 3, 1).cpu().numpy()
 
     height, width, channels = image.shape
     if plan.whole:

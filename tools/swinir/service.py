@@ -20,7 +20,8 @@ from tools.fileio import check_output_path
 from tools.image_save import check_fits, holds_alpha, save_format
 from tools.imageio import LoadedImage, load_image, save_image
 from tools.swinir import weights as registry
-from tools.swinir.inference import (DEFAULT_MAX_MEMORY, DEFAULT_OVERLAP, PRECISIONS, Progress, denoise_array,
+from tools.swinir.device import check_precision, memory_budget, out_of_memory_said, resolve_device
+from tools.swinir.inference import (DEFAULT_OVERLAP, PRECISIONS, Progress, denoise_array,
                                     denoise_float, matching_contrast, model_channels, plan_for, to_uint8)
 
 _KEEP_DEPTH: ContextVar[bool] = ContextVar("keep_depth", default=False)
@@ -43,7 +44,8 @@ class DenoiseResult:
     weights_kind: str = "embedded"
     contrast: float = 1.0  # noise-matching input contrast (1: the photo ran as it is)
     ensemble: bool = False  # eight flipped and turned runs averaged
-    precision: str = "fp32"  # or "bf16" (autocast), only when asked for
+    precision: str = "fp32"  # or "bf16" / "fp16" (autocast), only when asked for
+    device: str = "cpu"  # where the network ran: cpu, cuda or mps
     psnr: float | None = None
     ssim: float | None = None
     notes: list[str] = field(default_factory=list)
@@ -62,30 +64,32 @@ class DenoiseResult:
 
 
 @lru_cache(maxsize=2)
-def _cached_model(path: str, mtime_ns: int, size: int):
-    return registry.load_checked(Path(path))
+def _cached_model(path: str, mtime_ns: int, size: int, device: str):
+    model = registry.load_checked(Path(path))
+    return model if device == "cpu" else model.to(device)
 
 
-def load_model(path: Path):
-    """Load (and keep the last two loaded) checkpoints, keyed by path and modification time."""
+def load_model(path: Path, device: str = "cpu"):
+    """Load a checkpoint onto ``device`` (and keep the last two loaded), keyed by path, modification time and
+    device."""
     stat = Path(path).stat()
-    return _cached_model(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
+    return _cached_model(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size, device)
 
 
 def _check_tiling(tile: int | None, overlap: int | None, max_memory: float | None,
-                  precision: str) -> tuple[int | None, int, float]:
-    """The run's settings checked: ``tile`` None (sized by memory), 0 (whole image) or a side; memory in bytes."""
+                  precision: str) -> tuple[int | None, int]:
+    """The run's settings checked: ``tile`` None (sized by memory), 0 (whole image) or a side; memory in bytes
+    (None: the device's, ``tools.swinir.device.memory_budget``)."""
     overlap = DEFAULT_OVERLAP if overlap is None else overlap
-    max_memory = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
     if tile is not None and (tile < 0 or (0 < tile < 16)):
         raise SettingError("tile", tile, "0 (whole image) or at least 16 pixels")
     if overlap < 0 or (tile and overlap >= tile):
         raise SettingError("overlap", overlap, "between 0 and the tile size minus one")
-    if not max_memory > 0:
+    if max_memory is not None and not max_memory > 0:
         raise SettingError("max_memory", max_memory, "a positive amount of memory")
     if precision not in PRECISIONS:
         raise SettingError("precision", precision, f"one of {', '.join(PRECISIONS)}")
-    return tile, overlap, max_memory
+    return tile, overlap
 
 
 def _check_official(tile: int | None, ensemble: bool, precision: str) -> None:
@@ -182,17 +186,19 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
                  tile: int | None = None, overlap: int | None = None, reference: str | Path | None = None,
                  progress: Progress | None = None, noise_sigma: float | None = None,
                  ensemble: bool = False, overwrite: bool = True, max_memory: float | None = None,
-                 precision: str = "fp32", match: bool = True) -> DenoiseResult:
+                 precision: str = "fp32", match: bool = True, device: str = "auto") -> DenoiseResult:
     """Denoise ``input`` into ``output`` (format from its extension); PSNR/SSIM against ``reference``.
 
     ``noise_level`` picks the weights (the nearest installed level when it has none, unless
     ``weights`` names them); the photo's noise is matched to theirs, taken as ``noise_sigma``
     (e.g. the analyzer's estimate) or else as ``noise_level``. ``ensemble`` averages eight flipped
     and turned runs (eight times the time). An existing ``output`` is replaced only when ``overwrite``.
-    Tiles are as large as ``max_memory`` bytes allow (default 2 GB) unless ``tile`` sets them (0: whole
-    image); ``precision`` ``"bf16"`` runs in bfloat16 autocast (reported in the result). ``match`` False runs
-    the network as its authors' test script does: unmatched (contrast 1), the whole image, flip-padded
-    (``tools.swinir.official``); it takes no tiles, self-ensemble or bfloat16.
+    The network runs on ``device`` (``auto``: CUDA, else MPS, else the CPU; ``tools.swinir.device``). Tiles are
+    as large as ``max_memory`` bytes allow (default: 2 GB on the CPU, most of a GPU's free memory) unless
+    ``tile`` sets them (0: whole image); ``precision`` ``"bf16"`` or ``"fp16"`` (GPUs only) runs in autocast
+    (reported in the result). ``match`` False runs the network as its authors' test script does: unmatched
+    (contrast 1), the whole image, flip-padded (``tools.swinir.official``); it takes no tiles, self-ensemble or
+    reduced precision.
 
     Every check (paths, image, reference, weights, checkpoint) happens before any output is
     written; the output appears in one rename, and the input is never modified.
@@ -200,15 +206,17 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
     source, target = Path(input), Path(output)
     fmt = save_format(target)
     check_output_path(target, source, *([Path(reference)] if reference else []), force=overwrite)
-    tile, overlap, max_memory = _check_tiling(tile, overlap, max_memory, precision)
+    tile, overlap = _check_tiling(tile, overlap, max_memory, precision)
     if not match:
         _check_official(tile, ensemble, precision)
+    device = resolve_device(device)
+    check_precision(device, precision)
     image = load_image(source)
     check_denoisable(image.width, image.height, source)
     check_fits(target, image.width, image.height, source)
     clean = _load_reference(Path(reference), image) if reference else None
     chosen, fallback = registry.resolve_nearest(noise_level, gray=image.is_gray, weights=weights)
-    model = load_model(chosen.path)
+    model = load_model(chosen.path, device)
     channels = model_channels(model)
     notes = [*image.notes, *_channel_note(channels, image.is_gray, match), *([fallback] if fallback else []),
              *([] if match else [UNMATCHED_NOTE])]
@@ -224,15 +232,17 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
     if image.bits == 16 and _KEEP_DEPTH.get():  # depth asked for: kept, or why not
         notes = [note for note in notes if "16-bit" not in note] + depth_notes(image, target, deep is not None)
 
+    budget = memory_budget(device, max_memory)  # with the model on the device: what is free for the run
     started = time.perf_counter()
-    restored = _denoise_and_save(model, image, deep, target, tile=tile, overlap=overlap, progress=progress,
-                                 max_memory=max_memory, noise_ratio=ratio, ensemble=ensemble, precision=precision,
-                                 official=not match)
+    with out_of_memory_said(device, budget):
+        restored = _denoise_and_save(model, image, deep, target, tile=tile, overlap=overlap, progress=progress,
+                                     max_memory=budget, noise_ratio=ratio, ensemble=ensemble, precision=precision,
+                                     official=not match)
     seconds = time.perf_counter() - started
 
-    plan, _ = plan_for(model, image.pixels.shape, tile if match else 0, overlap, max_memory)
+    plan, _ = plan_for(model, image.pixels.shape, tile if match else 0, overlap, budget)
     psnr, ssim = quality(clean, restored) if clean is not None else (None, None)
     return DenoiseResult(input=str(source), output=str(target), model=chosen.id, noise_level=chosen.noise_level,
                          seconds=round(seconds, 3), megapixels=round(image.height * image.width / 1e6, 4),
-                         tiles=plan.count, weights_kind=chosen.kind, contrast=round(contrast, 4), ensemble=ensemble, precision=precision,
-                         psnr=psnr, ssim=ssim, notes=notes)
+                         tiles=plan.count, weights_kind=chosen.kind, contrast=round(contrast, 4), ensemble=ensemble,
+                         precision=precision, device=device, psnr=psnr, ssim=ssim, notes=notes)

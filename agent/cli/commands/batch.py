@@ -34,6 +34,7 @@ def batch(
                                       "each Ray actor."),
     address: str = typer.Option(None, "--address", show_default="RAY_ADDRESS, else a local Ray",
                                 help="Ray cluster address."),
+    device: opt.Device = opt.DEVICE,
     resume: bool = typer.Option(True, "--resume/--no-resume", help="Skip photos the manifest holds with the same "
                                 "input, model and settings."),
     force: bool = typer.Option(False, "--force", help="Redo every photo and replace existing output files."),
@@ -52,7 +53,7 @@ def batch(
 
     if force_run and skip_clean:
         raise UserError("--force-run denoises every photo, so --skip-clean would skip none: use one of them")
-    settings = BatchSettings(parse_noise(noise), weights, skip_clean, analyze_only, force_run)
+    settings = BatchSettings(parse_noise(noise), weights, skip_clean, analyze_only, force_run, device.value)
     run_on = engine_for(engine, settings, jobs, address, actor_cpus)
     plan = plan_batch(in_dir, out_dir, settings, recursive, pattern, resume=resume, force=force)
     with batch_progress(plan.total, len(plan.done), enabled=not as_json) as on_photo:

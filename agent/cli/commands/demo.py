@@ -24,6 +24,7 @@ def demo(
     force_run: bool = typer.Option(False, "--force-run", help="Denoise even a photo the analysis would leave "
                                    "alone (labelled as forced)."),
     open_result: bool = typer.Option(False, "--open", help="Open the comparison image when done."),
+    device: opt.Device = opt.DEVICE,
     as_json: bool = typer.Option(False, "--json", help="Print demo.json instead of the summary."),
 ) -> None:
     """Live demo: noisy copy -> analyzer -> SwinIR with the suggested checkpoint -> restored, with real figures.
@@ -47,7 +48,7 @@ def demo(
 
     with progress_bar("denoising tiles", enabled=not as_json, console=err) as update:  # the notice goes above it
         result = run_demo(output, image=image, sigma=sigma, weights=weights, seed=seed, force=force, progress=update,
-                          force_run=force_run, announce=announce)
+                          force_run=force_run, announce=announce, device=device.value)
     for problem in (result.check or {}).get("problems", []):
         print_warning(err, f"check failed: {problem}", "bold red")
     if as_json:

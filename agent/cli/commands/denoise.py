@@ -17,6 +17,7 @@ MIN_MEMORY_GB, MAX_MEMORY_GB, DEFAULT_MEMORY_GB = 0.1, 1024.0, 2.0  # --max-memo
 class Precision(str, Enum):
     fp32 = "fp32"
     bf16 = "bf16"
+    fp16 = "fp16"
 
 
 def denoise(
@@ -30,11 +31,14 @@ def denoise(
                                 help="Tile size in pixels (0: the whole image at once; else at least 16)."),
     overlap: int = opt.bounded_int(32, "--overlap", high=MAX_TILE - 1, help="Overlap between tiles in pixels "
                                    "(less than --tile)."),
-    max_memory: float = typer.Option(DEFAULT_MEMORY_GB, "--max-memory", min=MIN_MEMORY_GB, max=MAX_MEMORY_GB,
+    max_memory: float = typer.Option(None, "--max-memory", min=MIN_MEMORY_GB, max=MAX_MEMORY_GB,
+                                     show_default=f"{DEFAULT_MEMORY_GB:g} on the CPU, most of a GPU's free memory",
                                      help="Working memory in GB: tiles are as large as it allows, and a photo "
-                                     "that fits runs whole."),
+                                     "that fits runs whole (on a GPU, at most what it has free)."),
     precision: Precision = typer.Option(Precision.fp32, "--precision",
-                                        help="bf16: bfloat16 arithmetic, faster only on CPUs with native bfloat16."),
+                                        help="bf16: bfloat16 autocast, faster only on CPUs with native bfloat16 and "
+                                        "on recent GPUs; fp16: float16 autocast, GPUs only."),
+    device: opt.Device = opt.DEVICE,
     reference: Path = typer.Option(None, "--reference", help="Clean image: report PSNR and SSIM against it."),
     ensemble: bool = typer.Option(False, "--ensemble", help="Average eight flipped and turned runs: slightly "
                                   "cleaner, eight times slower."),
@@ -65,8 +69,9 @@ def denoise(
             print_warning(err, decision.notice, WARNING_STYLE)
 
     request = RestoreRequest(output, noise_level=noise, weights=weights, tile=tile, overlap=overlap, ensemble=ensemble,
-                             reference=reference, force=force_run, overwrite=force, max_memory=max_memory * 1e9,
-                             precision=precision.value, match=not no_match)
+                             reference=reference, force=force_run, overwrite=force,
+                             max_memory=None if max_memory is None else max_memory * 1e9, precision=precision.value,
+                             match=not no_match, device=device.value)
     with progress_bar("denoising tiles", enabled=not as_json, console=err) as update:  # the notice goes above it
         restored = restore(input, request, progress=update, announce=announce)
     print_notes(restored, err, announced=True)

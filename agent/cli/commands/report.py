@@ -29,6 +29,7 @@ def report(
     force: bool = typer.Option(False, "--force", help="Replace existing output files."),
     force_run: bool = typer.Option(False, "--force-run", help="Denoise even photos the analysis would leave "
                                    "alone (labelled as forced in the report)."),
+    device: opt.Device = opt.DEVICE,
     *,
     settings: LLMSettings,
 ) -> None:
@@ -37,14 +38,14 @@ def report(
         if (question is not None or images or add_noise is not None or card is not None or weights is not None
                 or force_run):
             raise UserError("--script takes questions, photos, cards, noise, weights and force_run from the job file")
-        raise typer.Exit(_run_script(script, settings, output, force))
+        raise typer.Exit(_run_script(script, settings, output, force, device.value))
     from agent.cli.echo import name, one_line
     from agent.cli.views.console import print_warning
     from agent.cli.views.progress import progress_bar
     from agent.products.report.build import ReportJob
     from agent.products.report.run import create_report
 
-    job = ReportJob(question, list(images or []), card, add_noise, weights, force_run)
+    job = ReportJob(question, list(images or []), card, add_noise, weights, force_run, device.value)
     err = terminal(stderr=True)
 
     def announce(photo: Path, decision) -> None:
@@ -63,14 +64,15 @@ def report(
                      f"backend, {made.seconds:.1f} s", highlight=False, markup=False, soft_wrap=True)
 
 
-def _run_script(script: Path, settings, output: Path, force: bool) -> int:
-    """Run a job file with an overall progress bar; print the summary; exit code 1 if any job failed."""
+def _run_script(script: Path, settings, output: Path, force: bool, device: str = "auto") -> int:
+    """Run a job file (``device`` for the jobs that name none) with an overall progress bar; print the summary;
+    exit code 1 if any job failed."""
     from agent.cli.echo import name
     from agent.cli.views.progress import new_progress
     from agent.products.report.script import INDEX, load_jobs, run_jobs, summary_line
     from agent.cli.views.reports import outcomes_table
 
-    jobs = load_jobs(script)
+    jobs = load_jobs(script, device)
     with new_progress() as bar:
         task = bar.add_task("reports", total=len(jobs), unit="reports")
 

@@ -27,7 +27,8 @@ class ReportJob:
     """What one report is about. ``noise``: add Gaussian noise at this sigma to each photo first and
     measure against the original (as ``demo`` does); without it the photos are taken as they are. The analysis
     decides whether each photo is denoised; ``force_run`` (or a question that insists, "denoise it anyway")
-    runs the denoiser on every photo regardless, labelled as forced."""
+    runs the denoiser on every photo regardless, labelled as forced. ``device``: where the network runs
+    (``tools.swinir.device``)."""
 
     question: str | None
     images: list[Path] = field(default_factory=list)
@@ -35,6 +36,7 @@ class ReportJob:
     noise: int | None = None
     weights: str | None = None
     force_run: bool = False
+    device: str = "auto"
 
 
 @dataclass
@@ -79,14 +81,16 @@ def build_report(job: ReportJob, settings: LLMSettings, work_dir: Path, progress
     from agent.core.turn import make_turn
     from tools.cards import load_card
     from tools.restore import photo_key
+    from tools.swinir.device import check_device
 
     started = time.perf_counter()
     check_images(job.images)
+    check_device(job.device)
     card = load_card(job.card)
     question = require_question(job.question, card.question)
     force_run = job.force_run or insists(question)
     runs = [run_demo(Path(work_dir) / f"photo-{number}", image=image, sigma=job.noise, weights=job.weights,
-                     records=card.records, progress=progress, force_run=force_run,
+                     records=card.records, progress=progress, force_run=force_run, device=job.device,
                      announce=(lambda decision, image=image: announce(image, decision)) if announce else None)
             for number, image in enumerate(job.images, start=1)]
     attached = [] if job.noise is not None else job.images  # synthetic noise: the answer is about the question

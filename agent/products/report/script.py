@@ -11,6 +11,7 @@ Job file (paths relative to the file)::
         card: my_card.yaml                # optional
         weights: swinir-s-noise15         # optional weights id or checkpoint path
         force_run: true                   # optional: denoise even photos the analysis would leave alone
+        device: cuda                      # optional: auto (default: report --device), cpu, cuda or mps
         format: md                        # optional: html (default) or md
 """
 from __future__ import annotations
@@ -26,12 +27,13 @@ from tools.fileio import prepare_output_folder
 from agent.products.report.build import ReportJob
 from tools.errors import UserError
 from tools.read_guard import JOB_FILE, read_text
+from tools.swinir.device import DEVICES
 
 if TYPE_CHECKING:
     from agent.core.backends import LLMSettings
 
 INDEX = "index.html"
-JOB_KEYS = {"name", "question", "images", "noise", "card", "weights", "format", "force_run"}
+JOB_KEYS = {"name", "question", "images", "noise", "card", "weights", "format", "force_run", "device"}
 EXTENSIONS = {"html": ".html", "md": ".md", "markdown": ".md"}
 _KINDS = {int: "a whole number", str: "text", bool: "true or false"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
@@ -90,6 +92,9 @@ def parse_job(entry: object, number: int, defaults: Mapping, base: Path) -> Scri
     if kind not in EXTENSIONS:
         raise UserError(f"{where}: format must be html or md, got {kind!r}")
     card = _optional(merged, "card", str, where)
+    device = _optional(merged, "device", str, where) or "auto"
+    if device not in DEVICES:
+        raise UserError(f"{where}: device must be one of {', '.join(DEVICES)}, got {device!r}")
     job = ReportJob(
         question=_optional(merged, "question", str, where),
         images=_paths(merged["images"], base, where) if merged.get("images") is not None else [],
@@ -97,12 +102,14 @@ def parse_job(entry: object, number: int, defaults: Mapping, base: Path) -> Scri
         noise=_optional(merged, "noise", int, where),
         weights=_optional(merged, "weights", str, where),
         force_run=bool(_optional(merged, "force_run", bool, where)),
+        device=device,
     )
     return ScriptJob(name, job, name + EXTENSIONS[kind])
 
 
-def load_jobs(path: Path) -> list[ScriptJob]:
-    """Read and check a job file; relative paths in it are relative to the file."""
+def load_jobs(path: Path, device: str = "auto") -> list[ScriptJob]:
+    """Read and check a job file; relative paths in it are relative to the file. ``device`` is where jobs that
+    name none run."""
     import yaml
 
     from tools.card_schema import load_limited_yaml
@@ -123,6 +130,7 @@ def load_jobs(path: Path) -> list[ScriptJob]:
     if not isinstance(defaults, Mapping) or set(defaults) - JOB_KEYS - {"name"} or "name" in defaults:
         raise UserError(f"job file {path}: 'defaults' takes {', '.join(sorted(JOB_KEYS - {'name'}))}")
     base = path.resolve().parent
+    defaults = {"device": device, **defaults}
     jobs = [parse_job(entry, number, defaults, base) for number, entry in enumerate(data["jobs"], start=1)]
     names = [job.name for job in jobs]
     repeated = sorted({name for name in names if names.count(name) > 1})
