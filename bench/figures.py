@@ -41,7 +41,7 @@ MARKER = re.compile(rf"(?<![\w.])({NUMBER})<!--fig (.+?)-->")
 BLOCK = re.compile(r"<!--begin:([\w.]+)((?: [^>]*?)?)-->\n(.*?)<!--end:\1-->", re.S)
 REFERENCE = re.compile(r"\{([^{}]+)\}")
 UNITS = r"(?:\s?(?:dB|s/MP|s per megapixel|seconds?|ms|s|min|minutes|hours?|h|GB|MB|GiB|MiB|GFLOP/s|%)|x|×)"
-FIGURE = re.compile(rf"(?<![\w.+\-−])({NUMBER})(?:{UNITS}(?![\w/])|(?=[^\d.,]|$))")
+FIGURE = re.compile(rf"(?<![\w.+\-−])({NUMBER})(?:{UNITS}(?![\w/])|(?![\d.]|,\d))")
 DECIMAL = re.compile(r"\d\.\d")
 SEGMENT = re.compile(r"([^.\[\]]+)((?:\[[^\]]*\])*)")
 
@@ -181,7 +181,7 @@ def _outside_citations(text: str) -> str:
     text = MARKER.sub("", text)
     text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
     text = re.sub(r"```[^\n]*\n", "\n", text)  # fences go, the figures inside them stay checked
-    text = re.sub(r"`[^`\n]*`", "", text)
+    text = re.sub(r"`(?:[^`\n]|\n(?!\n))*`", "", text)  # a code span may cross a line break
     text = re.sub(r"\]\([^)]*\)|https?://\S+", "", text)
     return re.sub(r"\d+(?:\.\d+){2,}", "", text)  # versions and addresses
 
