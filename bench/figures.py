@@ -34,7 +34,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "tools" / "swinir" / "weights" / "MODEL_CARD.md",
+PAGES = [ROOT / "README.md", ROOT / "ARCHITECTURE.md", *sorted((ROOT / "docs").glob("*.md")),
+         ROOT / "tools" / "swinir" / "weights" / "MODEL_CARD.md", ROOT / "tools" / "swinir" / "runs" / "README.md",
          ROOT / "training" / "README.md"]
 NUMBER = r"[+\-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 MARKER = re.compile(rf"(?<![\w.])({NUMBER})<!--fig (.+?)-->")

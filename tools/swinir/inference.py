@@ -14,7 +14,8 @@ Device: the network runs where the model's weights are (``tools.swinir.device`` 
 there and their outputs back to CPU memory, where they are blended. A CPU model runs exactly as before.
 
 Precision: float32 unless ``precision`` asks for bfloat16 (``bf16``: faster only where the CPU computes in
-bfloat16 natively; its cost in PSNR is measured per model by ``bench/swinir_speed.py --bf16-psnr``) or float16
+bfloat16 natively; its cost in PSNR is measured by
+``bench/denoise_quality.py --precision fp32 --precision bf16``) or float16
 (``fp16``, GPUs only) autocast on the model's device. Never chosen silently: the caller passes it and reports it.
 
 Noise matching: a denoiser trained on Gaussian noise of one sigma, independent in each channel,
