@@ -230,6 +230,11 @@ def main(
             and set(methods_) == {"ours", "bm3d", "nlm", "ffdnet"} and not ensemble and precision == ["fp32"])
     target = out or (RESULTS if full else None)
     denoisers = methods(methods_, weights, match, ensemble, precision)
+    missing = [BASELINES[m][0] for m in methods_ if m in BASELINES and BASELINES[m][0] not in denoisers]
+    if full and missing:
+        console.print(f"[red]error: a full run needs every baseline; missing {', '.join(missing)} "
+                      "(pip install -e '.[bench]')")
+        raise typer.Exit(1)
     rows: list[dict] = []
     with recorded() as machine:
         for set_name in sets:

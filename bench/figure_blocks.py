@@ -118,7 +118,7 @@ def quality_table() -> str:
         r = _quality_rows(set_name, sigma)
         rows.append([f"{set_name} ({SET_KIND[set_name]})", str(sigma), _db(r["noisy"]),
                      f"`{r['shipped']['method'].split()[0]}`", f"**{_db(r['shipped'])}**", _speed(r["shipped"]),
-                     _db(r.get("sigma-15 matched")) or "(same)", _db(r.get("sigma-15 unmatched")) or "(same)",
+                     _db(r.get("sigma-15 matched")) or "(same)", _db(r.get("sigma-15 unmatched")),
                      _db(r["BM3D/CBM3D"]), _speed(r["BM3D/CBM3D"]), _db(r["NLM (scikit-image)"]),
                      _speed(r["NLM (scikit-image)"]), _db(r["FFDNet"]), _speed(r["FFDNet"]), _db(r["paper"])])
     return _table(["set", "sigma", "noisy", "weights", "shipped", "s/MP", "sigma-15 matched", "unmatched",

@@ -8,9 +8,10 @@ sigma=15,role=baseline,method^=BM3D].psnr}--> dB``. The marker holds an expressi
 * ``{py:module.name}``: a constant of the code, attributes allowed (called when a function of no arguments);
 * ``{size:repo/path}``: a file's size in bytes.
 
-A path is dot-separated keys; ``[3]`` indexes a list, ``[k=v,k2^=prefix]`` selects its one element whose fields
-match (values compared as text). The expression may use + - * /, abs, min, max and round. The figure is
-rendered with as many decimals as the page quotes (and its sign or thousands separators where it shows them).
+A path is dot-separated keys; ``[3]`` indexes a list, ``[k=v,k2^=prefix,k3]`` selects its one element whose
+fields match (values compared as text; a bare key: the field is present). The expression may use + - * /, abs,
+min, max and round. The figure is rendered with as many decimals as the page quotes (and its sign or thousands
+separators where it shows them).
 
 Whole tables and outputs are blocks: ``<!--begin:NAME ARGS-->`` ... ``<!--end:NAME-->``, their text rendered by
 the function ``NAME`` of ``bench/figure_blocks.py`` (or
@@ -44,7 +45,7 @@ REFERENCE = re.compile(r"\{([^{}]+)\}")
 UNITS = r"(?:\s?(?:dB|s/MP|s per megapixel|seconds?|ms|s|min|minutes|hours?|h|GB|MB|GiB|MiB|GFLOP/s|%)|x|×)"
 FIGURE = re.compile(rf"(?<![\w.+\-−])({NUMBER})(?:{UNITS}(?![\w/])|(?![\d.]|,\d))")
 DECIMAL = re.compile(r"\d\.\d")
-SEGMENT = re.compile(r"([^.\[\]]+)((?:\[[^\]]*\])*)")
+SEGMENT = re.compile(r"([^.\[\]]*)((?:\[[^\]]*\])*)")
 
 
 class FigureError(ValueError):
@@ -63,14 +64,14 @@ def _load(name: str) -> Any:
 def _select(items: list, selector: str, where: str) -> Any:
     if re.fullmatch(r"-?\d+", selector):
         return items[int(selector)]
-    parts = re.split(r",(?=\s*[\w ]+?\s*\^?=)", selector)  # a value may hold a comma: "(embedded, unmatched)"
-    conditions = [re.fullmatch(r"\s*([\w ]+?)\s*(\^?=)\s*(.*?)\s*", part) for part in parts]
+    parts = re.split(r",(?=\s*[\w ]+?\s*(?:\^?=|,|$))", selector)  # a value may hold a comma: "(embedded, unmatched)"
+    conditions = [re.fullmatch(r"\s*([\w ]+?)\s*(?:(\^?=)\s*(.*?))?\s*", part) for part in parts]
     if not all(conditions):
         raise FigureError(f"bad selector [{selector}] in {where}")
 
     def matches(item: Any) -> bool:
         return isinstance(item, dict) and all(
-            key in item and (str(item[key]).startswith(value) if op == "^=" else str(item[key]) == value)
+            key in item and (op is None or (str(item[key]).startswith(value) if op == "^=" else str(item[key]) == value))
             for key, op, value in (c.groups() for c in conditions))
 
     found = [item for item in items if matches(item)]
@@ -90,10 +91,10 @@ def resolve(reference: str) -> float:
         value = value() if callable(value) else value
     else:
         value = _load(kind)
-        for key, selectors in SEGMENT.findall(path):
-            if not isinstance(value, dict) or key not in value:
+        for key, selectors in SEGMENT.findall(path):  # a path may start with a selector (a .jsonl's records)
+            if key and (not isinstance(value, dict) or key not in value):
                 raise FigureError(f"no key {key!r} in {reference}")
-            value = value[key]
+            value = value[key] if key else value
             for selector in re.findall(r"\[([^\]]*)\]", selectors):
                 value = _select(value, selector, reference)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
