@@ -34,6 +34,7 @@ from pathlib import Path
 import yaml
 from rich.console import Console
 from rich.table import Table
+from machine import cpuinfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -261,13 +262,7 @@ def source() -> dict:
 
 def machine() -> dict:
     """CPU model, the speed-relevant flags it has, CPU count, Python and platform."""
-    found: dict[str, str] = {}
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            key, _, value = line.partition(":")
-            found.setdefault(key.strip(), value.strip())  # the first CPU's lines
-    except OSError:
-        pass
+    found = cpuinfo()
     model, flags = found.get("model name") or platform.processor() or "unknown", set(found.get("flags", "").split())
     return {"cpu_model": model, "cpu_flags": {flag: flag in flags for flag in SPEED_FLAGS},
             "amx": any(flag.startswith("amx") for flag in flags), "cpus": os.cpu_count(),

@@ -30,6 +30,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from functools import lru_cache
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -172,7 +173,7 @@ def render(text: str) -> str:
 
 def differences(text: str) -> Iterator[str]:
     """One line for each figure or block line ``render`` would change."""
-    for old, new in zip(text.splitlines(), render(text).splitlines()):
+    for old, new in zip_longest(text.splitlines(), render(text).splitlines(), fillvalue=""):  # a longer block too
         if old != new:
             yield f"{old.strip()[:160]}\n    should read: {new.strip()[:160]}"
 
