@@ -83,9 +83,12 @@ def plan_for(model, shape: tuple[int, ...], tile: int | None = DEFAULT_TILE, ove
 
 
 def model_channels(model) -> int:
-    """Number of input channels the network expects (read from its first convolution)."""
+    """Number of input channels the network expects (its configuration's, else its first convolution's)."""
     import torch
 
+    config = getattr(model, "config", None)
+    if isinstance(config, dict) and "in_chans" in config:
+        return int(config["in_chans"])
     for module in model.modules():
         if isinstance(module, torch.nn.Conv2d):
             return int(module.in_channels)

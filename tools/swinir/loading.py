@@ -59,6 +59,7 @@ def infer_config(sd: dict[str, Any]) -> dict[str, Any]:
         raise UserError("this is a super-resolution SwinIR checkpoint (it has "
                         f"{', '.join(sr) or 'no conv_last'}): only denoising checkpoints can run here")
     embed_dim, in_chans = sd["conv_first.weight"].shape[:2]
+    unshuffle = int(sd["unshuffle_factor"]) if "unshuffle_factor" in sd else 1
     if sd["conv_last.weight"].shape[0] != in_chans:
         raise UserError("not a denoising SwinIR checkpoint: output and input channels differ")
     depth: dict[int, int] = {}
@@ -77,8 +78,9 @@ def infer_config(sd: dict[str, Any]) -> dict[str, Any]:
                         "(SwinIR denoising uses window 8): only denoising checkpoints can run here")
     mask_key = "layers.0.residual_group.blocks.1.attn_mask"
     img_size = math.isqrt(sd[mask_key].shape[0]) * window_size if mask_key in sd else window_size
+    extra = {"unshuffle": unshuffle} if unshuffle > 1 else {}
     return dict(
-        in_chans=int(in_chans), embed_dim=int(embed_dim),
+        in_chans=int(in_chans) // unshuffle**2, embed_dim=int(embed_dim),
         depths=tuple(depth[i] for i in layers),
         num_heads=tuple(int(sd[f"layers.{i}.residual_group.blocks.0.attn.relative_position_bias_table"].shape[1])
                         for i in layers),
@@ -86,6 +88,7 @@ def infer_config(sd: dict[str, Any]) -> dict[str, Any]:
         mlp_ratio=sd[first + "mlp.fc1.weight"].shape[0] / embed_dim,
         img_size=img_size,
         resi_connection="3conv" if "layers.0.conv.0.weight" in sd else "1conv",
+        **extra,
     )
 
 

@@ -281,28 +281,39 @@ class PatchEmbed(nn.Module):
 class SwinIR(nn.Module):
     """SwinIR configured for denoising (upscale 1, no upsampler, img_range 1).
 
+    ``unshuffle`` > 1 runs the body at 1 / unshuffle resolution: the image is pixel-unshuffled into
+    ``unshuffle**2`` times the channels before the first convolution and shuffled back after the last (as
+    FFDNet does), so a window of 8 tokens covers 8 * unshuffle pixels and every layer costs
+    ``unshuffle**2`` times less per pixel.
+
     ``forward`` takes N x C x H x W float32 in [0, 1] of any size (reflect-padded inside to a
     multiple of the window) and returns the restored image of the same shape.
     """
 
     def __init__(self, in_chans: int = 3, embed_dim: int = 180, depths: tuple[int, ...] = (6,) * 6,
                  num_heads: tuple[int, ...] = (6,) * 6, window_size: int = 8, mlp_ratio: float = 2.0,
-                 img_size: int = 128, resi_connection: str = "1conv", init_weights: bool = True) -> None:
+                 img_size: int = 128, resi_connection: str = "1conv", init_weights: bool = True,
+                 unshuffle: int = 1) -> None:
         super().__init__()
         self.config = dict(in_chans=in_chans, embed_dim=embed_dim, depths=tuple(depths),
                            num_heads=tuple(num_heads), window_size=window_size, mlp_ratio=mlp_ratio,
                            img_size=img_size, resi_connection=resi_connection)
-        self.window_size = window_size
+        self.unshuffle = unshuffle
+        if unshuffle > 1:  # saved with the weights, so a loader knows the body runs at 1 / unshuffle resolution
+            self.config["unshuffle"] = unshuffle
+            self.register_buffer("unshuffle_factor", torch.tensor(unshuffle))
+        self.window_size = window_size * unshuffle  # the alignment, in input pixels, a photo is padded to
         mean = RGB_MEAN if in_chans == 3 else (0.0,) * in_chans
         self.register_buffer("mean", torch.tensor(mean).view(1, in_chans, 1, 1), persistent=False)
-        self.conv_first = nn.Conv2d(in_chans, embed_dim, 3, 1, 1)
+        packed = in_chans * unshuffle**2  # channels of the pixel-unshuffled image the body sees
+        self.conv_first = nn.Conv2d(packed, embed_dim, 3, 1, 1)
         self.patch_embed = PatchEmbed(embed_dim)
         self.layers = nn.ModuleList(
             RSTB(embed_dim, d, h, window_size, mlp_ratio, img_size, resi_connection)
             for d, h in zip(depths, num_heads))
         self.norm = nn.LayerNorm(embed_dim)
         self.conv_after_body = make_body_conv(embed_dim, resi_connection)
-        self.conv_last = nn.Conv2d(embed_dim, in_chans, 3, 1, 1)
+        self.conv_last = nn.Conv2d(embed_dim, packed, 3, 1, 1)
         if init_weights:  # skipped when a checkpoint's tensors replace them anyway
             self.apply(self._init_weights)
 
@@ -342,6 +353,9 @@ class SwinIR(nn.Module):
         x = F.pad(x, (0, (ws - w % ws) % ws, 0, (ws - h % ws) % ws), mode="reflect")
         mean = self.mean.to(x.dtype)
         x = (x - mean).contiguous(memory_format=torch.channels_last)  # every image inside stays channels-last
-        first = self.conv_first(x)
+        s = self.unshuffle
+        first = self.conv_first(F.pixel_unshuffle(x, s).contiguous(memory_format=torch.channels_last) if s > 1 else x)
         residual = conv_add(self.conv_after_body, self.forward_features(first, on_stage), first)
+        if s > 1:
+            return (F.pixel_shuffle(self.conv_last(residual), s) + (x + mean))[:, :, :h, :w]
         return conv_add(self.conv_last, residual, x + mean)[:, :, :h, :w]

@@ -101,9 +101,9 @@ def plan_tiles(height: int, width: int, tile: int | None = None, overlap: int = 
 
 def working_bytes_per_pixel(config: dict) -> float:
     """Peak working memory of one forward pass of a SwinIR with this configuration, per input pixel."""
-    dim = int(config["embed_dim"])
+    dim, tokens_per_pixel = int(config["embed_dim"]), 1 / int(config.get("unshuffle", 1)) ** 2
     widest = max(3 * dim, int(dim * float(config.get("mlp_ratio", 2.0))))
-    return 4.0 * (TOKEN_TENSORS * dim + widest) + PIXEL_BYTES
+    return 4.0 * (TOKEN_TENSORS * dim + widest) * tokens_per_pixel + PIXEL_BYTES
 
 
 def image_bytes(height: int, width: int, channels: int) -> int:
