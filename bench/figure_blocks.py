@@ -150,6 +150,27 @@ def weights_choice_table() -> str:
         f"Machine: {machine_line_loose(_json('weights_choice')['machine'])}."
 
 
+def weights_choice_verdict() -> str:
+    """Where the shipped choice stands against the matched sigma-15 run and the nearest level, row by row, and
+    what each heavy-noise checkpoint gains where only the nearest-level rule would run it."""
+    data = _json("weights_choice")
+    rows = [r for r in data["rows"] if r["sigma"] != 15]
+
+    def against(key: str, words: str) -> str:
+        below = [r for r in rows if r["policy"] < r[key]]
+        listed = "; ".join(f"{r['set']} sigma {r['sigma']} {r['noise']}, {r['policy'] - r[key]:+.2f} dB" for r in below)
+        return f"at or above {words} on {len(rows) - len(below)} of {len(rows)} rows" + (f" (below on {listed})" if below else "")
+
+    gains = "; ".join(
+        f"`{name}` {side['nearest_only']['mean_gain_db']:+.2f} dB on average over {side['nearest_only']['crops']} "
+        f"crops (worst {side['nearest_only']['worst_gain_db']:+.2f})"
+        for name, side in ((name, by["clipped"]) for name, by in data["by_weights"].items()) if side["nearest_only"]["crops"])
+    return (f"The shipped choice is {against('matched_15', 'the matched sigma-15 run')}, and "
+            f"{against('nearest', 'the nearest level' + chr(39) + 's weights')}. On clipped crops where only the "
+            f"nearest-level rule would run them, the heavy-noise weights against the matched sigma-15 run: {gains} "
+            f"(`by_weights.<weights>.clipped.nearest_only`).")
+
+
 def machine_line_loose(block: dict) -> str:
     """A machine block written before ``bench/machine.py``: the fields it has."""
     parts = [str(block.get(key)) for key in ("cpu_model", "cpu") if block.get(key)]

@@ -70,14 +70,14 @@ def coffee_crop(sigma: float = 0.0, size: int = 128, seed: int = 0) -> np.ndarra
 
 # A folder with a photo of each outcome under names an index must wrap: many separators, one long unbroken segment.
 NOISY = "archive-2019/family_reunion-grandma.and.grandpa_living-room_IMG-0042.png"  # sigma 20: restored
-LIGHT = "Aunt_Marthas-kitchen.window_light-texture_scan.png"  # sigma 5 on fine texture: the check fails
+LIGHT = "Aunt_Marthas-kitchen.window_light-texture_scan.png"  # sigma 3 on fine texture: the run takes texture, the check fails
 CLEAN = "unbrokenlongsegmentwithoutanyseparatorsfromanoldflatbedscannerexport0000001.png"  # left alone
 CORRUPT = "corrupt.jpg"  # text posing as a JPEG: fails
 
 
 def make_outcomes(root: Path) -> dict[str, str]:
     """Photos for each batch outcome under long names; returns ``{relative path: expected status}``."""
-    photos = {NOISY: noisy_crop(60, 150, 96, 128, sigma=20), LIGHT: coffee_crop(5), CLEAN: coffee_crop()}
+    photos = {NOISY: noisy_crop(60, 150, 96, 128, sigma=20), LIGHT: coffee_crop(3), CLEAN: coffee_crop()}
     for relative, pixels in photos.items():
         (root / relative).parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(pixels).save(root / relative)

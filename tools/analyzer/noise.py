@@ -250,10 +250,10 @@ def checkpoint_level(sigma: float) -> int:
     """The checkpoint level to run for white noise of ``sigma``: the highest level L with
     ``sigma >= (1 - MATCH_UP) * L``, else 15.
 
-    Noise matching then lowers the photo's contrast to the weights' noise, or raises it by at most 1 / 0.95.
-    Weights matched to weaker noise than their own by raising the contrast lose to the sigma-15 weights matched
-    (``bench/weights_choice.py``): the sigma-50 weights at sigma 40, and on clipped photos, whose measured sigma
-    lies below the sigma of the noise before clipping, the nearest level's weights at 25 and 50.
+    Noise matching then lowers the photo's contrast to the weights' noise, or leaves it (it is never raised:
+    ``tools.swinir.inference``). Weights run on noise weaker than their own lose to lower weights matched down
+    (``bench/weights_choice.py``), most of all on clipped photos, whose measured sigma lies below the sigma of
+    the noise before clipping.
     """
     return max((level for level in LEVELS if sigma >= level * (1 - MATCH_UP)), default=LEVELS[0])
 

@@ -26,6 +26,11 @@ network's training sigma to the photo's sigma; a gray photo replicated into a co
 carries the same noise in every channel, which is sqrt(3) stronger along the gray axis than the
 independent noise the network knows, so ``k`` is divided by sqrt(3) there.
 
+``k`` is never above 1: noise weaker than the network's runs at the photo's own contrast. Raising the contrast
+pushes shadows and highlights outside [0, 1], where the network never saw data; on clipped 8-bit photos at
+sigma 5 to 15 that lost 0.1 to 3.3 dB to the run at contrast 1, which is also what the official script runs
+(``bench/contrast_band.py``, ``bench/results/contrast_band.json``).
+
 Official mode (``official=True``, ``denoise --no-match``): the whole image at once, no noise matching and no
 self-ensemble, flip-padded as the authors' test script pads it (``tools.swinir.official``).
 """
@@ -50,7 +55,7 @@ DEFAULT_TILE: int | None = None  # None: tiles sized by the memory budget; 0: th
 PRECISIONS = ("fp32", "bf16", "fp16")
 STAGE_INTERVAL_S = 0.2  # between-layer progress calls at most this often
 # Range of the noise-matching contrast: beyond it the scaled photo no longer resembles training data.
-CONTRAST_RANGE = (0.2, 3.0)
+CONTRAST_RANGE = (0.2, 1.0)  # never raised: see the module docstring
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: called at the start, after each batch with the tiles finished, and between layers."""

@@ -127,6 +127,14 @@ def noise_ratio(model_level: int | None, photo_sigma: float | None) -> float:
     return model_level / photo_sigma
 
 
+def matching_note(photo_sigma: float, level: int, ratio: float, contrast: float) -> str:
+    """What noise matching did: the photo's contrast lowered to match the weights' sigma, or never raised."""
+    if ratio > 1.0:
+        return (f"noise weaker than the checkpoint's: photo sigma {photo_sigma:.1f}, the checkpoint's {level}; "
+                f"contrast not raised above 1 (input contrast x{contrast:.2f})")
+    return f"noise matched: photo sigma {photo_sigma:.1f} to the checkpoint's {level} (input contrast x{contrast:.2f})"
+
+
 def _load_reference(reference: Path, image: LoadedImage) -> np.ndarray:
     clean = load_image(reference).pixels
     if clean.shape != image.pixels.shape:
@@ -224,8 +232,7 @@ def denoise_file(input: str | Path, output: str | Path, noise_level: int | None 
     ratio = noise_ratio(chosen.noise_level, photo_sigma) if match else 1.0
     contrast = matching_contrast(ratio, image.is_gray, channels) if match else 1.0
     if ratio != 1.0:
-        notes.append(f"noise matched: photo sigma {photo_sigma:.1f} to the checkpoint's {chosen.noise_level} "
-                     f"(input contrast x{contrast:.2f})")
+        notes.append(matching_note(photo_sigma, chosen.noise_level, ratio, contrast))
     if image.alpha is not None and not holds_alpha(fmt):
         notes.append(f"{fmt} has no alpha channel: the output is written without it")
     deep = _deep_pixels(source, target, image) if image.alpha is None else None
