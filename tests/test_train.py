@@ -26,9 +26,11 @@ def photo_folder(tmp_path):
     return folder
 
 
-def tiny_config(folder) -> TrainConfig:
+def tiny_config(folder, unshuffle: int = 1) -> TrainConfig:
     cfg = TrainConfig(data=str(folder), patch=16, batch=2, steps=20, warmup=2, val_images=1, val_crop=32, val_every=2)
     cfg.model.update(embed_dim=12, depths=(2,), num_heads=(2,), img_size=16)
+    if unshuffle > 1:
+        cfg.model.update(unshuffle=unshuffle)
     return cfg
 
 
@@ -165,10 +167,11 @@ def test_bf16_autocast_trains_and_logs_the_pace(tmp_path, photo_folder):
         open_run(tmp_path / "other", cfg)
 
 
-def test_gray_run_from_color_weights_starts_where_the_color_network_was(tmp_path, photo_folder):
-    open_run(tmp_path / "color", tiny_config(photo_folder)).fit(max_steps=2)
+@pytest.mark.parametrize("unshuffle", [1, 2])
+def test_gray_run_from_color_weights_starts_where_the_color_network_was(tmp_path, photo_folder, unshuffle):
+    open_run(tmp_path / "color", tiny_config(photo_folder, unshuffle)).fit(max_steps=2)
     weights = export_weights(tmp_path / "color", tmp_path / "color.pth", half=False)
-    cfg = tiny_config(photo_folder)
+    cfg = tiny_config(photo_folder, unshuffle)
     cfg.init, cfg.gray = str(weights), True
     trainer = open_run(tmp_path / "gray", cfg)
     assert trainer.model.config["in_chans"] == 1
@@ -185,3 +188,21 @@ def test_gray_run_from_color_weights_starts_where_the_color_network_was(tmp_path
     trainer.model.train()
     trainer.fit(max_steps=1)
     assert open_run(tmp_path / "gray").model.config["in_chans"] == 1
+
+
+def test_a_checkpoint_leaves_out_the_masks_and_its_export_and_fine_tunes_have_them(tmp_path, photo_folder):
+    cfg = tiny_config(photo_folder, unshuffle=2)
+    cfg.model.update(depths=(2, 2), num_heads=(2, 2))
+    open_run(tmp_path / "base", cfg).fit(max_steps=2)
+    saved = torch.load(tmp_path / "base" / "checkpoint.pt", weights_only=False)["model"]
+    assert saved and not any(key.endswith("attn_mask") for key in saved)
+    exported = torch.load(export_weights(tmp_path / "base", tmp_path / "w.pth"), weights_only=False)["params"]
+    assert sum(key.endswith("attn_mask") for key in exported) == 2 and int(exported["unshuffle_factor"]) == 2
+    resumed = open_run(tmp_path / "base")
+    assert resumed.step == 2 and resumed.model.config["unshuffle"] == 2
+    tune = tiny_config(photo_folder)
+    tune.init, tune.sigma = str(tmp_path / "base" / "checkpoint.pt"), 25.0
+    tuned = open_run(tmp_path / "s25", tune)  # from a run's checkpoint: the architecture, masks rebuilt
+    assert tuned.model.config == resumed.model.config
+    for name, value in load_swinir(tmp_path / "w.pth").state_dict().items():
+        assert torch.allclose(value.float(), tuned.model.state_dict()[name].float(), atol=1e-3), name

@@ -36,7 +36,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tools.errors import UserError
 from tools.fileio import write_atomic
-from tools.swinir.loading import infer_config, read_state_dict
+from tools.swinir.checkpoints import (DERIVED_BUFFER, export_weights, gray_from_color, initial_weights,
+                                      trained_state)
+from tools.swinir.loading import infer_config
 from tools.swinir.model import SwinIR
 from tools.swinir.patches import PatchSampler, list_images, load_image, to_tensor
 from tools.swinir.runtime import configure_process
@@ -176,7 +178,7 @@ class Trainer:
     # -- persistence -------------------------------------------------------------------------
     def state(self) -> dict:
         return {
-            "config": asdict(self.cfg), "step": self.step, "model": self.model.state_dict(),
+            "config": asdict(self.cfg), "step": self.step, "model": trained_state(self.model),
             "optimizer": self.opt.state_dict(), "numpy_rng": self.rng.bit_generator.state,
             "noise_rng": self.noise_gen.get_state(), "torch_rng": torch.get_rng_state(),
             "python_rng": random.getstate(),
@@ -188,7 +190,9 @@ class Trainer:
         return write_atomic(self.run / "checkpoint.pt", lambda tmp: torch.save(state, tmp))
 
     def restore(self, state: dict) -> None:
-        self.model.load_state_dict(state["model"])
+        missing, unexpected = self.model.load_state_dict(state["model"], strict=False)
+        if unexpected or any(not key.endswith(DERIVED_BUFFER) for key in missing):
+            raise UserError(f"the checkpoint does not fit this network: missing {missing}, unexpected {unexpected}")
         self.opt.load_state_dict(state["optimizer"])
         self.step = int(state["step"])
         self.rng.bit_generator.state = state["numpy_rng"]
@@ -273,23 +277,6 @@ class ResumeChanges:
         return cfg
 
 
-def gray_from_color(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """A gray network that computes what the color one computes on a gray photo copied into R, G and B and
-    averaged back: the first convolution sums its input channels (and takes in the color mean it no longer
-    subtracts), the last averages its outputs. A fine-tuning start: on a 64 px gray patch its output is within
-    0.02 of the color network's (zero padding at the border differs, and attention spreads that a little inward)."""
-    from tools.swinir.model import RGB_MEAN
-
-    weights = dict(weights)
-    first_w, first_b = weights["conv_first.weight"].float(), weights["conv_first.bias"].float()
-    mean = torch.tensor(RGB_MEAN).view(1, 3, 1, 1)
-    weights["conv_first.weight"] = first_w.sum(dim=1, keepdim=True)
-    weights["conv_first.bias"] = first_b - (first_w * mean).sum(dim=(1, 2, 3))
-    weights["conv_last.weight"] = weights["conv_last.weight"].float().mean(dim=0, keepdim=True)
-    weights["conv_last.bias"] = weights["conv_last.bias"].float().mean(dim=0, keepdim=True)
-    return weights
-
-
 def open_run(run: Path, cfg: TrainConfig | None = None, device: str | None = None,
              changes: ResumeChanges | None = None) -> Trainer:
     """A new run from ``cfg``, or the run in ``run`` resumed from its checkpoint with ``changes``."""
@@ -313,22 +300,14 @@ def open_run(run: Path, cfg: TrainConfig | None = None, device: str | None = Non
         if cfg.gray:
             cfg.model = {**cfg.model, "in_chans": 1}
         return Trainer(run, cfg, device)
-    weights = read_state_dict(cfg.init)  # a fine-tuning run: the starting network's architecture and weights
-    if cfg.gray and weights["conv_first.weight"].shape[1] == 3:
+    weights = initial_weights(Path(cfg.init))  # a fine-tuning run: the starting network's architecture and weights
+    if cfg.gray and infer_config(weights)["in_chans"] == 3:
         weights = gray_from_color(weights)
     cfg.model = infer_config(weights)
     trainer = Trainer(run, cfg, device)
     trainer.model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in weights.items()})
     trainer.log({"step": 0, "initialized_from": cfg.init})
     return trainer
-
-
-def export_weights(run: Path, output: Path, half: bool = True) -> Path:
-    """Write the run's model as an official-layout checkpoint ``{'params': state_dict}`` (fp16 by default)."""
-    state = torch.load(Path(run) / "checkpoint.pt", map_location="cpu", weights_only=False)
-    params = {k: (v.half() if half and v.is_floating_point() else v) for k, v in state["model"].items()}
-    meta = {"step": state["step"], "config": state["config"]}
-    return write_atomic(Path(output), lambda tmp: torch.save({"params": params, "meta": meta}, tmp))
 
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False)
