@@ -1,7 +1,8 @@
 """SwinIR speed by path and photo size: seconds per megapixel, peak RSS, and the output's difference to whole-image fp32.
 
-The embedded model (tools/swinir/weights) on a noisy photo of 0.25, 1 and 12 MP, each run in its own
-child process (so its peak RSS is its own), along these paths of ``tools.swinir.inference``:
+Each embedded color sigma-15 network (tools/swinir/weights: ``swinir-s-noise15`` and, where shipped, the
+half-resolution ``swinir-half-noise15``; ``--weights`` picks), with its FLOPs per pixel, on a noisy photo of 0.25,
+1 and 12 MP, each run in its own child process (so its peak RSS is its own), along these paths of ``tools.swinir.inference``:
 
 * ``tiled``: the default, tiles sized by the 2 GB memory budget (a photo that fits runs whole);
 * ``tiles256``: 256 px tiles with 32 px overlap, the default before tiles were sized by memory;
@@ -119,7 +120,30 @@ def crop_diff(output: np.ndarray, reference: np.ndarray, regions: list[list[int]
                for i, (ry, rx, py, px) in enumerate(regions))
 
 
-def measure(sizes: list[float], paths: list[str], repeats: int, folder: Path) -> list[dict]:
+def embedded_networks() -> list[str]:
+    """The color sigma-15 networks shipped here: the one before (``swinir-s``) and the half-resolution one."""
+    from tools.swinir import weights
+
+    return [w for w in ("swinir-s-noise15", "swinir-half-noise15") if weights.find(w).available]
+
+
+def mflop_per_pixel(checkpoint: Path) -> float:
+    from cpu_floor import flops_per_pixel
+
+    from tools.swinir.loading import infer_config, read_state_dict
+
+    return round(flops_per_pixel(infer_config(read_state_dict(checkpoint))) / 1e6, 3)
+
+
+def measure(networks: list[str], sizes: list[float], paths: list[str], repeats: int, folder: Path) -> list[dict]:
+    """Every network on every size along every path (rows carry the network and its FLOPs per pixel)."""
+    from tools.swinir import weights
+
+    return [{"weights": name, "mflop_per_pixel": mflop_per_pixel(weights.find(name).path), **row}
+            for name in networks for row in measure_network(weights.find(name).path, sizes, paths, repeats, folder)]
+
+
+def measure_network(checkpoint: Path, sizes: list[float], paths: list[str], repeats: int, folder: Path) -> list[dict]:
     rows = []
     for mp in sizes:
         h, w = SIZES[mp]
@@ -128,15 +152,15 @@ def measure(sizes: list[float], paths: list[str], repeats: int, folder: Path) ->
             for name in paths:
                 if name in ("whole", "bf16") and mp > WHOLE_LIMIT_MP:
                     continue
-                spec = dict(h=h, w=w, checkpoint=str(EMBEDDED), out=str(folder / f"{name}_{mp}.npy"), **PATHS[name])
+                spec = dict(h=h, w=w, checkpoint=str(checkpoint), out=str(folder / f"{name}_{mp}.npy"), **PATHS[name])
                 runs.setdefault(name, []).append(in_child(spec))
-                console.print(f"{mp} MP {name}: {runs[name][-1][0]['seconds'] / (h * w / 1e6):.2f} s/MP")
+                console.print(f"{checkpoint.stem} {mp} MP {name}: {runs[name][-1][0]['seconds'] / (h * w / 1e6):.2f} s/MP")
         whole = folder / f"whole_{mp}.npy"
         reference = np.load(whole) if whole.exists() and "whole" in runs else None
-        crops, regions = seam_crops(h, w, *_starts(h, w)) if mp >= 1 else ([], [])
+        crops, regions = seam_crops(h, w, *_starts(h, w, checkpoint)) if mp >= 1 else ([], [])
         crop_ref = None
         if crops:
-            in_child(dict(h=h, w=w, checkpoint=str(EMBEDDED), out=str(folder / f"crops_{mp}.npy"), crops=crops))
+            in_child(dict(h=h, w=w, checkpoint=str(checkpoint), out=str(folder / f"crops_{mp}.npy"), crops=crops))
             crop_ref = list(np.load(folder / f"crops_{mp}.npy", allow_pickle=True))
         for name, results in runs.items():
             out = np.load(folder / f"{name}_{mp}.npy")
@@ -157,13 +181,13 @@ def measure(sizes: list[float], paths: list[str], repeats: int, folder: Path) ->
     return rows
 
 
-def _starts(h: int, w: int) -> tuple[list[int], list[int]]:
-    """Tile starts of the default (memory-sized) plan of the embedded model on an h x w photo."""
+def _starts(h: int, w: int, checkpoint: Path) -> tuple[list[int], list[int]]:
+    """Tile starts of the default (memory-sized) plan of an embedded model on an h x w photo."""
     from tools.swinir.inference import plan_for
     from tools.swinir.loading import infer_config, read_state_dict
     from tools.swinir.model import SwinIR
 
-    model = SwinIR(**infer_config(read_state_dict(EMBEDDED)), init_weights=False)
+    model = SwinIR(**infer_config(read_state_dict(checkpoint)), init_weights=False)
     plan, _ = plan_for(model, (h, w, 3))
     return list(plan.ys), list(plan.xs)
 
@@ -223,12 +247,12 @@ def profile(console: Console) -> None:
 def table(rows: list[dict], cli: list[dict], block: dict) -> None:
     """The run's rows (paths, or SwinIR-M through the CLI) under a title naming the machine, and the targets."""
     t = Table(title=f"SwinIR embedded model: seconds per megapixel by path, {summary(block)}")
-    for col in ("photo", "path", "s/MP", "peak RSS GB", "max |diff| to whole fp32", "tiles", "tile", "batch"):
+    for col in ("network", "MFLOP/px", "photo", "path", "s/MP", "peak RSS GB", "max |diff| to whole fp32", "tiles", "tile", "batch"):
         t.add_column(col, justify="right")
     for r in rows:
         ok = r["megapixels"] < 12 or (r["s_per_mp"] <= TARGET_S_PER_MP and r["peak_rss_gb"] < TARGET_RSS_GB)
         diff = "" if r["max_abs_diff"] is None else f"{r['max_abs_diff']:.1e}"
-        t.add_row(f"{r['megapixels']:g} MP", r["path"], f"[{'green' if ok else 'red'}]{r['s_per_mp']:.2f}[/]",
+        t.add_row(r["weights"], f"{r['mflop_per_pixel']:.3f}", f"{r['megapixels']:g} MP", r["path"], f"[{'green' if ok else 'red'}]{r['s_per_mp']:.2f}[/]",
                   f"{r['peak_rss_gb']:.2f}", diff, str(r["tiles"]), "x".join(map(str, r["tile"])), str(r["batch"]))
     if rows:
         console.print(t)
@@ -252,7 +276,9 @@ def results_file(args: argparse.Namespace) -> Path | None:
         return args.out
     if args.cli:
         return CLI_RESULTS if args.cli_sizes == DEFAULT_CLI_SIZES else None
-    return RESULTS if sorted(args.sizes) == sorted(SIZES) and sorted(args.paths) == sorted(DEFAULT_PATHS) else None
+    default = (sorted(args.sizes) == sorted(SIZES) and sorted(args.paths) == sorted(DEFAULT_PATHS)
+               and args.weights == embedded_networks())
+    return RESULTS if default else None
 
 
 def write(target: Path, block: dict, measured: dict[str, list[dict]]) -> None:
@@ -273,6 +299,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1, help="runs per path and size (median kept)")
     parser.add_argument("--cli", action="store_true", help="SwinIR-M end to end through restore-agent denoise")
     parser.add_argument("--cli-sizes", nargs="+", default=DEFAULT_CLI_SIZES)
+    parser.add_argument("--weights", nargs="+", help="embedded networks to measure (default: every color sigma-15 one)")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--out", type=Path, help="write here (default: the results file, default runs only)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -280,6 +307,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
         return
+    args.weights = args.weights or embedded_networks()
     from tools.swinir.runtime import configure_process, usable_cpus
 
     configure_process()
@@ -292,7 +320,7 @@ def main() -> None:
         if args.cli:
             rows, cli = [], cli_rows(args.cli_sizes, Path(tmp), args.repeats)
         else:
-            rows, cli = measure(args.sizes, args.paths, args.repeats, Path(tmp)), []
+            rows, cli = measure(args.weights, args.sizes, args.paths, args.repeats, Path(tmp)), []
     table(rows, cli, block)
     target = results_file(args)
     if target is None:
