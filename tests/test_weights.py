@@ -132,6 +132,19 @@ def test_resolve_prefers_matching_official_weights_then_any_official_then_embedd
         registry.resolve(25)
 
 
+def test_half_resolution_weights_run_by_default_where_both_embedded_networks_are_present(checkpoints, tmp_path):
+    embedded = tmp_path / "embedded"
+    embedded.mkdir()
+    (embedded / "swinir-s-noise15.pth").write_bytes(checkpoints["color"].read_bytes())
+    assert registry.resolve(15).id == "swinir-s-noise15"
+    assert not registry.find("swinir-half-noise15").available
+    (embedded / "swinir-half-noise15.pth").write_bytes(checkpoints["color"].read_bytes())
+    assert registry.resolve(15).id == "swinir-half-noise15"
+    assert registry.resolve(15, weights="swinir-s-noise15").id == "swinir-s-noise15"  # still there by name
+    with pytest.raises(UserError, match="noise level 25"):
+        registry.resolve(25)  # a sigma-15 network does not stand in for another level here
+
+
 def test_embedded_entry_is_hidden_until_its_file_exists():
     assert "swinir-s-noise15" not in [e.id for e in registry.entries()]
 

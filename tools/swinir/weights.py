@@ -69,9 +69,11 @@ def _official(channels: int, noise: int) -> WeightsEntry:
 
 REGISTRY: tuple[WeightsEntry, ...] = (
     *(_official(channels, noise) for channels in (3, 1) for noise in NOISE_LEVELS),
-    # Trained by this project on CBSD432; shipped with a model card next to them, listed when present.
+    # Trained by this project on CBSD432; shipped with a model card next to them, listed when present. The
+    # half-resolution ("half") networks come first: where both are present for a level, they run by default.
     *(WeightsEntry(f"{stem}{noise}", f"{stem}{noise}.pth", channels, noise, "embedded")
-      for channels, stem in ((3, "swinir-s-noise"), (1, "swinir-s-gray-noise")) for noise in NOISE_LEVELS),
+      for channels, stem in ((3, "swinir-half-noise"), (1, "swinir-half-gray-noise"), (3, "swinir-s-noise"),
+                             (1, "swinir-s-gray-noise")) for noise in NOISE_LEVELS),
 )
 
 
