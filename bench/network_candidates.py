@@ -16,10 +16,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 from cpu_floor import flops_per_pixel
+from inference_paths import best_of
 from machine import recorded
 from rich.console import Console
 from rich.table import Table
@@ -49,14 +49,8 @@ def seconds_per_mp(config: dict, repeats: int) -> float:
 
     model = SwinIR(**config).eval()
     x = torch.rand(1, 3, SIDE, SIDE)
-    best = float("inf")
     with torch.inference_mode():
-        model(x)
-        for _ in range(repeats):
-            start = time.perf_counter()
-            model(x)
-            best = min(best, time.perf_counter() - start)
-    return best / (SIDE * SIDE / 1e6)
+        return best_of(lambda: model(x), repeats) / (SIDE * SIDE / 1e6)
 
 
 def curve(run: Path, steps: list[int]) -> dict:

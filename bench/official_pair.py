@@ -28,6 +28,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from contrast_band import SIZE, noisy_photo, psnr_of
 from cpu_floor import flops_per_pixel
 from machine import recorded
 from PIL import Image
@@ -39,26 +40,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results" / "official_pair.json"
 WEIGHTS = ROOT / "tools" / "swinir" / "weights" / "swinir-s-noise15.pth"
-SIZE, SIGMA = (1280, 960), 15.0
+SIGMA = 15.0
 TARGET_RATIO, PSNR_TOLERANCE_DB = 6.0, 0.05
 console = Console(width=150)
 
 
-def photo_pair(name: str, folder: Path) -> tuple[np.ndarray, Path]:
-    """The clean photo at SIZE and the path of its clipped, rounded sigma-15 copy."""
-    from skimage import data
-
-    clean = np.asarray(Image.fromarray(getattr(data, name)()).convert("RGB").resize(SIZE, Image.LANCZOS))
-    noisy = np.clip(np.rint(clean + np.random.default_rng(0).normal(0, SIGMA, clean.shape)), 0, 255)
+def noisy_file(name: str, folder: Path) -> tuple[np.ndarray, Path]:
+    """The clean photo at SIZE and the path of its clipped, rounded sigma-15 copy (``contrast_band``'s photos)."""
+    clean, noisy = noisy_photo(name, SIGMA)
     path = folder / f"{name}.png"
-    Image.fromarray(noisy.astype(np.uint8)).save(path)
+    Image.fromarray(noisy).save(path)
     return clean, path
-
-
-def psnr(clean: np.ndarray, path: Path) -> float:
-    from skimage.metrics import peak_signal_noise_ratio
-
-    return float(peak_signal_noise_ratio(clean, np.asarray(Image.open(path).convert("RGB")), data_range=255))
 
 
 def run_side(side: str, photo: Path, out: Path, official: Path) -> dict:
@@ -74,14 +66,14 @@ def run_side(side: str, photo: Path, out: Path, official: Path) -> dict:
 
 def measure(name: str, pairs: int, official: Path, folder: Path) -> dict:
     """``pairs`` alternating pairs on one photo."""
-    clean, photo = photo_pair(name, folder)
+    clean, photo = noisy_file(name, folder)
     runs = []
     for i in range(pairs):
         order = ("official", "default") if i % 2 == 0 else ("default", "official")
         pair = {}
         for side in order:
             out = folder / f"{name}-{side}.png"
-            pair[side] = {**run_side(side, photo, out, official), "psnr": round(psnr(clean, out), 4)}
+            pair[side] = {**run_side(side, photo, out, official), "psnr": round(psnr_of(clean, out), 4)}
         pair["ratio"] = round(pair["official"]["wall_s"] / pair["default"]["wall_s"], 3)
         console.print(f"{name} pair {i + 1} ({' then '.join(order)}): official {pair['official']['wall_s']:.1f} s, "
                       f"default {pair['default']['wall_s']:.1f} s, {pair['ratio']:.2f}x")

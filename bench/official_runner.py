@@ -2,8 +2,8 @@
 
 ``python bench/official_runner.py SWINIR_CHECKOUT WEIGHTS PHOTO OUT`` imports ``models/network_swinir.py`` from a
 checkout of github.com/JingyunLiang/SwinIR, builds the network the weights describe, and runs the whole photo
-the way ``main_test_swinir.py`` does: mirror-pad to the window beyond the size, one forward pass under
-``torch.no_grad``, crop, clamp, ``round`` to uint8. The official file imports three helpers from ``timm``, which
+the way ``main_test_swinir.py`` does: mirror-pad to the window beyond the size (``tools.swinir.official``, the
+script's padding), one forward pass under ``torch.no_grad``, crop, clamp, ``round`` to uint8. The official file imports three helpers from ``timm``, which
 cannot be installed beside this torch; at inference they are a no-op (drop path 0), a pair and an initializer,
 so a stand-in module gives those three. Prints one JSON line: the seconds of the forward pass.
 """
@@ -56,14 +56,11 @@ def main(checkout: str, weights: str, photo: str, out: str) -> None:
     model = official_network(Path(checkout), Path(weights))
     rgb = np.asarray(Image.open(photo).convert("RGB"), dtype=np.float32) / 255.0
     image = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1))).unsqueeze(0)
-    window = model.window_size
+    from tools.swinir.official import padded_forward  # the test script's mirror padding and crop
+
     start = time.perf_counter()
     with torch.no_grad():
-        h_old, w_old = image.shape[-2:]
-        h_pad, w_pad = (h_old // window + 1) * window - h_old, (w_old // window + 1) * window - w_old
-        image = torch.cat([image, torch.flip(image, [2])], 2)[:, :, :h_old + h_pad, :]
-        image = torch.cat([image, torch.flip(image, [3])], 3)[:, :, :, :w_old + w_pad]
-        output = model(image)[..., :h_old, :w_old]
+        output = padded_forward(model, image, model.window_size)
     seconds = time.perf_counter() - start
     output = output.squeeze(0).float().clamp_(0, 1).numpy().transpose(1, 2, 0)
     Image.fromarray((output * 255.0).round().astype(np.uint8)).save(out)

@@ -37,12 +37,17 @@ def gray_from_color(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]
     return weights
 
 
+def load_trained(model: torch.nn.Module, state: dict) -> None:
+    """Load a run checkpoint's ``state`` into ``model``: every tensor but the derived buffers must be there."""
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or any(not key.endswith(DERIVED_BUFFER) for key in missing):
+        raise UserError(f"the checkpoint does not fit this network: missing {missing}, unexpected {unexpected}")
+
+
 def full_state(checkpoint: dict) -> dict:
     """A run checkpoint's network as a complete state dict (the derived buffers a checkpoint leaves out rebuilt)."""
     model = SwinIR(**checkpoint["config"]["model"], init_weights=False)
-    missing, unexpected = model.load_state_dict(checkpoint["model"], strict=False)
-    if unexpected or any(not key.endswith(DERIVED_BUFFER) for key in missing):
-        raise UserError(f"the checkpoint does not fit its own configuration: missing {missing}, unexpected {unexpected}")
+    load_trained(model, checkpoint["model"])
     return model.state_dict()
 
 

@@ -36,8 +36,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tools.errors import UserError
 from tools.fileio import write_atomic
-from tools.swinir.checkpoints import (DERIVED_BUFFER, export_weights, gray_from_color, initial_weights,
-                                      trained_state)
+from tools.swinir.checkpoints import export_weights, gray_from_color, initial_weights, load_trained, trained_state
 from tools.swinir.loading import infer_config
 from tools.swinir.model import SwinIR
 from tools.swinir.patches import PatchSampler, list_images, load_image, to_tensor
@@ -190,9 +189,7 @@ class Trainer:
         return write_atomic(self.run / "checkpoint.pt", lambda tmp: torch.save(state, tmp))
 
     def restore(self, state: dict) -> None:
-        missing, unexpected = self.model.load_state_dict(state["model"], strict=False)
-        if unexpected or any(not key.endswith(DERIVED_BUFFER) for key in missing):
-            raise UserError(f"the checkpoint does not fit this network: missing {missing}, unexpected {unexpected}")
+        load_trained(self.model, state["model"])
         self.opt.load_state_dict(state["optimizer"])
         self.step = int(state["step"])
         self.rng.bit_generator.state = state["numpy_rng"]
