@@ -206,3 +206,25 @@ def test_a_checkpoint_leaves_out_the_masks_and_its_export_and_fine_tunes_have_th
     assert tuned.model.config == resumed.model.config
     for name, value in load_swinir(tmp_path / "w.pth").state_dict().items():
         assert torch.allclose(value.float(), tuned.model.state_dict()[name].float(), atol=1e-3), name
+
+
+def test_a_deepened_run_starts_as_the_shallower_network_and_trains_its_new_groups(tmp_path, photo_folder):
+    open_run(tmp_path / "base", tiny_config(photo_folder, unshuffle=2)).fit(max_steps=2)
+    weights = export_weights(tmp_path / "base", tmp_path / "base.pth", half=False)
+    cfg = tiny_config(photo_folder)
+    cfg.init, cfg.deepen_to = str(weights), 3
+    trainer = open_run(tmp_path / "deep", cfg)
+    assert trainer.model.config["depths"] == (2, 2, 2) and trainer.model.config["unshuffle"] == 2
+    shallow, deep = load_swinir(weights).eval(), trainer.model.eval()
+    photo = torch.rand(1, 3, 40, 48)
+    with torch.no_grad():
+        assert torch.equal(shallow(photo), deep(photo))  # the new groups pass their tokens through
+    new_conv = trainer.model.layers[2].conv.weight
+    assert not new_conv.any()
+    trainer.model.train()
+    trainer.fit(max_steps=2)
+    assert new_conv.abs().sum() > 0  # training moves the new groups off the identity
+    assert open_run(tmp_path / "deep").model.config["depths"] == (2, 2, 2)
+    cfg.deepen_to = 1
+    with pytest.raises(UserError, match="deepening to 1 residual groups needs more than the network's 1"):
+        open_run(tmp_path / "shallower", cfg)

@@ -37,6 +37,29 @@ def gray_from_color(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]
     return weights
 
 
+def deepened(weights: dict[str, torch.Tensor], groups: int, seed: int = 0) -> dict[str, torch.Tensor]:
+    """The same network with residual groups appended up to ``groups``, computing exactly what it computed: each
+    new group starts from a fresh initialisation but with its closing convolution at zero, so its skip connection
+    passes the tokens through unchanged until training moves that convolution (a deeper network warm-started)."""
+    from tools.swinir.loading import infer_config
+
+    config = infer_config(weights)
+    have = len(config["depths"])
+    if groups <= have:
+        raise UserError(f"deepening to {groups} residual groups needs more than the network's {have}")
+    config = {**config, "depths": config["depths"] + (config["depths"][-1],) * (groups - have),
+              "num_heads": config["num_heads"] + (config["num_heads"][-1],) * (groups - have)}
+    torch.manual_seed(seed)
+    grown = SwinIR(**config).state_dict()
+    for key, value in weights.items():
+        grown[key] = value
+    for layer in range(have, groups):
+        for key in grown:
+            if key.startswith(f"layers.{layer}.conv."):
+                grown[key] = torch.zeros_like(grown[key])
+    return grown
+
+
 def load_trained(model: torch.nn.Module, state: dict) -> None:
     """Load a run checkpoint's ``state`` into ``model``: every tensor but the derived buffers must be there."""
     missing, unexpected = model.load_state_dict(state, strict=False)

@@ -36,7 +36,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tools.errors import UserError
 from tools.fileio import write_atomic
-from tools.swinir.checkpoints import export_weights, gray_from_color, initial_weights, load_trained, trained_state
+from tools.swinir.checkpoints import (deepened, export_weights, gray_from_color, initial_weights, load_trained,
+                                     trained_state)
 from tools.swinir.loading import infer_config
 from tools.swinir.model import SwinIR
 from tools.swinir.patches import PatchSampler, list_images, load_image, to_tensor
@@ -72,6 +73,7 @@ class TrainConfig:
     checkpoint_minutes: float = 3.0
     init: str = ""  # weights a new run starts from (a run's checkpoint.pt or a .pth); its architecture is kept
     gray: bool = False  # train on luminance; a color ``init`` is converted (see ``gray_from_color``)
+    deepen_to: int = 0  # with ``init``: residual groups appended up to this many, as identities (``deepened``)
     model: dict = field(default_factory=lambda: dict(
         in_chans=3, embed_dim=48, depths=(2, 2, 2, 2), num_heads=(6, 6, 6, 6),
         window_size=8, mlp_ratio=2.0, img_size=64, resi_connection="1conv"))
@@ -300,6 +302,8 @@ def open_run(run: Path, cfg: TrainConfig | None = None, device: str | None = Non
     weights = initial_weights(Path(cfg.init))  # a fine-tuning run: the starting network's architecture and weights
     if cfg.gray and infer_config(weights)["in_chans"] == 3:
         weights = gray_from_color(weights)
+    if cfg.deepen_to:
+        weights = deepened(weights, cfg.deepen_to, cfg.seed)
     cfg.model = infer_config(weights)
     trainer = Trainer(run, cfg, device)
     trainer.model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in weights.items()})
@@ -317,6 +321,7 @@ def train_command(
     init: str = typer.Option("", help="A new run starts from these weights (a run's checkpoint.pt or a .pth), "
                              "keeping their architecture: fine-tuning."),
     gray: bool = typer.Option(False, "--gray", help="Train on gray photos (a color --init is converted)."),
+    deepen_to: int = typer.Option(0, help="With --init: append residual groups, as identities, up to this many."),
     sigma: float = typer.Option(15.0, help="Noise sigma on the 0..255 scale (lower end with --sigma-max)."),
     sigma_max: float = typer.Option(None, help="Train over a sigma range [sigma, sigma-max]."),
     steps: int = typer.Option(None, help="Total steps of the schedule (default 20000; on resume, changes it)."),
@@ -344,7 +349,8 @@ def train_command(
         torch.set_num_threads(threads)
     cfg = TrainConfig(data=data, sigma=sigma, sigma_max=sigma_max, steps=steps or 20000, patch=patch or 64,
                       batch=batch or 8, loss=loss or "charbonnier", lr=lr, freeze_position_bias=bool(freeze_position_bias),
-                      precision=precision or "fp32", compile=bool(compile_), init=init, gray=gray)
+                      precision=precision or "fp32", compile=bool(compile_), init=init, gray=gray,
+                      deepen_to=deepen_to)
     cfg.model.update(embed_dim=embed_dim, depths=(layers,) * blocks, num_heads=(6,) * blocks, img_size=cfg.patch)
     changes = ResumeChanges(steps=steps, restart_lr=restart_lr, patch=patch, batch=batch, loss=loss,
                             freeze_position_bias=freeze_position_bias, precision=precision, compile=compile_)
