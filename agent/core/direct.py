@@ -315,7 +315,17 @@ def runs_here() -> str:
     if card is None or row is None:
         return fill("runs.none")
     text = fill("runs.shipped", weights=card.id, parameters=card.parameters, psnr=row.psnr)
-    return text + (" " + fill("runs.shipped.others", others="`, `".join(card.others)) if card.others else "")
+    return text + (" " + fill("runs.shipped.others", others=_by_size(card)) if card.others else "")
+
+
+def _by_size(card: measured.ShippedCard) -> str:
+    """The other shipped weights, grouped by their size where the card gives it."""
+    sizes: dict[str | None, list[str]] = {}
+    for other in card.others:
+        sizes.setdefault(card.parameters_by_weights.get(other), []).append(f"`{other}`")
+    return "; ".join(", ".join(names) + (f" ({size} M parameters each)" if size and len(names) > 1 else
+                                         f" ({size} M parameters)" if size else "")
+                     for size, names in sizes.items())
 
 
 def measured_note(question: Question, record: Record) -> str:
@@ -327,7 +337,8 @@ def measured_note(question: Question, record: Record) -> str:
         test_set = next((r.test_set for r in card.rows if re.search(rf"\b{r.test_set}\b", question.topic, re.I)),
                         None if re.search(r"\b[A-Z]+\w*\d", question.topic) else "McMaster")
         row = card.row(test_set, sigma_of(question) or "15") if test_set else None
-        return row and fill("measured.psnr", weights=row.weights, parameters=card.parameters, psnr=row.psnr,
+        parameters = row and card.parameters_by_weights.get(row.weights, card.parameters)
+        return row and fill("measured.psnr", weights=row.weights, parameters=parameters, psnr=row.psnr,
                             test_set=row.test_set, sigma=row.sigma) or ""
     if "size" in question.asks and card.parameters:
         return fill("measured.size", weights=card.id, parameters=card.parameters)

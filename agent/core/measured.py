@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-SHIPPED_ID = "swinir-s-noise15"
+DEFAULT_SIGMA = 15  # the level the default weights are trained for (color photos)
 
 
 @dataclass(frozen=True)
@@ -22,40 +22,72 @@ class Measurement:
     test_set: str
     sigma: str
     psnr: str
-    weights: str = SHIPPED_ID
+    weights: str
 
 
 @dataclass(frozen=True)
 class ShippedCard:
     """The shipped weights as their model card states them (numbers kept as written)."""
 
-    id: str
-    parameters: str | None
+    id: str  # the weights ``denoise`` runs by default (color, sigma 15)
+    parameters_by_weights: dict[str, str]  # millions of parameters of each shipped file, as the card lists them
     seconds_per_megapixel: str | None
     rows: tuple[Measurement, ...]
     others: tuple[str, ...] = ()  # the other shipped weights present (heavier noise, gray photos)
+
+    @property
+    def parameters(self) -> str | None:
+        """Millions of parameters of the default weights."""
+        return self.parameters_by_weights.get(self.id)
 
     def row(self, test_set: str = "McMaster", sigma: str = "15") -> Measurement | None:
         """The row for a test set and sigma, if the card measured it."""
         return next((r for r in self.rows if r.test_set.lower() == test_set.lower() and r.sigma == sigma), None)
 
 
+def default_id() -> str | None:
+    """The shipped weights ``denoise`` runs for a color photo at sigma 15 (the registry's order: the faster
+    half-resolution network first, where it ships)."""
+    from tools.swinir.weights import REGISTRY
+
+    return next((e.id for e in REGISTRY if e.kind == "embedded" and e.channels == 3
+                 and e.noise_level == DEFAULT_SIGMA and e.available), None)
+
+
 @lru_cache(maxsize=1)
 def shipped_card() -> ShippedCard | None:
     """The shipped weights' model card, parsed; None where the package ships no weights or no card."""
-    from tools.swinir.weights import EMBEDDED_DIR, REGISTRY, find
+    from tools.swinir.weights import EMBEDDED_DIR, REGISTRY
 
-    path = EMBEDDED_DIR / "MODEL_CARD.md"
-    if not find(SHIPPED_ID).available or not path.is_file():
+    path, shipped = EMBEDDED_DIR / "MODEL_CARD.md", default_id()
+    if shipped is None or not path.is_file():
         return None
     text = re.sub(r"<!--.*?-->", "", path.read_text(encoding="utf-8"), flags=re.S)  # figures' citations
-    parameters = re.search(r"(\d+(?:\.\d+)?) M parameters", text)
     speed = re.search(r"about (\d+(?:\.\d+)?) s per megapixel", text)
-    others = tuple(e.id for e in REGISTRY if e.kind == "embedded" and e.id != SHIPPED_ID and e.available)
-    return ShippedCard(SHIPPED_ID, parameters and parameters.group(1), speed and speed.group(1), _rows(text), others)
+    others = tuple(e.id for e in REGISTRY if e.kind == "embedded" and e.id != shipped and e.available)
+    return ShippedCard(shipped, _table(text, "parameters"), speed and speed.group(1), _rows(text, shipped), others)
 
 
-def _rows(text: str) -> tuple[Measurement, ...]:
+def _table(text: str, column: str) -> dict[str, str]:
+    """One column of the card's table of shipped files (``| weights | ... | parameters | ... |``), by weights id."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("| weights |")), None)
+    if start is None:
+        return {}
+    columns = [cell.strip() for cell in lines[start].strip("|").split("|")]
+    if column not in columns:
+        return {}
+    found = {}
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        cells = [cell.strip().strip("`") for cell in line.strip("|").split("|")]
+        if len(cells) == len(columns):
+            found[cells[0]] = re.sub(r"[^\d.]", "", cells[columns.index(column)])
+    return found
+
+
+def _rows(text: str, shipped: str) -> tuple[Measurement, ...]:
     """The rows of the card's measured-quality table (``| set | sigma | ... | weights | shipped | ... |``): the
     ``shipped`` column holds the dB of the weights ``denoise`` picks, named in the ``weights`` column."""
     lines = [line for line in text.splitlines() if line.startswith("|")]
@@ -68,7 +100,7 @@ def _rows(text: str) -> tuple[Measurement, ...]:
     for line in lines[lines.index(header) + 1:]:
         cells = [cell.strip().strip("*`") for cell in line.strip("|").split("|")]
         if len(cells) == len(columns) and re.fullmatch(r"\d+", cells[1]) and cells[mine]:
-            weights = cells[named] if named is not None else SHIPPED_ID
+            weights = cells[named] if named is not None else shipped
             rows.append(Measurement(re.sub(r"\s*\(.*\)", "", cells[0]), cells[1], cells[mine], weights))
     return tuple(rows)
 
