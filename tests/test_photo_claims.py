@@ -237,3 +237,15 @@ def test_denoise_json_reports_the_check(weights_env: dict, tmp_path: Path, monke
     data = json.loads(run.out)  # the command's exit status on a failed check is the denoise command's own test
     assert data["status"] == "check-failed" and data["check"]["ok"] is False and "noise" in data["check"]["verdict"]
     assert data["check"]["problems"][0] in run.err and "running anyway because you asked" in run.err
+
+
+@pytest.mark.parametrize("name", ["astronaut", "coffee"])
+def test_clipped_blocks_do_not_read_as_removed_structure(name: str, monkeypatch) -> None:
+    from skimage import data
+
+    clean = np.asarray(Image.fromarray(getattr(data, name)()).resize((512, 384)), dtype=np.float64)
+    noisy = np.clip(np.rint(clean + np.random.default_rng(0).normal(0, 15, clean.shape)), 0, 255).astype(np.uint8)
+    perfect = check_residual(noisy, clean, 15.0, "independent")  # the clean photo: what a perfect denoiser gives
+    assert perfect.ok and abs(perfect.edge_correlation) < 0.1, perfect
+    monkeypatch.setattr("tools.analyzer.method_noise.CLIPPED_LIMIT", 1.0)  # every block, clipped ones included
+    assert check_residual(noisy, clean, 15.0, "independent").edge_correlation > 0.2
