@@ -60,8 +60,9 @@ def run_side(side: str, photo: Path, out: Path, official: Path) -> dict:
                    str(photo), str(out)]
     else:
         command = [*cli(), "denoise", str(photo), "-o", str(out), "--force", "--json"]
-    _, peak, wall = run_child(command)
-    return {"wall_s": round(wall, 3), "peak_rss_gb": round(peak, 3)}
+    result, peak, wall = run_child(command)
+    ran = {"weights": result["model"]} if side == "default" else {}  # the weights the default chose
+    return {"wall_s": round(wall, 3), "peak_rss_gb": round(peak, 3), **ran}
 
 
 def measure(name: str, pairs: int, official: Path, folder: Path) -> dict:

@@ -249,3 +249,14 @@ def test_clipped_blocks_do_not_read_as_removed_structure(name: str, monkeypatch)
     assert perfect.ok and abs(perfect.edge_correlation) < 0.1, perfect
     monkeypatch.setattr("tools.analyzer.method_noise.CLIPPED_LIMIT", 1.0)  # every block, clipped ones included
     assert check_residual(noisy, clean, 15.0, "independent").edge_correlation > 0.2
+
+
+def test_too_few_blocks_for_an_edge_correlation_say_so() -> None:
+    rng = np.random.default_rng(1)
+    clean = np.tile(np.linspace(40, 200, 64), (48, 1))[..., None].repeat(3, axis=2)  # 3 x 4 blocks of 16 px
+    noisy = np.clip(np.rint(clean + rng.normal(0, 10, clean.shape)), 0, 255).astype(np.uint8)
+    check = check_residual(noisy, clean, 10.0, "independent")
+    assert check.edge_correlation is None and "edge correlation not measured" in check.verdict
+    bigger = np.tile(np.linspace(40, 200, 128), (128, 1))[..., None].repeat(3, axis=2)
+    noisy = np.clip(np.rint(bigger + rng.normal(0, 10, bigger.shape)), 0, 255).astype(np.uint8)
+    assert check_residual(noisy, bigger, 10.0, "independent").edge_correlation is not None

@@ -29,7 +29,7 @@ EXCESS_LIMIT = 1.6      # removed std over the predicted noise std
 MIN_REMOVED = 1.0       # below this residual std nothing visible was removed
 PIQE_LIMIT = 10.0       # PIQE points worse that count as a worse photo
 CLIPPED_LIMIT = 0.05    # a block with more of its pixels at 0 or 255 than this is left out of the edge test
-MIN_BLOCKS = 4          # fewer unclipped blocks than this: no edge correlation is measured
+MIN_BLOCKS = 16         # fewer unclipped blocks than this: no edge correlation (its standard error would be over 0.25)
 
 
 @dataclass
@@ -37,7 +37,7 @@ class ResidualCheck:
     """The verdict on a run and the numbers behind it."""
 
     ok: bool
-    edge_correlation: float
+    edge_correlation: float | None  # None: too few unclipped blocks for a correlation to mean anything
     removed_std: float
     expected_std: float
     piqe_before: float | None = None
@@ -51,7 +51,9 @@ class ResidualCheck:
         """One sentence: what the check found."""
         if self.ok:
             note = f"; although it {self.notes[0]}" if self.notes else ""
-            return (f"the removed residual looks like noise (edge correlation {self.edge_correlation:+.2f}; "
+            edges = (f"edge correlation {self.edge_correlation:+.2f}" if self.edge_correlation is not None else
+                     f"edge correlation not measured: under {MIN_BLOCKS} unclipped {BLOCK} px blocks")
+            return (f"the removed residual looks like noise ({edges}; "
                     f"removed std {self.removed_std:.1f}, about the {self.expected_std:.1f} predicted: "
                     f"{self.prediction}){note}")
         return "; ".join(self.problems)
@@ -103,14 +105,14 @@ def check_residual(before: np.ndarray, after: np.ndarray, sigma: float | None, k
     unclipped = _clipped_share(before)[:rows * BLOCK, :cols * BLOCK].reshape(shape).mean(axis=(1, 3)).ravel()
     keep = unclipped <= CLIPPED_LIMIT
     edges, energy = edges[keep], energy[keep]
-    correlation = 0.0
-    if edges.size >= MIN_BLOCKS and edges.std() > 0 and energy.std() > 0:
+    correlation: float | None = None if edges.size < MIN_BLOCKS else 0.0
+    if correlation is not None and edges.std() > 0 and energy.std() > 0:
         correlation = float(np.corrcoef(np.log(edges + 1e-3), np.log(energy + 1e-3))[0, 1])
     removed = float(residual.std())
     channels = 1 if np.ndim(before) == 2 else 3
     expected = float(predicted_residual(sigma, kind, channels))
     problems = []
-    if removed >= MIN_REMOVED and correlation > EDGE_LIMIT:
+    if removed >= MIN_REMOVED and correlation is not None and correlation > EDGE_LIMIT:
         problems.append(f"removed image structure along with the noise (the residual follows the image's edges, "
                         f"correlation {correlation:+.2f})")
     if removed >= MIN_REMOVED and removed > EXCESS_LIMIT * max(expected, 0.5):
@@ -122,5 +124,6 @@ def check_residual(before: np.ndarray, after: np.ndarray, sigma: float | None, k
                  "lower is better)")
         # PIQE also rises when noise is smoothed away, so alone it is a note; beside another problem it is one more
         (problems if problems else notes).append(worse)
-    return ResidualCheck(not problems, round(correlation, 3), round(removed, 2), round(expected, 2),
+    correlation = None if correlation is None else round(correlation, 3)
+    return ResidualCheck(not problems, correlation, round(removed, 2), round(expected, 2),
                          piqe_before, piqe_after, prediction_words(sigma, kind, channels), problems, notes)
