@@ -1,6 +1,8 @@
 """The shipped weights' model card as the agent reads it: which weights run by default, and each one's size."""
 from __future__ import annotations
 
+import re
+
 from agent.core import measured
 from agent.core.direct import _by_size
 
@@ -19,7 +21,7 @@ CARD = """# Shipped weights
 
 
 def test_the_card_gives_each_shipped_file_its_own_size() -> None:
-    sizes = measured._table(measured.re.sub(r"<!--.*?-->", "", CARD), "parameters")
+    sizes = measured._table(re.sub(r"<!--.*?-->", "", CARD), "parameters")
     assert sizes == {"swinir-half-noise15": "0.69", "swinir-s-noise15": "0.27", "swinir-s-noise25": "0.27"}
     assert measured._table(CARD, "speed") == {} and measured._table("no table", "parameters") == {}
 

@@ -11,9 +11,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-DEFAULT_SIGMA = 15  # the level the default weights are trained for (color photos)
-
-
 @dataclass(frozen=True)
 class Measurement:
     """One PSNR row of the shipped weights' model card: test set, sigma, the dB this project measured and
@@ -48,10 +45,10 @@ class ShippedCard:
 def default_id() -> str | None:
     """The shipped weights ``denoise`` runs for a color photo at sigma 15 (the registry's order: the faster
     half-resolution network first, where it ships)."""
-    from tools.swinir.weights import REGISTRY
+    from tools.swinir.weights import DEFAULT_NOISE, REGISTRY
 
     return next((e.id for e in REGISTRY if e.kind == "embedded" and e.channels == 3
-                 and e.noise_level == DEFAULT_SIGMA and e.available), None)
+                 and e.noise_level == DEFAULT_NOISE and e.available), None)
 
 
 @lru_cache(maxsize=1)
@@ -74,17 +71,22 @@ def _table(text: str, column: str) -> dict[str, str]:
     start = next((i for i, line in enumerate(lines) if line.startswith("| weights |")), None)
     if start is None:
         return {}
-    columns = [cell.strip() for cell in lines[start].strip("|").split("|")]
+    columns = _cells(lines[start])
     if column not in columns:
         return {}
     found = {}
     for line in lines[start + 2:]:
         if not line.startswith("|"):
             break
-        cells = [cell.strip().strip("`") for cell in line.strip("|").split("|")]
+        cells = _cells(line)
         if len(cells) == len(columns):
             found[cells[0]] = re.sub(r"[^\d.]", "", cells[columns.index(column)])
     return found
+
+
+def _cells(line: str) -> list[str]:
+    """A markdown table row's cells, without the bold and code marks around them."""
+    return [cell.strip().strip("*`") for cell in line.strip("|").split("|")]
 
 
 def _rows(text: str, shipped: str) -> tuple[Measurement, ...]:
@@ -94,11 +96,11 @@ def _rows(text: str, shipped: str) -> tuple[Measurement, ...]:
     header = next((line for line in lines if "| shipped |" in line), None)
     if header is None:
         return ()
-    columns = [cell.strip().lower() for cell in header.strip("|").split("|")]
+    columns = [cell.lower() for cell in _cells(header)]
     mine, named = columns.index("shipped"), columns.index("weights") if "weights" in columns else None
     rows = []
     for line in lines[lines.index(header) + 1:]:
-        cells = [cell.strip().strip("*`") for cell in line.strip("|").split("|")]
+        cells = _cells(line)
         if len(cells) == len(columns) and re.fullmatch(r"\d+", cells[1]) and cells[mine]:
             weights = cells[named] if named is not None else shipped
             rows.append(Measurement(re.sub(r"\s*\(.*\)", "", cells[0]), cells[1], cells[mine], weights))

@@ -67,11 +67,25 @@ def _luma(pixels: np.ndarray) -> np.ndarray:
     return image.mean(axis=2) if image.ndim == 3 else image
 
 
-def _clipped_share(pixels: np.ndarray) -> np.ndarray:
+def _at_limit(pixels: np.ndarray) -> np.ndarray:
     """1 where a pixel is at 0 or 255 (in any channel), else 0."""
     image = np.asarray(pixels)
     at_limit = (image <= 0) | (image >= 255)
     return (at_limit.any(axis=2) if image.ndim == 3 else at_limit).astype(np.float32)
+
+
+def _blocks(plane: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """The plane's top-left ``rows`` x ``cols`` blocks of BLOCK px, as (rows, BLOCK, cols, BLOCK)."""
+    return plane[:rows * BLOCK, :cols * BLOCK].reshape(rows, BLOCK, cols, BLOCK)
+
+
+def _edge_correlation(edges: np.ndarray, energy: np.ndarray) -> float | None:
+    """Correlation of log residual energy with log edge strength over blocks; None under MIN_BLOCKS blocks."""
+    if edges.size < MIN_BLOCKS:
+        return None
+    if edges.std() == 0 or energy.std() == 0:
+        return 0.0
+    return float(np.corrcoef(np.log(edges + 1e-3), np.log(energy + 1e-3))[0, 1])
 
 
 def predicted_residual(sigma: float | None, kind: str, channels: int) -> float:
@@ -98,16 +112,11 @@ def check_residual(before: np.ndarray, after: np.ndarray, sigma: float | None, k
     residual = _luma(before) - _luma(after)
     smooth = ndimage.gaussian_filter(_luma(after), 1.0)
     rows, cols = residual.shape[0] // BLOCK, residual.shape[1] // BLOCK
-    shape = (rows, BLOCK, cols, BLOCK)
     gy, gx = np.gradient(smooth[:rows * BLOCK, :cols * BLOCK])
-    edges = np.sqrt(gx**2 + gy**2).reshape(shape).mean(axis=(1, 3)).ravel()
-    energy = residual[:rows * BLOCK, :cols * BLOCK].reshape(shape).std(axis=(1, 3)).ravel()
-    unclipped = _clipped_share(before)[:rows * BLOCK, :cols * BLOCK].reshape(shape).mean(axis=(1, 3)).ravel()
-    keep = unclipped <= CLIPPED_LIMIT
-    edges, energy = edges[keep], energy[keep]
-    correlation: float | None = None if edges.size < MIN_BLOCKS else 0.0
-    if correlation is not None and edges.std() > 0 and energy.std() > 0:
-        correlation = float(np.corrcoef(np.log(edges + 1e-3), np.log(energy + 1e-3))[0, 1])
+    edges = _blocks(np.sqrt(gx**2 + gy**2), rows, cols).mean(axis=(1, 3)).ravel()
+    energy = _blocks(residual, rows, cols).std(axis=(1, 3)).ravel()
+    unclipped = _blocks(_at_limit(before), rows, cols).mean(axis=(1, 3)).ravel() <= CLIPPED_LIMIT
+    correlation = _edge_correlation(edges[unclipped], energy[unclipped])
     removed = float(residual.std())
     channels = 1 if np.ndim(before) == 2 else 3
     expected = float(predicted_residual(sigma, kind, channels))
