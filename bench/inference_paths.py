@@ -12,7 +12,7 @@ A path is worth adopting when it is more than 20% faster than eager with outputs
 Writes ``bench/results/inference_paths.json`` (``--out`` elsewhere) with the machine block. Needs ``onnx`` and
 ``onnxruntime`` (``pip install -e '.[bench]'``); a C++ compiler for ``compile``.
 
-    python bench/inference_paths.py [--size 512x384] [--repeats 3] [--weights swinir-s-noise15 ...]
+    python bench/inference_paths.py [--size 512x384] [--repeats 3] [--weights swinir-half-noise15 ...]
 """
 from __future__ import annotations
 
@@ -103,11 +103,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", default="512x384", help="WIDTHxHEIGHT")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--weights", nargs="+", default=["swinir-s-noise15"])
+    parser.add_argument("--weights", nargs="+", help="embedded networks (default: every color sigma-15 one)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
+    from swinir_speed import embedded_networks
+
+    from tools.fileio import write_text_atomic
     from tools.swinir.runtime import configure_process
 
+    args.weights = args.weights or embedded_networks()
     configure_process()
     width, height = map(int, args.size.split("x"))
     with recorded() as machine, tempfile.TemporaryDirectory(prefix="inference-paths-") as tmp:
@@ -119,9 +123,9 @@ def main() -> None:
         table.add_row(r["weights"], r["path"], f"{r['s_per_mp']:.2f}", f"{r['speedup']:.2f}x", f"{r['setup_s']:.1f}",
                       f"{r['max_abs_diff']:.1e}", "yes" if r["adopt"] else "no")
     console.print(table)
-    args.out.write_text(json.dumps({"protocol": __doc__.split("\n\n")[1], "machine": machine, "rows": rows,
-                                    "adopt_rule": {"speedup": ADOPT_SPEEDUP, "max_abs_diff": ADOPT_DIFF}},
-                                   indent=2) + "\n", encoding="utf-8")
+    write_text_atomic(args.out, json.dumps({"protocol": __doc__.split("\n\n")[1], "machine": machine, "rows": rows,
+                                            "adopt_rule": {"speedup": ADOPT_SPEEDUP, "max_abs_diff": ADOPT_DIFF}},
+                                           indent=2) + "\n")
     console.print(f"wrote {args.out}")
 
 

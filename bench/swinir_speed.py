@@ -1,7 +1,7 @@
 """SwinIR speed by path and photo size: seconds per megapixel, peak RSS, and the output's difference to whole-image fp32.
 
-Each embedded color sigma-15 network (tools/swinir/weights: ``swinir-s-noise15`` and, where shipped, the
-half-resolution ``swinir-half-noise15``; ``--weights`` picks), with its FLOPs per pixel, on a noisy photo of 0.25,
+Each embedded color sigma-15 network (tools/swinir/weights: the default half-resolution ``swinir-half-noise15``
+and the smaller full-resolution ``swinir-s-noise15``; ``--weights`` picks), with its FLOPs per pixel, on a noisy photo of 0.25,
 1 and 12 MP, each run in its own child process (so its peak RSS is its own), along these paths of ``tools.swinir.inference``:
 
 * ``tiled``: the default, tiles sized by the 2 GB memory budget (a photo that fits runs whole);
@@ -11,7 +11,9 @@ half-resolution ``swinir-half-noise15``; ``--weights`` picks), with its FLOPs pe
 
 A 12 MP photo does not fit a whole-image run (about 45 GB), so there the reference is the whole-image
 run of crops around three tile-seam crossings, each with 160 px of context on every side; at 1 MP the
-bench also checks that proxy against the true whole-image output.
+bench also checks that proxy against the true whole-image output. What tiling costs at 12 MP
+(``tiling_overhead`` in the JSON): the tiled s/MP there against the whole-image s/MP at 1 MP, and the share of
+extra pixels the tiles compute.
 
 ``--cli`` measures the other target: random SwinIR-M weights (embedding 180, 6 x 6 layers) saved in the
 official checkpoint format, end to end through ``restore-agent denoise`` in a fresh process (start-up,
@@ -51,7 +53,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results" / "swinir_speed.json"
 CLI_RESULTS = ROOT / "bench" / "results" / "swinir_cli_speed.json"
-EMBEDDED = ROOT / "tools" / "swinir" / "weights" / "swinir-s-noise15.pth"
 SIZES = {0.25: (500, 500), 1.0: (1000, 1000), 12.0: (3000, 4000)}
 DEFAULT_PATHS, DEFAULT_CLI_SIZES = ["tiled", "tiles256", "whole"], ["384x256", "640x480"]
 PATHS = {"tiled": dict(tile=None), "tiles256": dict(tile=256), "whole": dict(tile=0),
@@ -181,6 +182,22 @@ def measure_network(checkpoint: Path, sizes: list[float], paths: list[str], repe
     return rows
 
 
+def tiling_overheads(rows: list[dict]) -> list[dict]:
+    """Per network, what tiling costs at 12 MP: its default (tiled) s/MP against the whole-image run at 1 MP (the
+    same windowed arithmetic per pixel, so the rest is the tiles' overlap and per-tile cost), and the share of
+    extra pixels its tiles compute (overlap and padding), from the plan."""
+    found = []
+    for name in dict.fromkeys(r["weights"] for r in rows):
+        pick = {(r["megapixels"], r["path"]): r for r in rows if r["weights"] == name}
+        tiled, whole = pick.get((12.0, "tiled")), pick.get((1.0, "whole"))
+        if tiled and whole:
+            h, w = SIZES[12.0]
+            found.append(dict(weights=name, tiled_12mp_s_per_mp=tiled["s_per_mp"], whole_1mp_s_per_mp=whole["s_per_mp"],
+                              time_overhead=tiled["s_per_mp"] / whole["s_per_mp"] - 1, tiles=tiled["tiles"],
+                              area_overhead=tiled["tiles"] * tiled["tile"][0] * tiled["tile"][1] / (h * w) - 1))
+    return found
+
+
 def _starts(h: int, w: int, checkpoint: Path) -> tuple[list[int], list[int]]:
     """Tile starts of the default (memory-sized) plan of an embedded model on an h x w photo."""
     from tools.swinir.inference import plan_for
@@ -236,8 +253,9 @@ def profile(console: Console) -> None:
 
     from tools.swinir import load_swinir
     from tools.swinir.inference import denoise_float
+    from tools.swinir.weights import embedded_default
 
-    model, pixels = load_swinir(EMBEDDED), noisy_photo(*SIZES[0.25])
+    model, pixels = load_swinir(embedded_default().path), noisy_photo(*SIZES[0.25])
     denoise_float(model, pixels[:64, :64])
     with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
         denoise_float(model, pixels, tile=0)
@@ -256,6 +274,10 @@ def table(rows: list[dict], cli: list[dict], block: dict) -> None:
                   f"{r['peak_rss_gb']:.2f}", diff, str(r["tiles"]), "x".join(map(str, r["tile"])), str(r["batch"]))
     if rows:
         console.print(t)
+    for r in tiling_overheads(rows):
+        console.print(f"{r['weights']}: 12 MP tiled {r['tiled_12mp_s_per_mp']:.2f} s/MP against 1 MP whole "
+                      f"{r['whole_1mp_s_per_mp']:.2f}: tiling overhead {r['time_overhead']:+.1%} "
+                      f"({r['tiles']} tiles, {r['area_overhead']:.1%} extra pixels)")
     if cli:
         c = Table(title=f"SwinIR-M-size weights end to end through restore-agent denoise, {summary(block)}")
         for col in ("photo", "s/MP end to end", "s/MP denoising", "peak RSS GB", "max |diff| (uint8)", "tiles"):
@@ -326,7 +348,7 @@ def main() -> None:
     if target is None:
         console.print("not written: a partial run (other sizes, paths or CLI sizes); --out PATH writes it")
         return
-    write(target, block, {"cli": cli} if args.cli else {"paths": rows})
+    write(target, block, {"cli": cli} if args.cli else {"paths": rows, "tiling_overhead": tiling_overheads(rows)})
 
 
 if __name__ == "__main__":

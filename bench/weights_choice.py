@@ -11,7 +11,7 @@ draws it (``np.random.seed(0)`` per image), in two forms:
 
 Columns (PSNR dB of outputs rounded to uint8, mean over the crops): the noisy input; "nearest", the shipped
 weights for the level nearest the sigma (the policy's choice before this bench); "sigma-15 matched",
-``swinir-s-noise15`` with the noise matched; "policy", the shipped choice. Only the shipped weights take part
+the default sigma-15 weights with the noise matched; "policy", the shipped choice. Only the shipped weights take part
 (``RESTORE_AGENT_HOME`` is an empty folder). Prints a table and writes ``bench/results/weights_choice.json``:
 rows, every crop's figures, each heavy checkpoint's gain over the matched sigma-15 run where the policy runs it
 and where only the nearest level would, and the machine.
@@ -38,9 +38,11 @@ from rich.table import Table
 from denoise_quality import SETS, SHARED, add_noise, load_set, to_uint8
 from machine import recorded
 
+from tools.swinir.weights import embedded_default
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "weights_choice.json"
-MATCHED_15 = "swinir-s-noise15"
+MATCHED_15 = embedded_default().id  # the shipped weights denoise runs at sigma 15
 console = Console(width=200)  # the table is wide; a narrow terminal wraps it
 
 

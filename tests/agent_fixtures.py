@@ -35,7 +35,7 @@ def weights_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     env = {**os.environ, registry.HOME_ENV: str(home)}
     for name in ("RESTORE_AGENT_LLM", "RESTORE_AGENT_MODEL", "OPENAI_BASE_URL"):
         env.pop(name, None)
-    if not registry.find("swinir-s-noise15").available:
+    if registry.embedded_default() is None:
         if not SHARED_CHECKPOINT.is_file():
             pytest.skip(f"no SwinIR weights: neither shipped weights nor {SHARED_CHECKPOINT} (../shared is absent)")
         with pytest.MonkeyPatch.context() as patch:

@@ -96,7 +96,7 @@ def test_gray_photo_with_strong_noise_is_denoised_with_its_noise_matched(tmp_pat
     analysis, run = reply.evidence.analyses[-1], reply.evidence.denoise_runs[-1]
     # Replicated gray noise through color weights (no gray weights at this level): the weights for the level
     # measured see the photo at level / (sigma * sqrt(3)).
-    assert run["model"] == f"swinir-s-noise{analysis['suggested_noise_level']}"
+    assert run["model"] == f"swinir-half-noise{analysis['suggested_noise_level']}"
     assert run["contrast"] == round(run["noise_level"] / (analysis["noise_sigma"] * 3 ** 0.5), 4)
     assert any("noise matched" in note for note in run["notes"])
     assert f"input contrast x{run['contrast']:.2f}" in reply.response["sections"]["task"].split("\n\n")[0]

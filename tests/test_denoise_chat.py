@@ -94,7 +94,7 @@ def test_a_noisy_photo_is_restored_with_its_routine_notes_as_notes(sample_photo,
     assert err == "" and "warning" not in out
     assert re.fullmatch(r"note: noise matched: photo sigma \d+\.\d to the checkpoint's 25 \(input contrast x\d\.\d\d\)",
                         lines[0])
-    assert lines[1].startswith(f"restored: wrote {tmp_path / 'noisy.denoised.png'} with swinir-s-noise25")
+    assert lines[1].startswith(f"restored: wrote {tmp_path / 'noisy.denoised.png'} with swinir-half-noise25")
     assert re.search(r"^check: the removed residual looks like noise .*the measured sigma \d+\.\d / sqrt\(3\)",
                      lines[2])
     assert lines[3].startswith("note: noise not matched: the network ran as its authors' test script runs it")

@@ -405,7 +405,7 @@ def test_a_noisy_photo_is_restored_and_its_routine_notes_are_no_warnings(monkeyp
                         r"the checkpoint's: photo sigma \d+\.\d, the checkpoint's (15|25); contrast not raised above 1) "
                         r"\(input contrast x\d\.\d\d\)\n", err)
     summary, check = out.splitlines()
-    assert summary.startswith(f"restored: wrote {tmp_path / 'r.png'} with swinir-s-noise")
+    assert summary.startswith(f"restored: wrote {tmp_path / 'r.png'} with swinir-half-noise")
     assert check.startswith("check: the removed residual looks like noise")
     assert re.search(r"predicted: the measured sigma \d+\.\d / sqrt\(3\), as the check compares luma", check)
     code, out, err = cli(monkeypatch, capsys, "denoise", str(photo), "-o", str(tmp_path / "r.png"), "--force",

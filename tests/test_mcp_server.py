@@ -26,6 +26,7 @@ from tests.mcp_fixtures import (FOREIGN, INJECTION, URL, ProgressLog, escapes, p
                                 text, tree)
 from tests.trivial_denoisers import BASELINES, assert_beats_trivial, assert_gate_refuses, pixels
 from tools.cards import load_card
+from tools.swinir.weights import embedded_default
 
 TOOLS = {"search_records", "ask", "analyze_image", "denoise_image", "describe_workflow", "list_records"}
 RECORDS = load_card().records
@@ -170,7 +171,7 @@ def test_denoise_image_writes_the_output_reports_progress_and_returns_a_preview(
     before = sha(tree["root"] / "noisy.png")
     first, again, replaced = session(tree, denoise_twice)
     run, output = payload(first), tree["root"] / "sub" / "restored.png"
-    assert run["output"] == str(output) and run["model"] == "swinir-s-noise15" and run["noise_level"] == 15
+    assert run["output"] == str(output) and run["model"] == embedded_default().id and run["noise_level"] == 15
     assert run["decision"]["denoise"] and run["decision"]["reason"] and run["decision"]["notice"] is None
     assert run["status"] == ("restored" if run["check"]["ok"] else "check-failed")
     assert run["summary"] == f"{run['caption']}: {output}" and run["caption"].startswith(("restored", "denoised"))

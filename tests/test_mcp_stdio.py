@@ -91,7 +91,7 @@ def test_a_stdio_session_lists_calls_every_tool_refuses_escapes_and_survives_bad
     assert preview_of(got["denoise_image"]).size == (96, 96)
     assert on_progress.seen and on_progress.last == denoised["tiles"]
     assert payload(got["concurrent analyze_image"])["suggested_noise_level"] == 25
-    assert payload(got["concurrent denoise_image"])["model"] == "swinir-s-noise25"  # the weights for the level measured
+    assert payload(got["concurrent denoise_image"])["model"] == "swinir-half-noise25"  # the weights for the level measured
     assert payload(got["after"])["records"]
     assert sha(tree["root"] / "noisy.png") == before
     assert sorted(p.name for p in tree["outside"].iterdir()) == ["private.png"]

@@ -9,6 +9,7 @@ import pytest
 
 from agent.core.grounding import cited_ids, urls_in
 from agent.core.loop import ask
+from agent.core.measured import shipped_card
 from agent.core.prose import sentences
 from tools.cards import load_records
 from tools.swinir.weights import EMBEDDED_DIR
@@ -16,6 +17,7 @@ from tools.swinir.weights import EMBEDDED_DIR
 RECORDS = {record.id: record for record in load_records()}
 SWINIR, HAIR, DUAL, DREAM = "denoise-swinir-noise15", "hair", "dual-transformers-frequency", "dreamclear"
 MODEL_CARD = EMBEDDED_DIR / "MODEL_CARD.md"
+SHIPPED = shipped_card()  # the default weights and their figures, as the model card states them
 
 
 @lru_cache(maxsize=None)
@@ -180,9 +182,9 @@ def test_fastest_says_what_runs_here_and_that_the_records_give_no_speeds() -> No
     ("question", "phrases"),
     [
         ("Can I run DreamClear on a laptop?", ["DreamClear [dreamclear] does not run here", "needs a GPU"]),
-        ("Which of these can I run?", ["only SwinIR runs here", "swinir-s-noise15", "0.27 M parameters",
+        ("Which of these can I run?", ["only SwinIR runs here", SHIPPED.id, f"{SHIPPED.parameters} M parameters",
                                        "official checkpoint runs only once installed"]),
-        ("Does SwinIR run here?", ["swinir-s-noise15", "trained by this project", "33.61 dB on McMaster"]),
+        ("Does SwinIR run here?", [SHIPPED.id, "trained by this project", f"{SHIPPED.row().psnr} dB on McMaster"]),
         ("How fast is HAIR?", ["HAIR [hair] does not run here", "no speed figures"]),
     ],
 )
@@ -206,13 +208,13 @@ def test_card_question_keeps_its_full_scope_without_claims_the_records_do_not_ma
     assert "plain filtering" not in response["answer"]
     assert "runnable here" in response["sections"]["workflow"]
     # the paragraph on the shipped weights belongs to questions about running something, not to the overview
-    assert "swinir-s-noise15" not in response["answer"]
+    assert SHIPPED.id not in response["answer"]
     assert_sections_do_not_repeat(response)
 
 
 def test_a_question_about_running_says_exactly_what_runs_here() -> None:
     response = answer("Can I run SwinIR on my laptop?")
-    assert "swinir-s-noise15" in response["answer"]
+    assert SHIPPED.id in response["answer"]
 
 
 def test_narrow_answers_keep_three_short_sections_about_the_records_asked() -> None:

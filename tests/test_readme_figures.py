@@ -108,7 +108,7 @@ def test_the_agents_measured_figures_are_the_benchmarks() -> None:
     card = shipped_card()
     if card is None:
         pytest.skip("no shipped weights in this checkout")
-    speed = figures.resolve("swinir_speed:paths[megapixels=1.0,path=tiled].s_per_mp")
+    speed = figures.resolve(f"swinir_speed:paths[weights={card.id},megapixels=1.0,path=tiled].s_per_mp")
     assert card.seconds_per_megapixel == f"{speed:.0f}"
     shipped = {(r["set"], str(r["sigma"])): r for r in json.loads(
         (ROOT / "bench" / "results" / "denoise_quality.json").read_text(encoding="utf-8"))["rows"] if r["role"] == "shipped"}

@@ -85,7 +85,7 @@ def test_a_noisy_photo_is_restored_and_says_why(reports):
     assert '<p class="banner banner-restored"><strong>Restored:</strong> the check passed:' in section
     alts = re.findall(r'<img[^>]* alt="([^"]*)"', section)
     assert alts[0::2] == ["input as it is", "side by side with a zoomed crop (red box)"] and len(alts) == 3
-    weights = re.fullmatch(r"restored \((swinir-s-noise\d+)\)", alts[1]).group(1)  # the shipped weights that ran
+    weights = re.fullmatch(r"restored \((swinir-half-noise\d+)\)", alts[1]).group(1)  # the shipped weights that ran
     assert f"Denoised with SwinIR {weights} (noise level " in section
     assert "Output: check failed" not in html and "Forced run" not in html and not ASKED.search(html)
     assert "warning" not in err

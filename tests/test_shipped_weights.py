@@ -48,8 +48,10 @@ class Case:
 
 # the leads measured over NLM, the best trivial denoiser on each: 2.01, 1.29, 1.81; 2.22, 2.30, 0.69 dB
 COLOR_15, GRAY_15, COLOR_25 = Case(3, 15, 1.5, seed=15), Case(1, 15, 1.0, seed=7), Case(3, 25, 1.5, seed=7)
-HEAVY = {"swinir-s-noise25": Case(3, 25, 2.0), "swinir-s-noise50": Case(3, 50, 2.0),
-         "swinir-s-gray-noise50": Case(1, 50, 0.5)}
+HEAVY = {f"swinir-{net}-{name}": case for net in ("half", "s")
+         for name, case in (("noise25", Case(3, 25, 2.0)), ("noise50", Case(3, 50, 2.0)),
+                            ("gray-noise50", Case(1, 50, 0.5)))}
+DEFAULT_15 = "swinir-half-noise15"  # the half-resolution network runs by default where it ships
 GATES = {"noise15-color": COLOR_15, "noise15-gray": GRAY_15, "noise15-matched-25": COLOR_25, **HEAVY}
 
 
@@ -63,9 +65,10 @@ def assert_case_beats_trivial(case: Case, restored: np.ndarray) -> None:
     assert_beats_trivial(case.clean, case.noisy, restored, case.sigma, case.margin_db, trivial_outputs(case))
 
 
-def test_shipped_weights_load_and_beat_trivial_denoisers_on_the_same_crop():
-    entry = weights.find("swinir-s-noise15")
-    assert entry.kind == "embedded" and entry.available, "the package must ship swinir-s-noise15.pth"
+@pytest.mark.parametrize("weights_id", [DEFAULT_15, "swinir-s-noise15"])
+def test_shipped_weights_load_and_beat_trivial_denoisers_on_the_same_crop(weights_id):
+    entry = weights.find(weights_id)
+    assert entry.kind == "embedded" and entry.available, f"the package must ship {entry.file_name}"
     model = load_swinir(entry.path)
     assert model.config["in_chans"] == 3 and model.num_params < 2_000_000
     assert_case_beats_trivial(COLOR_15, COLOR_15.restored(model))
@@ -80,11 +83,13 @@ def test_heavy_noise_weights_ship_and_beat_trivial_denoisers(weights_id, monkeyp
     model = load_swinir(entry.path)
     assert model.config["in_chans"] == case.channels
     assert_case_beats_trivial(case, case.restored(model))
-    assert weights.resolve(case.sigma, gray=case.channels == 1).id == weights_id  # the default with none installed
+    default = weights.resolve(case.sigma, gray=case.channels == 1).id  # the default with none installed
+    assert default == weights_id.replace("swinir-s-", "swinir-half-")
 
 
-def test_noise_matching_lets_the_sigma_15_weights_beat_trivial_denoisers_on_gray_and_stronger_noise():
-    model = load_swinir(weights.find("swinir-s-noise15").path)
+@pytest.mark.parametrize("weights_id", [DEFAULT_15, "swinir-s-noise15"])
+def test_noise_matching_lets_the_sigma_15_weights_beat_trivial_denoisers_on_gray_and_stronger_noise(weights_id):
+    model = load_swinir(weights.find(weights_id).path)
     assert_case_beats_trivial(GRAY_15, GRAY_15.restored(model))  # replicated gray noise, matched in denoise_array
     matched = COLOR_25.restored(model, noise_ratio=15 / 25)
     assert_case_beats_trivial(COLOR_25, matched)
@@ -103,7 +108,7 @@ def test_shipped_weights_are_the_default_for_sigma_15(monkeypatch, tmp_path):
     monkeypatch.setenv("RESTORE_AGENT_HOME", str(tmp_path))  # no official checkpoint installed
     resolved = weights.resolve(noise_level=15, gray=False)
     assert resolved.kind == "embedded"
-    assert resolved.path.name == "swinir-s-noise15.pth"
+    assert resolved.id == DEFAULT_15 == weights.embedded_default().id
 
 
 def test_weights_list_names_the_project_model_as_the_default(tmp_path):
@@ -115,13 +120,13 @@ def test_weights_list_names_the_project_model_as_the_default(tmp_path):
     out = subprocess.run([sys.executable, "-m", "agent", "weights", "list"], env=env, capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    row = next(line for line in out.stdout.splitlines() if "swinir-s-noise15" in line)
+    row = next(line for line in out.stdout.splitlines() if DEFAULT_15 in line)
     assert "trained by this project" in row and "default" in row
     assert "SwinIR-M" not in row
 
 
 def test_self_ensemble_cleans_a_little_more_than_one_run(sample_photo):
-    model = load_swinir(weights.find("swinir-s-noise15").path)
+    model = load_swinir(weights.find(DEFAULT_15).path)
     clean = sample_photo[64:192, 160:288]
     noisy = np.clip(np.rint(clean + np.random.default_rng(3).normal(0, 15, clean.shape)), 0, 255).astype(np.uint8)
     one = peak_signal_noise_ratio(clean, denoise_array(model, noisy), data_range=255)
@@ -154,10 +159,10 @@ def test_denoise_runs_the_weights_below_clipped_heavy_noise_and_beats_the_altern
         return json.loads(capsys.readouterr().out)
 
     chosen = denoise("chosen.png")
-    assert chosen["model"] == "swinir-s-noise25" and chosen["contrast"] < 1.0  # the photo's noise matched down
+    assert chosen["model"] == "swinir-half-noise25" and chosen["contrast"] < 1.0  # the photo's noise matched down
     assert chosen["decision"]["noise_sigma"] < 45 and "noise-25" in chosen["decision"]["reason"]
-    matched_15 = denoise("matched15.png", "--weights", "swinir-s-noise15")
-    nearest = denoise("nearest.png", "--weights", "swinir-s-gray-noise50")
+    matched_15 = denoise("matched15.png", "--weights", DEFAULT_15)
+    nearest = denoise("nearest.png", "--weights", "swinir-half-gray-noise50")
     assert matched_15["contrast"] < 1.0  # matched down to the measured sigma
     assert nearest["contrast"] == 1.0  # noise weaker than its own: the contrast is never raised
     assert chosen["psnr"] >= matched_15["psnr"] - TOLERANCE_DB and chosen["psnr"] > nearest["psnr"], \
@@ -167,8 +172,8 @@ def test_denoise_runs_the_weights_below_clipped_heavy_noise_and_beats_the_altern
 TOLERANCE_DB = 0.02
 CROPS = {"McMaster": ("5.png", "13.png"), "Set12": ("02.png", "08.png")}
 # (set, sigma, the shipped heavy weights the policy runs there on some of these crops, clipped or not)
-CHOICES = [("McMaster", 25, "swinir-s-noise25"), ("McMaster", 40, "swinir-s-noise25"),
-           ("McMaster", 50, "swinir-s-noise50"), ("Set12", 50, "swinir-s-gray-noise50")]
+CHOICES = [("McMaster", 25, "swinir-half-noise25"), ("McMaster", 40, "swinir-half-noise25"),
+           ("McMaster", 50, "swinir-half-noise50"), ("Set12", 50, "swinir-half-gray-noise50")]
 
 
 def shared_crops(shared_dir, set_name: str, side: int = 128) -> list[np.ndarray]:
@@ -186,7 +191,7 @@ def shared_crops(shared_dir, set_name: str, side: int = 128) -> list[np.ndarray]
 def chosen_and_matched_15(clean: np.ndarray, sigma: int, clipped: bool, folder) -> tuple[str, float, float]:
     """(the weights the policy runs, their PSNR, the sigma-15 weights' PSNR, matched to the same sigma).
 
-    Clipped: the 8-bit noisy photo through ``tools.restore``, the policy against ``--weights swinir-s-noise15``.
+    Clipped: the 8-bit noisy photo through ``tools.restore``, the policy against ``--weights swinir-half-noise15``.
     Unclipped (the paper protocol, float input): the policy's level for the true sigma, matched to it."""
     from PIL import Image
 
@@ -202,7 +207,7 @@ def chosen_and_matched_15(clean: np.ndarray, sigma: int, clipped: bool, folder) 
         analysis = analyze_photo(photo)
         chosen, matched = (restore(photo, RestoreRequest(folder / "out.png", weights=w, check=False,
                                                          reference=reference), analysis=analysis).run
-                           for w in (None, "swinir-s-noise15"))
+                           for w in (None, DEFAULT_15))
         return chosen.model, chosen.psnr, matched.psnr
     samples = (noisy / 255.0).astype(np.float32)
 
@@ -211,7 +216,7 @@ def chosen_and_matched_15(clean: np.ndarray, sigma: int, clipped: bool, folder) 
         return peak_signal_noise_ratio(clean, to_uint8(out), data_range=255)
 
     chosen = weights.resolve(checkpoint_level(sigma), gray=clean.ndim == 2)
-    return chosen.id, run(chosen), run(weights.find("swinir-s-noise15"))
+    return chosen.id, run(chosen), run(weights.find(DEFAULT_15))
 
 
 @pytest.mark.parametrize("form", ["clipped", "unclipped"])

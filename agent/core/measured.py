@@ -45,10 +45,10 @@ class ShippedCard:
 def default_id() -> str | None:
     """The shipped weights ``denoise`` runs for a color photo at sigma 15 (the registry's order: the faster
     half-resolution network first, where it ships)."""
-    from tools.swinir.weights import DEFAULT_NOISE, REGISTRY
+    from tools.swinir.weights import embedded_default
 
-    return next((e.id for e in REGISTRY if e.kind == "embedded" and e.channels == 3
-                 and e.noise_level == DEFAULT_NOISE and e.available), None)
+    entry = embedded_default()
+    return entry and entry.id
 
 
 @lru_cache(maxsize=1)

@@ -104,6 +104,13 @@ def entries() -> list[WeightsEntry]:
     return [e for e in REGISTRY if e.kind == "official" or e.available]
 
 
+def embedded_default(noise_level: int = DEFAULT_NOISE, channels: int = 3) -> WeightsEntry | None:
+    """The shipped weights that run by default for this level and channel count (the registry's order: the
+    half-resolution network first), or None where the package ships none."""
+    return next((e for e in REGISTRY if e.kind == "embedded" and e.channels == channels
+                 and e.noise_level == noise_level and e.available), None)
+
+
 def find(entry_id: str) -> WeightsEntry:
     """The registry entry with this id, or a one-line error listing the known ids."""
     for entry in REGISTRY:
