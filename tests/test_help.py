@@ -64,7 +64,8 @@ def test_defaults_shown_are_the_defaults_the_code_uses() -> None:
     from tools.swinir.inference import DEFAULT_OVERLAP, DEFAULT_TILE
 
     assert _option("denoise", "--tile").default == DEFAULT_TILE
-    assert _option("denoise", "--overlap").default == DEFAULT_OVERLAP
+    overlap = _option("denoise", "--overlap")
+    assert overlap.default is None and overlap.show_default.startswith(f"{DEFAULT_OVERLAP} of the network's tokens")
     assert _option("demo", "--add-noise").show_default == str(DEFAULT_SIGMA)
     assert _option("ask", "--timeout").default == DEFAULT_TIMEOUT_S
     assert _option("demo", "--noise").hidden and _option("report", "--noise").hidden

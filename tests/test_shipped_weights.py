@@ -134,6 +134,21 @@ def test_self_ensemble_cleans_a_little_more_than_one_run(sample_photo):
     assert eight > one + 0.03, (one, eight)
 
 
+def test_tiles_of_the_half_resolution_network_overlap_by_its_tokens_and_leave_no_seam(sample_photo):
+    """32 px of overlap spans only 16 of the half network's tokens: its seams showed (0.0015 here); its default
+    overlap is 64 px, as many tokens as the full-resolution network's 32 px (here under 1e-4)."""
+    from tools.swinir.inference import model_overlap
+
+    model = load_swinir(weights.find(DEFAULT_15).path)
+    assert model_overlap(model) == 64 and model_overlap(load_swinir(weights.find("swinir-s-noise15").path)) == 32
+    clean = sample_photo[:384, :384].astype(np.float32) / 255
+    noisy = (clean + np.random.default_rng(0).normal(0, 15 / 255, clean.shape)).astype(np.float32)
+    whole = denoise_float(model, noisy, tile=0)
+    seams = {overlap: float(np.abs(denoise_float(model, noisy, tile=192, overlap=overlap) - whole).max())
+             for overlap in (None, 32)}
+    assert seams[None] < 5e-4 < seams[32], seams
+
+
 def test_denoise_runs_the_weights_below_clipped_heavy_noise_above_the_nearest_level(monkeypatch, tmp_path, capsys):
     """The issue's photo: sigma-50 noise clipped on the camera crop measures about sigma 42. The nearest level's
     weights (gray sigma 50) lost to the matched sigma-15 run there; the sigma-25 weights run now, above the nearest

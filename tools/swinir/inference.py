@@ -48,8 +48,8 @@ from tools.swinir.tiling import (DEFAULT_MAX_MEMORY, DEFAULT_OVERLAP, TilePlan, 
                                  plan_tiles, ramp, round_up, tile_starts, tile_weights, working_bytes_per_pixel)
 
 __all__ = ["DEFAULT_MAX_MEMORY", "DEFAULT_OVERLAP", "DEFAULT_TILE", "PRECISIONS", "TilePlan", "denoise_array",
-           "denoise_float", "matched_forward", "matching_contrast", "model_channels", "model_device", "model_window",
-           "plan_for", "plan_tiles", "ramp", "round_up", "tile_starts", "tile_weights", "to_uint8"]
+           "denoise_float", "matched_forward", "matching_contrast", "model_channels", "model_device", "model_overlap",
+           "model_window", "plan_for", "plan_tiles", "ramp", "round_up", "tile_starts", "tile_weights", "to_uint8"]
 
 DEFAULT_TILE: int | None = None  # None: tiles sized by the memory budget; 0: the whole image; else the tile side
 PRECISIONS = ("fp32", "bf16", "fp16")
@@ -66,6 +66,13 @@ def model_window(model) -> int:
     return int(getattr(model, "window_size", 1) or 1)
 
 
+def model_overlap(model, tile: int | None = None) -> int:
+    """The default overlap between tiles: ``DEFAULT_OVERLAP`` pixels of the network's own tokens (times its
+    unshuffle factor, so a body at half resolution keeps the same context at a seam), under half a fixed ``tile``."""
+    overlap = DEFAULT_OVERLAP * int(getattr(model, "unshuffle", 1) or 1)
+    return min(overlap, tile // 2) if tile else overlap
+
+
 def batch_pixels(model, height: int, width: int, channels: int, max_memory: float) -> int:
     """Network input pixels one batch may hold: ``max_memory`` bytes less the photo's own buffers, over the
     network's working set per pixel (a network without a SwinIR configuration counts as SwinIR-M)."""
@@ -74,11 +81,13 @@ def batch_pixels(model, height: int, width: int, channels: int, max_memory: floa
     return int(network // working_bytes_per_pixel(config))
 
 
-def plan_for(model, shape: tuple[int, ...], tile: int | None = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
+def plan_for(model, shape: tuple[int, ...], tile: int | None = DEFAULT_TILE, overlap: int | None = None,
              max_memory: float = DEFAULT_MAX_MEMORY) -> tuple[TilePlan, int]:
     """The tile plan of a photo of ``shape`` (H, W[, C]) and the tiles per batch: sized by ``max_memory`` when
-    ``tile`` is None, the whole photo when it is 0, else ``tile`` x ``tile`` tiles."""
+    ``tile`` is None, the whole photo when it is 0, else ``tile`` x ``tile`` tiles; ``overlap`` None: the
+    network's (:func:`model_overlap`)."""
     height, width = shape[:2]
+    overlap = model_overlap(model, tile) if overlap is None else overlap
     channels = max(shape[2] if len(shape) == 3 else 1, model_channels(model))
     align = model_window(model)
     pixels = batch_pixels(model, height, width, channels, max_memory)
@@ -258,7 +267,7 @@ def run_tiled(model, image: np.ndarray, plan: TilePlan, batch: int, ticker: Tick
     return total[:height, :width]
 
 
-def denoise_float(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
+def denoise_float(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, overlap: int | None = None,
                   progress: Progress | None = None, max_memory: float = DEFAULT_MAX_MEMORY,
                   noise_ratio: float = 1.0, ensemble: bool = False, precision: str = "fp32",
                   official: bool = False) -> np.ndarray:
@@ -295,7 +304,7 @@ def to_uint8(values: np.ndarray) -> np.ndarray:
     return scaled.astype(np.uint8)
 
 
-def denoise_array(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
+def denoise_array(model, pixels: np.ndarray, tile: int | None = DEFAULT_TILE, overlap: int | None = None,
                   progress: Progress | None = None, max_memory: float = DEFAULT_MAX_MEMORY, noise_ratio: float = 1.0,
                   ensemble: bool = False, precision: str = "fp32", official: bool = False) -> np.ndarray:
     """Denoise uint8 gray (H x W) or color (H x W x 3) pixels with a SwinIR-style network.

@@ -21,7 +21,7 @@ from tools.image_save import check_fits, holds_alpha, save_format
 from tools.imageio import LoadedImage, load_image, save_image
 from tools.swinir import weights as registry
 from tools.swinir.device import check_precision, memory_budget, out_of_memory_said, resolve_device
-from tools.swinir.inference import (DEFAULT_OVERLAP, PRECISIONS, Progress, denoise_array,
+from tools.swinir.inference import (PRECISIONS, Progress, denoise_array,
                                     denoise_float, matching_contrast, model_channels, plan_for, to_uint8)
 
 _KEEP_DEPTH: ContextVar[bool] = ContextVar("keep_depth", default=False)
@@ -77,13 +77,13 @@ def load_model(path: Path, device: str = "cpu"):
 
 
 def _check_tiling(tile: int | None, overlap: int | None, max_memory: float | None,
-                  precision: str) -> tuple[int | None, int]:
-    """The run's settings checked: ``tile`` None (sized by memory), 0 (whole image) or a side; memory in bytes
-    (None: the device's, ``tools.swinir.device.memory_budget``)."""
-    overlap = DEFAULT_OVERLAP if overlap is None else overlap
+                  precision: str) -> tuple[int | None, int | None]:
+    """The run's settings checked: ``tile`` None (sized by memory), 0 (whole image) or a side; ``overlap`` None
+    (the network's, ``tools.swinir.inference.model_overlap``) or pixels; memory in bytes (None: the device's,
+    ``tools.swinir.device.memory_budget``)."""
     if tile is not None and (tile < 0 or (0 < tile < 16)):
         raise SettingError("tile", tile, "0 (whole image) or at least 16 pixels")
-    if overlap < 0 or (tile and overlap >= tile):
+    if overlap is not None and (overlap < 0 or (tile and overlap >= tile)):
         raise SettingError("overlap", overlap, "between 0 and the tile size minus one")
     if max_memory is not None and not max_memory > 0:
         raise SettingError("max_memory", max_memory, "a positive amount of memory")

@@ -22,7 +22,9 @@ BLEND = 1 / 4
 # (tools.swinir.runtime): measured 1.4, 1.8, 3.2 and 5.8 kB at embeddings 24, 48, 96 and 180 (SwinIR-M),
 # 8 to 9 float32 values per channel plus a constant (bench/swinir_memory.py --calibrate). The estimate
 # counts 7 token-wide tensors, the wider of the qkv projection and the MLP's hidden layer (3 at MLP ratio
-# 2), and 1 kB: 1.4 to 1.7 times each measurement.
+# 2), and 1 kB: 1.4 to 1.7 times each measurement. A body behind a pixel-unshuffle stem holds all of it per
+# token, so per pixel it is that over unshuffle**2 (measured 0.55 kB at 1 and 4 MP for swinir-half, against
+# 0.9 kB estimated).
 TOKEN_TENSORS = 7
 PIXEL_BYTES = 1024
 # Photo-sized buffers of a tiled run, in bytes per pixel and channel (padded input, blend sum, output)
@@ -103,7 +105,7 @@ def working_bytes_per_pixel(config: dict) -> float:
     """Peak working memory of one forward pass of a SwinIR with this configuration, per input pixel."""
     dim, tokens_per_pixel = int(config["embed_dim"]), 1 / int(config.get("unshuffle", 1)) ** 2
     widest = max(3 * dim, int(dim * float(config.get("mlp_ratio", 2.0))))
-    return 4.0 * (TOKEN_TENSORS * dim + widest) * tokens_per_pixel + PIXEL_BYTES
+    return (4.0 * (TOKEN_TENSORS * dim + widest) + PIXEL_BYTES) * tokens_per_pixel
 
 
 def image_bytes(height: int, width: int, channels: int) -> int:

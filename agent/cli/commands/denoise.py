@@ -29,8 +29,8 @@ def denoise(
     weights: str = typer.Option(None, "--weights", help="A weights id (see `weights list`) or a checkpoint path."),
     tile: int = opt.bounded_int(None, "--tile", high=MAX_TILE, show_default="sized by --max-memory",
                                 help="Tile size in pixels (0: the whole image at once; else at least 16)."),
-    overlap: int = opt.bounded_int(32, "--overlap", high=MAX_TILE - 1, help="Overlap between tiles in pixels "
-                                   "(less than --tile)."),
+    overlap: int = opt.bounded_int(None, "--overlap", high=MAX_TILE - 1, show_default="32 of the network's tokens "
+                                   "(64 px for swinir-half)", help="Overlap between tiles in pixels (less than --tile)."),
     max_memory: float = typer.Option(None, "--max-memory", min=MIN_MEMORY_GB, max=MAX_MEMORY_GB,
                                      show_default=f"{DEFAULT_MEMORY_GB:g} on the CPU, most of a GPU's free memory",
                                      help="Working memory in GB: tiles are as large as it allows, and a photo "
