@@ -475,9 +475,10 @@ def photo_run(cmd: list[str]) -> dict | None:
     table.add_row(f"{total:.2f}", f"{tools.get('analyze_image', 0):.2f}", f"{tools.get('denoise_image', 0):.2f}",
                   f"{rest:.2f}")
     console.print(table)
+    shipped = registry.embedded_default()
     return {"image": "256x256 RGB, sigma 15", "total_ms": ms(total),
             "tools_ms": {name: ms(took) for name, took in tools.items()},
-            "weights": registry.embedded_default().id if registry.embedded_default() else "color_small.pth (../shared)"}
+            "weights": shipped.id if shipped else "color_small.pth (../shared)"}
 
 
 if __name__ == "__main__":

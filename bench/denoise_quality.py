@@ -153,11 +153,10 @@ def shipped_denoisers(set_name: str, sigma: int, ensemble: bool, precisions: lis
     chosen, _ = registry.resolve_nearest(checkpoint_level(sigma), gray=SET_MODES[set_name] == "L")
     found = {f"{chosen.id} ({chosen.kind}{suffix(True, ensemble, p)})":
              ("shipped", swinir_denoiser(chosen.path, chosen.noise_level, True, ensemble, p)) for p in precisions}
-    entry = registry.find(chosen.id) if chosen.kind == "embedded" else None
-    for other in registry.REGISTRY if entry else ():
-        if (other.kind, other.noise_level, other.channels) == (entry.kind, entry.noise_level, entry.channels) \
-                and other.id != entry.id and other.available:
-            found[f"{other.id} ({other.kind})"] = ("also shipped", swinir_denoiser(other.path, other.noise_level, True))
+    same_level = registry.embedded(chosen.noise_level, registry.find(chosen.id).channels) \
+        if chosen.kind == "embedded" else []
+    for other in (e for e in same_level if e.id != chosen.id):
+        found[f"{other.id} ({other.kind})"] = ("also shipped", swinir_denoiser(other.path, other.noise_level, True))
     base = registry.resolve(15)
     if chosen.id != base.id:
         found[f"{base.id} ({base.kind})"] = ("sigma-15 matched", swinir_denoiser(base.path, 15, True))
@@ -242,8 +241,8 @@ def main(
     if unknown:
         console.print(f"[red]error: no test set {', '.join(unknown)} in {testsets} (known: {', '.join(SET_MODES)})")
         raise typer.Exit(2)
-    full = (limit is None and sorted(sets) == sorted(SETS) and testsets == SHARED and sorted(sigma) == [15, 25, 50] and not weights
-            and set(methods_) == {"ours", "bm3d", "nlm", "ffdnet"} and not ensemble and precision == ["fp32"])
+    full = (limit is None and sorted(sets) == sorted(SETS) and testsets == SHARED and sorted(sigma) == [15, 25, 50]
+            and not weights and set(methods_) == {"ours", "bm3d", "nlm", "ffdnet"} and not ensemble and precision == ["fp32"])
     target = out or (RESULTS if full else None)
     denoisers = methods(methods_, weights, match, ensemble, precision)
     missing = [BASELINES[m][0] for m in methods_ if m in BASELINES and BASELINES[m][0] not in denoisers]

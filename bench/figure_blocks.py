@@ -144,21 +144,27 @@ def default_parameters() -> int:
     return _parameters(embedded_default().id)
 
 
+SWINIR_COLUMNS = ["set", "sigma", "noisy", "weights", "shipped", "s/MP", "replaced (s/MP)", "sigma-15 matched",
+                  "unmatched"]
+
+
+def _swinir_cells(set_name: str, sigma: int, r: dict[str, dict]) -> list[str]:
+    """One set and sigma of a quality run under ``SWINIR_COLUMNS``: the noisy input and the shipped weights' rows."""
+    return [f"{set_name} ({SET_KIND[set_name]})", str(sigma), _db(r["noisy"]), f"`{r['shipped']['method'].split()[0]}`",
+            f"**{_db(r['shipped'])}**", _speed(r["shipped"]), _also(r.get("also shipped")),
+            _db(r.get("sigma-15 matched")) or "(same)", _db(r.get("sigma-15 unmatched"))]
+
+
 def quality_table() -> str:
     """The model card's table: every method of the run, dB and s/MP."""
     rows = []
     for set_name, sigma in _cases():
         r = _quality_rows(set_name, sigma)
-        rows.append([f"{set_name} ({SET_KIND[set_name]})", str(sigma), _db(r["noisy"]),
-                     f"`{r['shipped']['method'].split()[0]}`", f"**{_db(r['shipped'])}**", _speed(r["shipped"]),
-                     _also(r.get("also shipped")), _db(r.get("sigma-15 matched")) or "(same)",
-                     _db(r.get("sigma-15 unmatched")),
-                     _db(r["BM3D/CBM3D"]), _speed(r["BM3D/CBM3D"]), _db(r["NLM (scikit-image)"]),
-                     _speed(r["NLM (scikit-image)"]), _db(r["FFDNet"]), _speed(r["FFDNet"]), _db(r["paper"])])
-    return _table(["set", "sigma", "noisy", "weights", "shipped", "s/MP", "replaced (s/MP)", "sigma-15 matched",
-                   "unmatched",
-                   "BM3D/CBM3D", "s/MP", "NLM", "s/MP", "FFDNet", "s/MP", "SwinIR-M (paper)"], rows) \
-        + "\n\n" + _machine_note()
+        rows.append([*_swinir_cells(set_name, sigma, r), _db(r["BM3D/CBM3D"]), _speed(r["BM3D/CBM3D"]),
+                     _db(r["NLM (scikit-image)"]), _speed(r["NLM (scikit-image)"]), _db(r["FFDNet"]),
+                     _speed(r["FFDNet"]), _db(r["paper"])])
+    return _table([*SWINIR_COLUMNS, "BM3D/CBM3D", "s/MP", "NLM", "s/MP", "FFDNet", "s/MP", "SwinIR-M (paper)"],
+                  rows) + "\n\n" + _machine_note()
 
 
 def cbsd68_table() -> str:
@@ -166,12 +172,9 @@ def cbsd68_table() -> str:
     rows = []
     for set_name, sigma in _cases("cbsd68_quality"):
         r = _quality_rows(set_name, sigma, "cbsd68_quality")
-        rows.append([f"{set_name} (color)", str(sigma), _db(r["noisy"]), f"`{r['shipped']['method'].split()[0]}`",
-                     f"**{_db(r['shipped'])}**", _speed(r["shipped"]), _also(r.get("also shipped")),
-                     _db(r.get("sigma-15 matched")) or "(same)", _db(r.get("sigma-15 unmatched")), _db(r["paper"])])
+        rows.append([*_swinir_cells(set_name, sigma, r), _db(r["paper"])])
     data = _json("cbsd68_quality")
-    return _table(["set", "sigma", "noisy", "weights", "shipped", "s/MP", "replaced (s/MP)", "sigma-15 matched",
-                   "unmatched", "SwinIR-M (paper)"], rows) + "\n\n" + \
+    return _table([*SWINIR_COLUMNS, "SwinIR-M (paper)"], rows) + "\n\n" + \
         f"`bench/results/cbsd68_quality.json`, one run on {machine_line(data['machine'])}."
 
 

@@ -140,6 +140,7 @@ def test_half_resolution_weights_run_by_default_where_both_embedded_networks_are
     assert not registry.find("swinir-half-noise15").available
     (embedded / "swinir-half-noise15.pth").write_bytes(checkpoints["color"].read_bytes())
     assert registry.resolve(15).id == "swinir-half-noise15" == registry.embedded_default().id
+    assert [e.id for e in registry.embedded(15, channels=3)] == ["swinir-half-noise15", "swinir-s-noise15"]
     assert registry.embedded_default(15, channels=1) is None and registry.embedded_default(25) is None
     registry.install(checkpoints["color"], "swinir-m-color-noise15")
     assert registry.embedded_default().id == "swinir-half-noise15"  # the shipped default, whatever is installed

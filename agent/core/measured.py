@@ -54,14 +54,14 @@ def default_id() -> str | None:
 @lru_cache(maxsize=1)
 def shipped_card() -> ShippedCard | None:
     """The shipped weights' model card, parsed; None where the package ships no weights or no card."""
-    from tools.swinir.weights import EMBEDDED_DIR, REGISTRY
+    from tools.swinir.weights import EMBEDDED_DIR, embedded
 
     path, shipped = EMBEDDED_DIR / "MODEL_CARD.md", default_id()
     if shipped is None or not path.is_file():
         return None
     text = re.sub(r"<!--.*?-->", "", path.read_text(encoding="utf-8"), flags=re.S)  # figures' citations
     speed = re.search(r"about (\d+(?:\.\d+)?) s per megapixel", text)
-    others = tuple(e.id for e in REGISTRY if e.kind == "embedded" and e.id != shipped and e.available)
+    others = tuple(e.id for e in embedded() if e.id != shipped)
     return ShippedCard(shipped, _table(text, "parameters"), speed and speed.group(1), _rows(text, shipped), others)
 
 

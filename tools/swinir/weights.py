@@ -104,11 +104,17 @@ def entries() -> list[WeightsEntry]:
     return [e for e in REGISTRY if e.kind == "official" or e.available]
 
 
+def embedded(noise_level: int | None = None, channels: int | None = None) -> list[WeightsEntry]:
+    """The shipped weights present, in the registry's order (the half-resolution network first), for one noise
+    level and channel count where given."""
+    return [e for e in REGISTRY if e.kind == "embedded" and e.available
+            and noise_level in (None, e.noise_level) and channels in (None, e.channels)]
+
+
 def embedded_default(noise_level: int = DEFAULT_NOISE, channels: int = 3) -> WeightsEntry | None:
-    """The shipped weights that run by default for this level and channel count (the registry's order: the
-    half-resolution network first), or None where the package ships none."""
-    return next((e for e in REGISTRY if e.kind == "embedded" and e.channels == channels
-                 and e.noise_level == noise_level and e.available), None)
+    """The shipped weights that run by default for this level and channel count, or None where the package
+    ships none."""
+    return next(iter(embedded(noise_level, channels)), None)
 
 
 def find(entry_id: str) -> WeightsEntry:
