@@ -30,7 +30,7 @@ assert set(PRIORITY) == set(DEGRADATIONS), "PRIORITY must list the whole vocabul
 _RULES: dict[str, re.Pattern[str]] = {
     "gaussian-noise": re.compile(r"gaussian|noise[- ]level|\bsigma\b|σ|fixed[- ]level|known (noise )?level"),
     "noise": re.compile(r"nois|\bgrain"),
-    "rain": re.compile(r"\b(de)?rain"),
+    "rain": re.compile(r"\b(de)?rain(s|y|ing|drops?|fall|streaks?)?\b"),  # not "rainbow"
     "haze": re.compile(r"\b(de)?haz|\bfog|\bmist(y|s)?\b|\bsmog"),
     "blur": re.compile(r"blur|defocus|out[- ]of[- ]focus|camera shake"),
     "low-light": re.compile(r"low[- ]light|\bdark|under[- ]?expos|\bnight"),
